@@ -1,0 +1,186 @@
+# vmcall: libvmcall (static + shared), the vmcall CLI, the guest SDK, examples, tests and benchmarks.
+# `make demo` runs the hello guest; `make check` runs the whole suite, then again under ASan+UBSan.
+
+CC ?= cc
+GUEST_CC ?= gcc
+PREFIX ?= /usr/local
+DESTDIR ?=
+BUILD ?= build
+# Guests do not depend on host sanitizer flags: every build variant shares these.
+GBUILD ?= build/guest
+SAN ?=
+V ?= 0
+Q := $(if $(filter 1,$(V)),,@)
+
+WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Werror
+CFLAGS ?= -O2 -g
+HOST_CFLAGS := -std=gnu11 $(WARN) $(CFLAGS) -Iinclude -D_GNU_SOURCE -pthread -fPIC
+HOST_LDFLAGS := -pthread $(LDFLAGS)
+ifeq ($(SAN),1)
+SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+HOST_CFLAGS += $(SANFLAGS)
+HOST_LDFLAGS += $(SANFLAGS)
+endif
+
+LIB_SRCS := src/kvm.c src/vm.c src/vcpu.c src/memory.c src/iobus.c src/exit.c src/loader.c src/report.c \
+            src/arch/x86_64/setup.c src/dev/device.c src/dev/console.c src/dev/platform.c \
+            src/dev/debugcon.c src/dev/uart.c
+LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
+LIBA := $(BUILD)/lib/libvmcall.a
+LIBSO := $(BUILD)/lib/libvmcall.so
+VMCALL := $(BUILD)/bin/vmcall
+
+# Guest SDK and guests (built with the guest compiler, freestanding).
+GUEST_FLAGS := -std=gnu11 -O2 -g -ffreestanding -fno-pie -fno-stack-protector -fcf-protection=none \
+               -fno-asynchronous-unwind-tables -mgeneral-regs-only -mno-red-zone -Iinclude \
+               -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Werror
+SDK_SRCS := guest/start.c guest/console.c guest/string.c guest/printf.c
+SDK_OBJS := $(SDK_SRCS:guest/%.c=$(GBUILD)/sdk/%.o)
+SDK_LIB := $(GBUILD)/sdk
+VMCALL_CC := $(GBUILD)/vmcall-cc
+SDK := $(SDK_LIB)/libvmcg.a $(SDK_LIB)/crt0.o $(SDK_LIB)/guest.lds $(VMCALL_CC)
+
+EXAMPLES := $(GBUILD)/examples/hello.elf $(GBUILD)/examples/mandelbrot.elf
+KERNEL_TESTS := hello echo args exitcode pf ud gp triple nullptr stack_overflow spin unclaimed bigbss \
+                printf internal
+USER_TESTS := user_fp user_pf user_port
+TEST_GUESTS := $(KERNEL_TESTS:%=$(GBUILD)/tests/%.elf) $(USER_TESTS:%=$(GBUILD)/tests/%.elf) \
+               $(GBUILD)/tests/flat.bin
+
+UNIT_TESTS := test_exit test_iobus test_uart test_loader test_memory test_abi
+UNIT_BINS := $(UNIT_TESTS:%=$(BUILD)/tests/%)
+LIB_TESTS := $(BUILD)/tests/test_two_vms $(BUILD)/tests/test_library
+BENCH_BINS := $(BUILD)/bench/raw $(BUILD)/bench/vmcbench
+
+.PHONY: all lib sdk guests demo check test check-asan bench install clean deps format
+all: lib $(VMCALL) sdk guests
+
+lib: $(LIBA) $(LIBSO)
+sdk: $(SDK)
+guests: $(EXAMPLES) $(TEST_GUESTS)
+
+deps:
+	$(Q)scripts/deps.sh
+
+demo: deps
+	$(Q)$(MAKE) --no-print-directory $(VMCALL) $(GBUILD)/examples/hello.elf
+	$(VMCALL) run $(GBUILD)/examples/hello.elf -- from make demo
+
+check: deps
+	$(Q)$(MAKE) --no-print-directory test
+	$(Q)$(MAKE) --no-print-directory check-asan
+
+# The suite: unit tests, library tests and guest tests, as TAP under prove.
+test: all $(UNIT_BINS) $(LIB_TESTS)
+	$(Q)VMCALL=$(VMCALL) GUESTS=$(GBUILD) BUILD=$(BUILD) prove -e '' $(UNIT_BINS) $(LIB_TESTS) tests/guest.t
+
+# The same suite with a sanitizer build of every host binary (clang when present: both compilers build).
+ASAN_CC := $(shell command -v clang >/dev/null 2>&1 && echo clang || echo $(CC))
+check-asan:
+	$(Q)$(MAKE) --no-print-directory BUILD=build/asan SAN=1 CC=$(ASAN_CC) test
+
+bench: all $(BENCH_BINS)
+	$(Q)BUILD=$(BUILD) GUESTS=$(GBUILD) bench/run.sh
+
+# --- host objects -------------------------------------------------------------------------------------
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(HOST_CFLAGS) -MMD -MP -c $< -o $@
+
+$(LIBA): $(LIB_OBJS)
+	@mkdir -p $(dir $@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(LIBSO): $(LIB_OBJS)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) -shared -Wl,-soname,libvmcall.so.0 -o $@ $^ $(HOST_LDFLAGS)
+
+# The CLI links the static library: no runtime loader work for a short-lived process.
+$(VMCALL): $(BUILD)/obj/tools/vmcall/main.o $(LIBA)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) -o $@ $^ $(HOST_LDFLAGS) -lm
+
+$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(LIBA)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) -o $@ $^ $(HOST_LDFLAGS)
+
+$(BUILD)/tests/test_two_vms: $(BUILD)/obj/tests/lib/test_two_vms.o $(LIBA)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) -o $@ $^ $(HOST_LDFLAGS)
+
+$(BUILD)/tests/test_library: $(BUILD)/obj/tests/lib/test_library.o $(LIBA)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) -o $@ $^ $(HOST_LDFLAGS)
+
+# abi.h must compile on its own as C99 (pedantic) and as C++11.
+$(BUILD)/tests/test_abi: tests/abi/abi_c99.c tests/abi/abi_cxx.cc include/vmcall/abi.h
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) -std=c99 -pedantic-errors -Wall -Wextra -Werror -Iinclude -c tests/abi/abi_c99.c -o $@.c99.o
+	$(Q)c++ -std=c++11 -pedantic-errors -Wall -Wextra -Werror -Iinclude -c tests/abi/abi_cxx.cc -o $@.cxx.o
+	$(Q)c++ -o $@ $@.c99.o $@.cxx.o
+
+$(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(LIBA)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) -o $@ $^ $(HOST_LDFLAGS)
+
+# --- guest SDK ----------------------------------------------------------------------------------------
+$(GBUILD)/sdk/%.o: guest/%.c include/vmcall/guest.h include/vmcall/abi.h
+	@mkdir -p $(dir $@)
+	$(Q)$(GUEST_CC) $(GUEST_FLAGS) -c $< -o $@
+
+$(SDK_LIB)/crt0.o: guest/crt0.S
+	@mkdir -p $(dir $@)
+	$(Q)$(GUEST_CC) -c $< -o $@
+
+$(SDK_LIB)/libvmcg.a: $(SDK_OBJS)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(SDK_LIB)/guest.lds: guest/guest.lds
+	@mkdir -p $(dir $@)
+	$(Q)cp $< $@
+
+$(VMCALL_CC): guest/vmcall-cc.in
+	@mkdir -p $(dir $@)
+	$(Q)sed -e 's|@SDK_INC@|$(CURDIR)/include|' -e 's|@SDK_LIB@|$(CURDIR)/$(SDK_LIB)|' $< > $@ && chmod +x $@
+
+$(GBUILD)/examples/%.elf: examples/%/*.c $(SDK)
+	@mkdir -p $(dir $@)
+	$(Q)$(VMCALL_CC) $(if $(filter mandelbrot,$*),--user) -Wall -Wextra -Werror -o $@ $(filter %.c,$^)
+
+$(GBUILD)/tests/user_%.elf: tests/guest/user_%.c $(SDK)
+	@mkdir -p $(dir $@)
+	$(Q)$(VMCALL_CC) --user -Wall -Wextra -Werror -o $@ $<
+
+$(GBUILD)/tests/%.elf: tests/guest/%.c $(SDK)
+	@mkdir -p $(dir $@)
+	$(Q)$(VMCALL_CC) -Wall -Wextra -Werror -o $@ $<
+
+# A flat binary: position-dependent code linked at 0x200000, stripped to raw bytes.
+$(GBUILD)/tests/flat.bin: tests/guest/flat.S
+	@mkdir -p $(dir $@)
+	$(Q)$(GUEST_CC) -c $< -o $@.o
+	$(Q)ld -Ttext=0x200000 --oformat=binary -o $@ $@.o
+
+# --- install ------------------------------------------------------------------------------------------
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include/vmcall \
+	           $(DESTDIR)$(PREFIX)/lib/vmcall/guest
+	install -m 755 $(VMCALL) $(DESTDIR)$(PREFIX)/bin/vmcall
+	install -m 644 $(LIBA) $(DESTDIR)$(PREFIX)/lib/libvmcall.a
+	install -m 755 $(LIBSO) $(DESTDIR)$(PREFIX)/lib/libvmcall.so.0
+	ln -sf libvmcall.so.0 $(DESTDIR)$(PREFIX)/lib/libvmcall.so
+	install -m 644 include/vmcall/vmcall.h include/vmcall/abi.h include/vmcall/guest.h \
+	           $(DESTDIR)$(PREFIX)/include/vmcall/
+	install -m 644 $(SDK_LIB)/libvmcg.a $(SDK_LIB)/crt0.o $(SDK_LIB)/guest.lds $(DESTDIR)$(PREFIX)/lib/vmcall/guest/
+	sed -e 's|@SDK_INC@|$(PREFIX)/include|' -e 's|@SDK_LIB@|$(PREFIX)/lib/vmcall/guest|' guest/vmcall-cc.in \
+	    > $(DESTDIR)$(PREFIX)/bin/vmcall-cc && chmod 755 $(DESTDIR)$(PREFIX)/bin/vmcall-cc
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(shell sed -n 's/^#define VMC_VERSION "\(.*\)"/\1/p' include/vmcall/vmcall.h)|' \
+	    vmcall.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/vmcall.pc
+
+format:
+	clang-format -i $(shell git ls-files '*.c' '*.h' '*.cc')
+
+clean:
+	rm -rf build
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

@@ -1,0 +1,215 @@
+/* SPDX-License-Identifier: MIT */
+/* libvmcall: create, load, run and observe micro-VMs on Linux KVM. */
+#ifndef VMCALL_VMCALL_H
+#define VMCALL_VMCALL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define VMC_VERSION "0.1.0"
+
+/*
+ * Conventions: functions return 0 (or a count) on success and a negative errno on failure; they never
+ * exit or abort the process. A VM keeps a message describing its last error (vmc_vm_strerror).
+ * Objects are not internally locked: use one VM from one thread at a time, except vmc_vm_cancel, which
+ * any thread may call at any time. Several VMs may run concurrently in one process.
+ */
+
+struct vmc_kvm;  /* an open /dev/kvm and what was learned from it; shared by many VMs */
+struct vmc_vm;   /* one micro-VM: memory, devices, vCPUs */
+struct vmc_vcpu; /* one virtual CPU of a VM */
+
+/*
+ * Open /dev/kvm (or $VMCALL_KVM_DEVICE when set), check the capabilities vmcall needs and cache the
+ * supported CPUID. Installs a process-wide handler for the kick signal (SIGRTMIN unless VMCALL_KICK_SIGNAL
+ * names another number); fails with -EBUSY if the application already handles that signal.
+ * On failure, a message naming the problem is written to err (errlen bytes, may be NULL).
+ */
+int vmc_kvm_open(struct vmc_kvm **kvm, char *err, size_t errlen);
+/* Release the handle. Every VM created from it must have been destroyed. */
+void vmc_kvm_close(struct vmc_kvm *kvm);
+
+struct vmc_config {
+    uint64_t mem_size;       /* bytes of RAM: multiple of 2 MiB, 2 MiB..3 GiB; default 64 MiB */
+    bool user_mode;          /* start the guest at CPL3 (see abi.h) */
+    int console_in_fd;       /* UART receive source; -1 = none (default) */
+    int console_out_fd;      /* console output; -1 = discard; default 1 (stdout) */
+    uint64_t timeout_ns;     /* stop the VM with VMC_STOP_TIMEOUT after this long; 0 = never */
+    bool stats;              /* time every exit handler (counts are always kept) */
+    int argc;                /* guest arguments, passed through boot info */
+    const char *const *argv; /* argc strings, copied at vmc_vm_create */
+};
+/* Fill cfg with the defaults. */
+void vmc_config_init(struct vmc_config *cfg);
+
+/* Create a VM with one vCPU. On failure *vm is NULL and err holds a message. */
+int vmc_vm_create(struct vmc_kvm *kvm, const struct vmc_config *cfg, struct vmc_vm **vm, char *err,
+                  size_t errlen);
+/* Destroy a VM that is not running. Flushes console output first. NULL is allowed. */
+void vmc_vm_destroy(struct vmc_vm *vm);
+/* The message describing the last error of this VM ("" if none). Valid until the next call on vm. */
+const char *vmc_vm_strerror(const struct vmc_vm *vm);
+
+/*
+ * Load a static x86-64 ELF64 executable (ET_EXEC, PT_LOAD segments with vaddr == paddr, inside RAM and
+ * above VMC_LAYOUT_LOAD_MIN, not overlapping; entry inside a loaded segment). BSS is zero-filled.
+ * Returns -ENOEXEC for a malformed or unsupported file, -ENOENT/-EACCES/... for an unreadable one.
+ */
+int vmc_vm_load_elf(struct vmc_vm *vm, const char *path);
+/* Load a raw binary at guest-physical gpa and enter it there. */
+int vmc_vm_load_flat(struct vmc_vm *vm, const char *path, uint64_t gpa);
+
+/* Checked copies between host memory and guest-physical memory: -EFAULT if any byte is outside RAM. */
+int vmc_vm_read(struct vmc_vm *vm, uint64_t gpa, void *buf, size_t len);
+int vmc_vm_write(struct vmc_vm *vm, uint64_t gpa, const void *buf, size_t len);
+
+/*
+ * The exit record: a VM exit decoded into the layout of the VMCS exit-information fields (Intel SDM
+ * vol. 3C 24.9; ../shared/docs/abi-reference.md section 4), whatever the host's vendor.
+ */
+enum vmc_exit_reason {
+    VMC_EXIT_EXCEPTION_NMI = 0,     /* a #DB/#BP reported by KVM_EXIT_DEBUG */
+    VMC_EXIT_EXTERNAL_INTR = 1,     /* KVM_RUN interrupted by a signal (KVM_EXIT_INTR / -EINTR) */
+    VMC_EXIT_TRIPLE_FAULT = 2,      /* KVM_EXIT_SHUTDOWN */
+    VMC_EXIT_INTR_WINDOW = 7,       /* KVM_EXIT_IRQ_WINDOW_OPEN */
+    VMC_EXIT_HLT = 12,              /* KVM_EXIT_HLT */
+    VMC_EXIT_VMCALL = 18,           /* KVM_EXIT_HYPERCALL */
+    VMC_EXIT_IO = 30,               /* KVM_EXIT_IO */
+    VMC_EXIT_RDMSR = 31,            /* KVM_EXIT_X86_RDMSR */
+    VMC_EXIT_WRMSR = 32,            /* KVM_EXIT_X86_WRMSR */
+    VMC_EXIT_ENTRY_FAIL_GUEST = 33, /* KVM_EXIT_FAIL_ENTRY (with VMC_EXIT_FAILED_ENTRY set) */
+    VMC_EXIT_EPT_VIOLATION = 48,    /* KVM_EXIT_MMIO */
+    /* KVM exits with no VMX counterpart: VMC_EXIT_SW_BASE + KVM_EXIT_* */
+    VMC_EXIT_SW_BASE = 0x100,
+    VMC_EXIT_INTERNAL_ERROR = 0x100 + 17,
+    VMC_EXIT_SYSTEM_EVENT = 0x100 + 24,
+    VMC_EXIT_REASON_MAX = 0x100 + 64, /* basic reasons are below this */
+};
+#define VMC_EXIT_FAILED_ENTRY (1u << 31) /* bit 31 of the VMX exit reason */
+#define VMC_EXIT_BASIC(r) ((r)&0xffffu)
+
+/* I/O qualification (VMX layout, SDM table 28-5). */
+#define VMC_IOQ_SIZE(q) (((q)&7u) + 1u)
+#define VMC_IOQ_IN (1u << 3)
+#define VMC_IOQ_STRING (1u << 4)
+#define VMC_IOQ_REP (1u << 5)
+#define VMC_IOQ_PORT(q) ((uint16_t)((q) >> 16))
+/* EPT-violation qualification bits used for MMIO. */
+#define VMC_EPTQ_READ (1u << 0)
+#define VMC_EPTQ_WRITE (1u << 1)
+
+struct vmc_exit {
+    uint32_t reason;        /* VMX exit reason: basic reason (enum vmc_exit_reason), bit 31 = entry failure */
+    uint32_t kvm_reason;    /* the raw KVM_EXIT_* value */
+    uint64_t qualification; /* VMX exit qualification; for internal errors the KVM suberror */
+    uint64_t guest_phys;    /* guest-physical address (MMIO) */
+    uint32_t insn_len;      /* exit instruction length, 0 where KVM does not report it */
+    uint32_t intr_info;     /* VMX interruption information (exception exits), 0 if none */
+    uint32_t intr_error;    /* error code / DR6 for #DB */
+    uint32_t count;         /* I/O: repetitions (rep string I/O), else 1 */
+    uint64_t hw_reason;     /* FAIL_ENTRY: hardware_entry_failure_reason; SYSTEM_EVENT: type */
+};
+
+/* Why vmc_vm_run returned. */
+enum vmc_stop {
+    VMC_STOP_NONE = 0,
+    VMC_STOP_EXIT,      /* the guest exited: status holds its exit status */
+    VMC_STOP_CRASH,     /* the guest crashed: crash says how; the report has the details */
+    VMC_STOP_TIMEOUT,   /* config timeout_ns elapsed */
+    VMC_STOP_CANCELLED, /* vmc_vm_cancel */
+    VMC_STOP_ERROR,     /* the VMM failed (message in vmc_vm_strerror); the VM cannot continue */
+};
+
+enum vmc_crash {
+    VMC_CRASH_NONE = 0,
+    VMC_CRASH_EXCEPTION,      /* reported through the default IDT: vector, error code, cr2 */
+    VMC_CRASH_TRIPLE_FAULT,   /* KVM_EXIT_SHUTDOWN */
+    VMC_CRASH_FAIL_ENTRY,     /* KVM_EXIT_FAIL_ENTRY */
+    VMC_CRASH_INTERNAL_ERROR, /* KVM_EXIT_INTERNAL_ERROR, e.g. an instruction KVM cannot emulate */
+    VMC_CRASH_UNHANDLED_EXIT, /* an exit the VMM has no handler for */
+};
+
+/* Guest register state at the stop. */
+struct vmc_regs {
+    uint64_t rax, rbx, rcx, rdx, rsi, rdi, rbp, rsp;
+    uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
+    uint64_t rip, rflags;
+    uint64_t cr0, cr2, cr3, cr4, efer;
+    uint16_t cs, ss;
+    uint8_t cpl;
+};
+
+struct vmc_result {
+    enum vmc_stop stop;
+    uint32_t status; /* VMC_STOP_EXIT: the guest's exit status */
+    enum vmc_crash crash;
+    uint32_t vcpu; /* the vCPU that stopped the VM */
+    /* VMC_CRASH_EXCEPTION */
+    uint8_t vector;
+    bool has_error_code;
+    uint32_t error_code;
+    /* VMC_CRASH_INTERNAL_ERROR: instruction bytes at rip, when known */
+    uint8_t insn[15];
+    uint8_t insn_len;
+    struct vmc_exit exit; /* the exit that stopped the VM */
+    struct vmc_regs regs; /* for exceptions, rip/rsp/rflags/cs/ss are those of the faulting context */
+    char summary[192];    /* one line, e.g. "guest #PF at rip=0x401003 cr2=0x0 (write, not-present)" */
+};
+
+/*
+ * Run the VM until it stops; fills *res. Returns 0 when the VM stopped for any guest-related reason
+ * (including crashes and timeouts: see res->stop), negative errno when the VMM itself failed.
+ */
+int vmc_vm_run(struct vmc_vm *vm, struct vmc_result *res);
+/* Ask a running VM to stop (any thread, async-signal-unsafe). vmc_vm_run returns VMC_STOP_CANCELLED. */
+void vmc_vm_cancel(struct vmc_vm *vm);
+/* Print the crash report for res (what happened, RIP, CPL, registers, control registers). */
+void vmc_result_print(const struct vmc_result *res, FILE *f);
+
+/*
+ * Port I/O and MMIO buses: one handler signature for both. addr is the port or guest-physical address
+ * accessed, data holds len bytes (written by the guest, or to fill for a read). A handler returns 0, or a
+ * negative errno to stop the VM with VMC_STOP_ERROR. Accesses nobody claims read as all-ones and
+ * writes are dropped; both are counted per address. Ranges may not overlap.
+ */
+typedef int (*vmc_io_fn)(struct vmc_vcpu *vcpu, void *opaque, uint64_t addr, void *data, uint32_t len,
+                         bool write);
+int vmc_io_register(struct vmc_vm *vm, uint16_t port, uint32_t count, vmc_io_fn fn, void *opaque);
+int vmc_mmio_register(struct vmc_vm *vm, uint64_t gpa, uint64_t len, vmc_io_fn fn, void *opaque);
+
+/* From a handler: end the VM after this exit, as if the guest exited with status. */
+void vmc_vcpu_exit(struct vmc_vcpu *vcpu, uint32_t status);
+struct vmc_vm *vmc_vcpu_vm(struct vmc_vcpu *vcpu);
+uint32_t vmc_vcpu_id(const struct vmc_vcpu *vcpu);
+
+/* Statistics, kept for the lifetime of the VM. */
+struct vmc_exit_stat {
+    uint32_t reason; /* basic exit reason */
+    uint64_t count;
+    uint64_t total_ns; /* handler time; 0 unless config.stats */
+};
+struct vmc_addr_stat {
+    uint64_t addr; /* port, or guest-physical address for MMIO */
+    uint64_t reads, writes;
+    uint64_t unclaimed_reads, unclaimed_writes;
+};
+/* Copy up to max entries with a non-zero count, in reason order; returns the number available. */
+size_t vmc_vm_exit_stats(const struct vmc_vm *vm, struct vmc_exit_stat *out, size_t max);
+/* Per-port (mmio = false) or per-address MMIO statistics, in address order; returns the number available. */
+size_t vmc_vm_addr_stats(const struct vmc_vm *vm, bool mmio, struct vmc_addr_stat *out, size_t max);
+/* Print both tables in the `vmcall run --stats` format. */
+void vmc_vm_print_stats(const struct vmc_vm *vm, FILE *f);
+
+/* The name of a basic exit reason ("IO_INSTRUCTION", ...), or "UNKNOWN". */
+const char *vmc_exit_reason_name(uint32_t reason);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* VMCALL_VMCALL_H */

@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: MIT */
+/* Console plumbing for the console devices: buffered output, non-blocking input. */
+#include <errno.h>
+#include <poll.h>
+#include <unistd.h>
+
+#include "../internal.h"
+
+void vmc_console_flush(struct vmc_console *con)
+{
+    size_t done = 0;
+    while (done < con->len && con->out_fd >= 0) {
+        ssize_t n = write(con->out_fd, con->buf + done, con->len - done);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break; /* a closed or full sink must not wedge the VM; the guest cannot be told anyway */
+        done += (size_t)n;
+    }
+    con->len = 0;
+}
+
+void vmc_console_putc(struct vmc_console *con, uint8_t c)
+{
+    if (con->out_fd < 0)
+        return;
+    con->buf[con->len++] = (char)c;
+    /* Line-buffered: interactive output appears per line, a chatty guest costs one write per line. */
+    if (c == '\n' || con->len == sizeof(con->buf))
+        vmc_console_flush(con);
+}
+
+size_t vmc_console_read(struct vmc_console *con, uint8_t *buf, size_t len)
+{
+    if (con->in_fd < 0 || con->in_eof || len == 0)
+        return 0;
+    /* poll first: the input may be a terminal or pipe shared with other processes, so its file status
+     * flags are not ours to switch to O_NONBLOCK. */
+    struct pollfd pfd = { .fd = con->in_fd, .events = POLLIN };
+    if (poll(&pfd, 1, 0) <= 0)
+        return 0;
+    if (!(pfd.revents & (POLLIN | POLLHUP)))
+        return 0;
+    ssize_t n = read(con->in_fd, buf, len);
+    if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN)) {
+        con->in_eof = true;
+        return 0;
+    }
+    return n > 0 ? (size_t)n : 0;
+}

@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: MIT */
+/* Bochs/QEMU-style debug console on port 0xE9: bytes written go to the console. */
+#include "../internal.h"
+
+static int debugcon_io(struct vmc_vcpu *vcpu, void *opaque, uint64_t addr, void *data, uint32_t len,
+                       bool write)
+{
+    (void)vcpu;
+    (void)addr;
+    struct vmc_console *con = opaque;
+    if (!write) {
+        /* Reading 0xE9 returns 0xE9 (Bochs convention): lets a guest detect the port. */
+        ((uint8_t *)data)[0] = VMC_PORT_DEBUGCON;
+        for (uint32_t i = 1; i < len; i++)
+            ((uint8_t *)data)[i] = 0xff;
+        return 0;
+    }
+    vmc_console_putc(con, ((uint8_t *)data)[0]);
+    return 0;
+}
+
+static int debugcon_create(struct vmc_vm *vm, void **state)
+{
+    *state = NULL;
+    return vmc_io_register(vm, VMC_PORT_DEBUGCON, 1, debugcon_io, &vm->console);
+}
+
+const struct vmc_device_ops vmc_debugcon_ops = {
+    .name = "debugcon",
+    .create = debugcon_create,
+};

@@ -1,0 +1,191 @@
+/* SPDX-License-Identifier: MIT */
+/* 16550A UART on COM1: register behaviour for polled drivers, transmit to the console, receive from it. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../internal.h"
+
+/* Register offsets and bits (National Semiconductor PC16550D data sheet). */
+enum {
+    UART_RBR_THR = 0,
+    UART_IER = 1,
+    UART_IIR_FCR = 2,
+    UART_LCR = 3,
+    UART_MCR = 4,
+    UART_LSR = 5,
+    UART_MSR = 6,
+    UART_SCR = 7
+};
+#define LCR_DLAB 0x80
+#define IER_RDI 0x01
+#define IER_THRI 0x02
+#define IIR_NONE 0x01
+#define IIR_THRI 0x02
+#define IIR_RDI 0x04
+#define IIR_FIFO 0xc0
+#define FCR_ENABLE 0x01
+#define FCR_CLEAR_RX 0x02
+#define LSR_DR 0x01
+#define LSR_BI 0x10
+#define LSR_THRE 0x20
+#define LSR_TEMT 0x40
+#define MCR_DTR 0x01
+#define MCR_RTS 0x02
+#define MCR_OUT1 0x04
+#define MCR_OUT2 0x08
+#define MCR_LOOP 0x10
+#define MSR_CTS 0x10
+#define MSR_DSR 0x20
+#define MSR_RI 0x40
+#define MSR_DCD 0x80
+
+void vmc_uart_init(struct vmc_uart *u, struct vmc_console *con)
+{
+    memset(u, 0, sizeof(*u));
+    u->con = con;
+    u->dll = 0x0c; /* 9600 baud at the PC's 1.8432 MHz clock: what firmware leaves behind */
+    u->lcr = 0x03; /* 8N1 */
+}
+
+static void rx_push(struct vmc_uart *u, uint8_t c)
+{
+    if (u->rx_len < sizeof(u->rx))
+        u->rx[(u->rx_head + u->rx_len++) % sizeof(u->rx)] = c;
+}
+
+static void rx_fill(struct vmc_uart *u)
+{
+    /* In loopback mode the line is disconnected from the outside world. */
+    if (u->rx_len || (u->mcr & MCR_LOOP))
+        return;
+    uint8_t tmp[sizeof(u->rx)];
+    size_t n = vmc_console_read(u->con, tmp, sizeof(tmp));
+    for (size_t i = 0; i < n; i++)
+        rx_push(u, tmp[i]);
+}
+
+uint8_t vmc_uart_read(struct vmc_uart *u, unsigned reg)
+{
+    switch (reg & 7) {
+    case UART_RBR_THR:
+        if (u->lcr & LCR_DLAB)
+            return u->dll;
+        rx_fill(u);
+        if (!u->rx_len)
+            return 0;
+        uint8_t c = u->rx[u->rx_head];
+        u->rx_head = (u->rx_head + 1) % sizeof(u->rx);
+        u->rx_len--;
+        return c;
+    case UART_IER: return (u->lcr & LCR_DLAB) ? u->dlm : u->ier;
+    case UART_IIR_FCR: {
+        uint8_t fifo = (u->fcr & FCR_ENABLE) ? IIR_FIFO : 0;
+        if (u->ier & IER_RDI) {
+            rx_fill(u);
+            if (u->rx_len)
+                return fifo | IIR_RDI;
+        }
+        if ((u->ier & IER_THRI) && u->thri_pending) {
+            u->thri_pending = false; /* reading IIR acknowledges the THR-empty source */
+            return fifo | IIR_THRI;
+        }
+        return fifo | IIR_NONE;
+    }
+    case UART_LCR: return u->lcr;
+    case UART_MCR: return u->mcr;
+    case UART_LSR:
+        rx_fill(u);
+        /* Transmission is instantaneous: the holding register and shifter are always empty. Once the
+         * input has ended and is drained, the line shows a break: how a guest learns of end-of-file. */
+        if (u->rx_len)
+            return LSR_THRE | LSR_TEMT | LSR_DR;
+        bool eof = !(u->mcr & MCR_LOOP) && (u->con->in_fd < 0 || u->con->in_eof);
+        return LSR_THRE | LSR_TEMT | (eof ? LSR_BI : 0);
+    case UART_MSR:
+        if (u->mcr & MCR_LOOP) /* modem outputs fed back to inputs (data sheet, MCR bit 4) */
+            return (uint8_t)(((u->mcr & MCR_RTS) ? MSR_CTS : 0) | ((u->mcr & MCR_DTR) ? MSR_DSR : 0) |
+                             ((u->mcr & MCR_OUT1) ? MSR_RI : 0) | ((u->mcr & MCR_OUT2) ? MSR_DCD : 0));
+        return MSR_CTS | MSR_DSR | MSR_DCD;
+    default: return u->scr;
+    }
+}
+
+void vmc_uart_write(struct vmc_uart *u, unsigned reg, uint8_t val)
+{
+    switch (reg & 7) {
+    case UART_RBR_THR:
+        if (u->lcr & LCR_DLAB) {
+            u->dll = val;
+            return;
+        }
+        if (u->mcr & MCR_LOOP)
+            rx_push(u, val);
+        else
+            vmc_console_putc(u->con, val);
+        u->thri_pending = true;
+        return;
+    case UART_IER:
+        if (u->lcr & LCR_DLAB) {
+            u->dlm = val;
+            return;
+        }
+        /* Enabling THRI with an empty THR raises the interrupt condition at once (8250 behaviour). */
+        if ((val & IER_THRI) && !(u->ier & IER_THRI))
+            u->thri_pending = true;
+        u->ier = val & 0x0f;
+        return;
+    case UART_IIR_FCR:
+        u->fcr = val & 0xc9;
+        if (val & FCR_CLEAR_RX)
+            u->rx_len = u->rx_head = 0;
+        return;
+    case UART_LCR: u->lcr = val; return;
+    case UART_MCR: u->mcr = val & 0x1f; return;
+    case UART_LSR:
+    case UART_MSR: return; /* read-only (factory test writes are ignored) */
+    default: u->scr = val; return;
+    }
+}
+
+static int uart_io(struct vmc_vcpu *vcpu, void *opaque, uint64_t addr, void *data, uint32_t len, bool write)
+{
+    (void)vcpu;
+    struct vmc_uart *u = opaque;
+    uint8_t *b = data;
+    /* A wider access touches consecutive registers, as on the ISA bus. */
+    for (uint32_t i = 0; i < len; i++) {
+        unsigned reg = (unsigned)(addr - VMC_PORT_COM1 + i);
+        if (reg > 7) {
+            if (!write)
+                b[i] = 0xff;
+            continue;
+        }
+        if (write)
+            vmc_uart_write(u, reg, b[i]);
+        else
+            b[i] = vmc_uart_read(u, reg);
+    }
+    return 0;
+}
+
+static int uart_create(struct vmc_vm *vm, void **state)
+{
+    struct vmc_uart *u = malloc(sizeof(*u));
+    if (!u)
+        return -ENOMEM;
+    vmc_uart_init(u, &vm->console);
+    int rc = vmc_io_register(vm, VMC_PORT_COM1, 8, uart_io, u);
+    if (rc < 0) {
+        free(u);
+        return rc;
+    }
+    *state = u;
+    return 0;
+}
+
+const struct vmc_device_ops vmc_uart_ops = {
+    .name = "uart16550a",
+    .create = uart_create,
+    .destroy = free,
+};

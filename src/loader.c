@@ -1,0 +1,209 @@
+/* SPDX-License-Identifier: MIT */
+/* Guest image loaders: validate a static ELF64 x86-64 executable or a flat binary, copy it into RAM. */
+#include <elf.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+#define MAX_PHDRS 64
+
+/* Read exactly len bytes at off; a short read means the file is shorter than its headers claim. */
+static int read_at(int fd, void *buf, size_t len, uint64_t off)
+{
+    uint8_t *p = buf;
+    while (len) {
+        ssize_t n = pread(fd, p, len, (off_t)off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return -errno;
+        if (n == 0)
+            return -ENODATA;
+        p += n;
+        off += (uint64_t)n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+static int fail(char *err, size_t errlen, const char *name, const char *what, int rc)
+{
+    vmc_errf(err, errlen, "%s: %s", name, what);
+    return rc;
+}
+
+/* The guest's image must leave the VMM region alone and stay inside RAM. */
+static int check_range(const struct vmc_mem *mem, uint64_t start, uint64_t len, const char *name,
+                       const char *what, char *err, size_t errlen)
+{
+    if (len && start + len - 1 < start) {
+        vmc_errf(err, errlen, "%s: %s: address 0x%" PRIx64 " + size 0x%" PRIx64 " overflows", name, what,
+                 start, len);
+        return -ENOEXEC;
+    }
+    if (start < VMC_LAYOUT_LOAD_MIN) {
+        vmc_errf(err, errlen, "%s: %s at 0x%" PRIx64 " overlaps the VMM's reserved region (below 0x%x)", name,
+                 what, start, VMC_LAYOUT_LOAD_MIN);
+        return -ENOEXEC;
+    }
+    if (!vmc_mem_ptr(mem, start, len ? len : 1)) {
+        vmc_errf(err, errlen,
+                 "%s: %s [0x%" PRIx64 ", 0x%" PRIx64 ") lies outside guest RAM (0x%" PRIx64
+                 " bytes; raise --mem)",
+                 name, what, start, start + len, mem->size);
+        return -ENOEXEC;
+    }
+    return 0;
+}
+
+int vmc_load_elf_fd(const struct vmc_mem *mem, int fd, const char *name, struct vmc_image *img, char *err,
+                    size_t errlen)
+{
+    struct stat st;
+    if (fstat(fd, &st) != 0)
+        return fail(err, errlen, name, strerror(errno), -errno);
+    if (!S_ISREG(st.st_mode))
+        return fail(err, errlen, name, "not a regular file", -ENOEXEC);
+    uint64_t fsize = (uint64_t)st.st_size;
+
+    Elf64_Ehdr eh;
+    if (fsize < sizeof(eh) || read_at(fd, &eh, sizeof(eh), 0) != 0) {
+        if (fsize >= 4 && fsize < sizeof(eh))
+            return fail(err, errlen, name, "truncated ELF header", -ENOEXEC);
+        return fail(err, errlen, name, "not an ELF file (too short)", -ENOEXEC);
+    }
+    if (memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0)
+        return fail(err, errlen, name, "not an ELF file (bad magic)", -ENOEXEC);
+    if (eh.e_ident[EI_CLASS] != ELFCLASS64)
+        return fail(err, errlen, name, "not ELF64 (32-bit or unknown class)", -ENOEXEC);
+    if (eh.e_ident[EI_DATA] != ELFDATA2LSB)
+        return fail(err, errlen, name, "not little-endian", -ENOEXEC);
+    if (eh.e_ident[EI_VERSION] != EV_CURRENT || eh.e_version != EV_CURRENT)
+        return fail(err, errlen, name, "unknown ELF version", -ENOEXEC);
+    if (eh.e_machine != EM_X86_64)
+        return fail(err, errlen, name, "not an x86-64 ELF (e_machine)", -ENOEXEC);
+    if (eh.e_type == ET_DYN)
+        return fail(err, errlen, name,
+                    "not an executable: position-independent (ET_DYN); link with -static -no-pie", -ENOEXEC);
+    if (eh.e_type != ET_EXEC)
+        return fail(err, errlen, name, "not an executable (e_type is not ET_EXEC)", -ENOEXEC);
+    if (eh.e_phentsize != sizeof(Elf64_Phdr))
+        return fail(err, errlen, name, "bad program header entry size", -ENOEXEC);
+    if (eh.e_phnum == 0 || eh.e_phnum == PN_XNUM)
+        return fail(err, errlen, name, "no program headers", -ENOEXEC);
+    if (eh.e_phnum > MAX_PHDRS)
+        return fail(err, errlen, name, "too many program headers (max 64)", -ENOEXEC);
+    uint64_t phbytes = (uint64_t)eh.e_phnum * sizeof(Elf64_Phdr);
+    if (eh.e_phoff > fsize || phbytes > fsize - eh.e_phoff)
+        return fail(err, errlen, name, "truncated: program headers extend past the end of the file",
+                    -ENOEXEC);
+    Elf64_Phdr ph[MAX_PHDRS];
+    if (read_at(fd, ph, phbytes, eh.e_phoff) != 0)
+        return fail(err, errlen, name, "truncated: cannot read program headers", -ENOEXEC);
+
+    /* Validate everything before writing a byte of guest memory. */
+    uint64_t lo = UINT64_MAX, hi = 0;
+    bool entry_ok = false;
+    unsigned nload = 0;
+    for (unsigned i = 0; i < eh.e_phnum; i++) {
+        const Elf64_Phdr *p = &ph[i];
+        char what[48];
+        snprintf(what, sizeof(what), "segment %u", i);
+        if (p->p_type == PT_INTERP || p->p_type == PT_DYNAMIC)
+            return fail(err, errlen, name, "dynamically linked (PT_INTERP/PT_DYNAMIC); link with -static",
+                        -ENOEXEC);
+        if (p->p_type != PT_LOAD)
+            continue;
+        nload++;
+        if (p->p_filesz > p->p_memsz) {
+            vmc_errf(err, errlen, "%s: %s: file size 0x%" PRIx64 " exceeds memory size 0x%" PRIx64, name,
+                     what, p->p_filesz, p->p_memsz);
+            return -ENOEXEC;
+        }
+        if (p->p_offset > fsize || p->p_filesz > fsize - p->p_offset) {
+            if (p->p_offset + p->p_filesz < p->p_offset)
+                vmc_errf(err, errlen, "%s: %s: offset 0x%" PRIx64 " + size 0x%" PRIx64 " overflows", name,
+                         what, p->p_offset, p->p_filesz);
+            else
+                vmc_errf(err, errlen,
+                         "%s: truncated: %s needs bytes up to 0x%" PRIx64 " but the file has 0x%" PRIx64,
+                         name, what, p->p_offset + p->p_filesz, fsize);
+            return -ENOEXEC;
+        }
+        if (p->p_vaddr != p->p_paddr) {
+            vmc_errf(err, errlen,
+                     "%s: %s: vaddr 0x%" PRIx64 " != paddr 0x%" PRIx64 " (guests run identity-mapped)", name,
+                     what, p->p_vaddr, p->p_paddr);
+            return -ENOEXEC;
+        }
+        if (p->p_memsz == 0)
+            continue;
+        int rc = check_range(mem, p->p_paddr, p->p_memsz, name, what, err, errlen);
+        if (rc < 0)
+            return rc;
+        for (unsigned j = 0; j < i; j++) {
+            const Elf64_Phdr *q = &ph[j];
+            if (q->p_type != PT_LOAD || q->p_memsz == 0)
+                continue;
+            if (p->p_paddr < q->p_paddr + q->p_memsz && q->p_paddr < p->p_paddr + p->p_memsz) {
+                vmc_errf(err, errlen, "%s: segments %u and %u overlap", name, j, i);
+                return -ENOEXEC;
+            }
+        }
+        if (eh.e_entry >= p->p_paddr && eh.e_entry - p->p_paddr < p->p_memsz)
+            entry_ok = true;
+        if (p->p_paddr < lo)
+            lo = p->p_paddr;
+        if (p->p_paddr + p->p_memsz > hi)
+            hi = p->p_paddr + p->p_memsz;
+    }
+    if (nload == 0 || hi == 0)
+        return fail(err, errlen, name, "no loadable segments", -ENOEXEC);
+    if (!entry_ok) {
+        vmc_errf(err, errlen, "%s: entry point 0x%" PRIx64 " is outside the loaded segments", name,
+                 (uint64_t)eh.e_entry);
+        return -ENOEXEC;
+    }
+
+    for (unsigned i = 0; i < eh.e_phnum; i++) {
+        const Elf64_Phdr *p = &ph[i];
+        if (p->p_type != PT_LOAD || p->p_memsz == 0)
+            continue;
+        uint8_t *dst = vmc_mem_ptr(mem, p->p_paddr, p->p_memsz); /* checked above */
+        int rc = p->p_filesz ? read_at(fd, dst, p->p_filesz, p->p_offset) : 0;
+        if (rc < 0)
+            return fail(err, errlen, name, "truncated while reading a segment", -ENOEXEC);
+        vmc_mem_zero(mem, p->p_paddr + p->p_filesz, p->p_memsz - p->p_filesz);
+    }
+    img->entry = eh.e_entry;
+    img->start = lo;
+    img->end = hi;
+    return 0;
+}
+
+int vmc_load_flat_fd(const struct vmc_mem *mem, int fd, const char *name, uint64_t gpa, struct vmc_image *img,
+                     char *err, size_t errlen)
+{
+    struct stat st;
+    if (fstat(fd, &st) != 0)
+        return fail(err, errlen, name, strerror(errno), -errno);
+    if (!S_ISREG(st.st_mode))
+        return fail(err, errlen, name, "not a regular file", -ENOEXEC);
+    if (st.st_size == 0)
+        return fail(err, errlen, name, "empty image", -ENOEXEC);
+    uint64_t size = (uint64_t)st.st_size;
+    int rc = check_range(mem, gpa, size, name, "flat image", err, errlen);
+    if (rc < 0)
+        return rc;
+    if (read_at(fd, vmc_mem_ptr(mem, gpa, size), size, 0) != 0)
+        return fail(err, errlen, name, "short read", -EIO);
+    img->entry = gpa;
+    img->start = gpa;
+    img->end = gpa + size;
+    return 0;
+}

@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: MIT */
+/* Guest memory: bounds-checked guest-physical access and guest-virtual translation. */
+#include <errno.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "internal.h"
+
+void *vmc_mem_ptr(const struct vmc_mem *mem, uint64_t gpa, uint64_t len)
+{
+    /* Written so that no sum can wrap: gpa + len is never computed before gpa < size is known. */
+    if (gpa >= mem->size || len > mem->size - gpa)
+        return NULL;
+    return mem->host + gpa;
+}
+
+int vmc_mem_read(const struct vmc_mem *mem, uint64_t gpa, void *buf, uint64_t len)
+{
+    const void *p = len ? vmc_mem_ptr(mem, gpa, len) : buf;
+    if (!p)
+        return -EFAULT;
+    if (len)
+        memcpy(buf, p, len);
+    return 0;
+}
+
+int vmc_mem_write(const struct vmc_mem *mem, uint64_t gpa, const void *buf, uint64_t len)
+{
+    void *p = len ? vmc_mem_ptr(mem, gpa, len) : (void *)buf;
+    if (!p)
+        return -EFAULT;
+    if (len)
+        memcpy(p, buf, len);
+    return 0;
+}
+
+int vmc_mem_zero(const struct vmc_mem *mem, uint64_t gpa, uint64_t len)
+{
+    uint8_t *p = len ? vmc_mem_ptr(mem, gpa, len) : NULL;
+    if (!len)
+        return 0;
+    if (!p)
+        return -EFAULT;
+    /*
+     * Whole host pages are dropped rather than written: fresh anonymous memory reads as zero, and a large
+     * BSS then costs no page faults until the guest touches it.
+     */
+    uint64_t head = (4096 - (gpa & 4095)) & 4095;
+    if (head > len)
+        head = len;
+    memset(p, 0, head);
+    uint64_t mid = (len - head) & ~4095ull;
+    if (mid && madvise(p + head, mid, MADV_DONTNEED) != 0)
+        memset(p + head, 0, mid);
+    memset(p + head + mid, 0, len - head - mid);
+    return 0;
+}
+
+#define PTE_P (1ull << 0)
+#define PTE_W (1ull << 1)
+#define PTE_U (1ull << 2)
+#define PTE_PS (1ull << 7)
+#define PTE_ADDR 0x000ffffffffff000ull
+
+int vmc_gva_to_gpa(const struct vmc_mem *mem, uint64_t cr3, uint64_t gva, unsigned acc, uint64_t *gpa)
+{
+    /* Non-canonical addresses never translate (bits 63:47 must be equal). */
+    uint64_t top = gva >> 47;
+    if (top != 0 && top != 0x1ffff)
+        return -EFAULT;
+    uint64_t table = cr3 & PTE_ADDR;
+    for (int level = 3; level >= 0; level--) {
+        unsigned shift = 12 + 9 * (unsigned)level;
+        uint64_t idx = (gva >> shift) & 511;
+        uint64_t pte;
+        /* One 8-byte copy per entry: the guest may rewrite its tables concurrently. */
+        if (vmc_mem_read(mem, table + idx * 8, &pte, sizeof(pte)) != 0)
+            return -EFAULT;
+        if (!(pte & PTE_P))
+            return -EFAULT;
+        if ((acc & VMC_ACC_WRITE) && !(pte & PTE_W))
+            return -EFAULT;
+        if ((acc & VMC_ACC_USER) && !(pte & PTE_U))
+            return -EFAULT;
+        bool leaf = level == 0 || ((level == 1 || level == 2) && (pte & PTE_PS));
+        if (leaf) {
+            uint64_t off_mask = (1ull << shift) - 1;
+            *gpa = ((pte & PTE_ADDR) & ~off_mask) | (gva & off_mask);
+            return 0;
+        }
+        table = pte & PTE_ADDR;
+    }
+    return -EFAULT;
+}
+
+int vmc_gva_read(const struct vmc_mem *mem, uint64_t cr3, uint64_t gva, unsigned acc, void *buf, uint64_t len)
+{
+    uint8_t *out = buf;
+    if (len && gva + (len - 1) < gva)
+        return -EFAULT;
+    while (len) {
+        uint64_t gpa;
+        if (vmc_gva_to_gpa(mem, cr3, gva, acc, &gpa) != 0)
+            return -EFAULT;
+        uint64_t chunk = 4096 - (gva & 4095);
+        if (chunk > len)
+            chunk = len;
+        if (vmc_mem_read(mem, gpa, out, chunk) != 0)
+            return -EFAULT;
+        out += chunk;
+        gva += chunk;
+        len -= chunk;
+    }
+    return 0;
+}

@@ -1,0 +1,256 @@
+/* SPDX-License-Identifier: MIT */
+/* vmcall command-line tool: subcommand table and the `run` command, a thin client of libvmcall. */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vmcall/abi.h"
+#include "vmcall/vmcall.h"
+
+/* Exit statuses, as documented in the README (timeout(1) uses 124-126 the same way). */
+enum { EXIT_GUEST_MAX = 123, EXIT_TIMEOUT = 124, EXIT_VMM = 125, EXIT_CRASH = 126 };
+
+static void usage_main(FILE *f)
+{
+    fprintf(f, "usage: vmcall [--help] [--version] <command> [<args>]\n"
+               "\n"
+               "commands:\n"
+               "  run      run a guest in a new micro-VM (vmcall run --help)\n"
+               "\n"
+               "options:\n"
+               "  -h, --help     show this help\n"
+               "  -V, --version  show the version and the guest ABI version\n");
+}
+
+static void usage_run(FILE *f)
+{
+    fprintf(
+        f,
+        "usage: vmcall run [options] GUEST [-- ARGS...]\n"
+        "\n"
+        "Run GUEST, a static x86-64 ELF64 executable, in a new micro-VM. ARGS are passed to the guest\n"
+        "through the boot info (argc/argv and a space-joined command line).\n"
+        "\n"
+        "options:\n"
+        "  -m, --mem SIZE       guest RAM, with K/M/G suffix; a multiple of 2M from 2M to 3G (default 64M)\n"
+        "  -u, --user           start the guest at CPL3 (user mode) instead of CPL0\n"
+        "  -f, --flat ADDR      GUEST is a raw binary: load it at guest-physical ADDR and enter it there\n"
+        "                       (ADDR >= 0x100000, decimal or 0x-prefixed hex)\n"
+        "  -t, --timeout SECS   stop the guest after SECS seconds (fractions allowed)\n"
+        "  -s, --stats          when the VM ends, print exit counts and timings per reason and per port\n"
+        "                       to stderr\n"
+        "  -h, --help           show this help\n"
+        "\n"
+        "The console (COM1 at 0x3f8 and the debug port 0xe9) is connected to stdin/stdout.\n"
+        "\n"
+        "exit status:\n"
+        "  0-123  the guest's exit status (a larger guest status is reported and becomes 123)\n"
+        "  124    the guest timed out (--timeout)\n"
+        "  125    usage, input or VMM error (bad option, unreadable or malformed guest, no /dev/kvm)\n"
+        "  126    the guest crashed; a report is printed on stderr\n");
+}
+
+static int parse_size(const char *s, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    if (*s == '-' || *s == 0)
+        return -1;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || end == s)
+        return -1;
+    unsigned shift = 0;
+    switch (*end) {
+    case 'k':
+    case 'K':
+        shift = 10;
+        end++;
+        break;
+    case 'm':
+    case 'M':
+        shift = 20;
+        end++;
+        break;
+    case 'g':
+    case 'G':
+        shift = 30;
+        end++;
+        break;
+    case 0: break;
+    default: return -1;
+    }
+    if (*end == 'i' || *end == 'B') /* tolerate "MiB"/"MB" spellings */
+        end += (end[0] == 'i' && end[1] == 'B') ? 2 : 1;
+    if (*end || (shift && v > (UINT64_MAX >> shift)))
+        return -1;
+    *out = (uint64_t)v << shift;
+    return 0;
+}
+
+static int parse_u64(const char *s, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    if (*s == '-' || *s == 0)
+        return -1;
+    unsigned long long v = strtoull(s, &end, 0);
+    if (errno || *end)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static int cmd_run(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        { "mem", required_argument, NULL, 'm' },
+        { "user", no_argument, NULL, 'u' },
+        { "flat", required_argument, NULL, 'f' },
+        { "timeout", required_argument, NULL, 't' },
+        { "stats", no_argument, NULL, 's' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    struct vmc_config cfg;
+    vmc_config_init(&cfg);
+    cfg.console_in_fd = 0;
+    cfg.console_out_fd = 1;
+    bool flat = false;
+    uint64_t flat_addr = 0;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "+m:uf:t:sh", opts, NULL)) != -1) {
+        switch (c) {
+        case 'm':
+            if (parse_size(optarg, &cfg.mem_size) != 0) {
+                fprintf(stderr, "vmcall run: --mem %s: not a size (e.g. 64M, 1G)\n", optarg);
+                return EXIT_VMM;
+            }
+            break;
+        case 'u': cfg.user_mode = true; break;
+        case 'f':
+            if (parse_u64(optarg, &flat_addr) != 0) {
+                fprintf(stderr, "vmcall run: --flat %s: not an address\n", optarg);
+                return EXIT_VMM;
+            }
+            flat = true;
+            break;
+        case 't': {
+            char *end;
+            double secs = strtod(optarg, &end);
+            if (*end || end == optarg || !isfinite(secs) || secs <= 0 || secs > 1e9) {
+                fprintf(stderr, "vmcall run: --timeout %s: not a positive number of seconds\n", optarg);
+                return EXIT_VMM;
+            }
+            cfg.timeout_ns = (uint64_t)(secs * 1e9);
+            if (!cfg.timeout_ns)
+                cfg.timeout_ns = 1;
+            break;
+        }
+        case 's': cfg.stats = true; break;
+        case 'h': usage_run(stdout); return 0;
+        default: fprintf(stderr, "vmcall run: try 'vmcall run --help'\n"); return EXIT_VMM;
+        }
+    }
+    if (optind >= argc) {
+        fprintf(stderr, "vmcall run: missing GUEST (try 'vmcall run --help')\n");
+        return EXIT_VMM;
+    }
+    const char *guest = argv[optind++];
+    if (optind < argc) {
+        if (strcmp(argv[optind], "--") != 0) {
+            fprintf(stderr, "vmcall run: unexpected argument '%s' (guest arguments go after --)\n",
+                    argv[optind]);
+            return EXIT_VMM;
+        }
+        optind++;
+        cfg.argc = argc - optind;
+        cfg.argv = (const char *const *)&argv[optind];
+    }
+
+    char err[256];
+    struct vmc_kvm *kvm;
+    if (vmc_kvm_open(&kvm, err, sizeof(err)) < 0) {
+        fprintf(stderr, "vmcall: %s\n", err);
+        return EXIT_VMM;
+    }
+    struct vmc_vm *vm;
+    if (vmc_vm_create(kvm, &cfg, &vm, err, sizeof(err)) < 0) {
+        fprintf(stderr, "vmcall: %s\n", err);
+        vmc_kvm_close(kvm);
+        return EXIT_VMM;
+    }
+    int status = EXIT_VMM;
+    int rc = flat ? vmc_vm_load_flat(vm, guest, flat_addr) : vmc_vm_load_elf(vm, guest);
+    if (rc < 0) {
+        fprintf(stderr, "vmcall: %s\n", vmc_vm_strerror(vm));
+        goto out;
+    }
+    struct vmc_result res;
+    rc = vmc_vm_run(vm, &res);
+    fflush(stdout);
+    if (rc < 0) {
+        fprintf(stderr, "vmcall: %s\n", vmc_vm_strerror(vm));
+    } else {
+        switch (res.stop) {
+        case VMC_STOP_EXIT:
+            status = (int)res.status;
+            if (res.status > EXIT_GUEST_MAX) {
+                fprintf(stderr, "vmcall: guest exit status %" PRIu32 " is above %d; exiting with %d\n",
+                        res.status, EXIT_GUEST_MAX, EXIT_GUEST_MAX);
+                status = EXIT_GUEST_MAX;
+            }
+            break;
+        case VMC_STOP_TIMEOUT:
+            fprintf(stderr, "vmcall: %s\n", res.summary);
+            status = EXIT_TIMEOUT;
+            break;
+        case VMC_STOP_CRASH:
+            vmc_result_print(&res, stderr);
+            status = EXIT_CRASH;
+            break;
+        default:
+            fprintf(stderr, "vmcall: %s\n", res.summary);
+            status = EXIT_VMM;
+            break;
+        }
+    }
+    if (cfg.stats)
+        vmc_vm_print_stats(vm, stderr);
+out:
+    vmc_vm_destroy(vm);
+    vmc_kvm_close(kvm);
+    return status;
+}
+
+static const struct {
+    const char *name;
+    int (*fn)(int argc, char **argv);
+} commands[] = {
+    { "run", cmd_run },
+};
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage_main(stderr);
+        return EXIT_VMM;
+    }
+    if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+        usage_main(stdout);
+        return 0;
+    }
+    if (!strcmp(argv[1], "-V") || !strcmp(argv[1], "--version")) {
+        printf("vmcall %s (guest ABI %u)\n", VMC_VERSION, VMC_ABI_VERSION);
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+        if (!strcmp(argv[1], commands[i].name))
+            return commands[i].fn(argc - 1, argv + 1);
+    fprintf(stderr, "vmcall: unknown command '%s' (try 'vmcall --help')\n", argv[1]);
+    return EXIT_VMM;
+}
