@@ -52,6 +52,7 @@ UNIT_BINS := $(UNIT_TESTS:%=$(BUILD)/tests/%)
 LIB_TESTS := $(BUILD)/tests/test_two_vms $(BUILD)/tests/test_library
 BENCH_BINS := $(BUILD)/bench/raw $(BUILD)/bench/vmcbench
 
+.SECONDARY:
 .PHONY: all lib sdk guests demo check test check-asan bench install clean deps format
 all: lib $(VMCALL) sdk guests
 

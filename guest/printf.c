@@ -112,13 +112,15 @@ static void format(struct sink *s, const char *fmt, va_list ap)
                     prec = prec * 10 + (*fmt++ - '0');
             }
         }
-        /* Length: 0 int, 1 long, 2 long long; h/hh promote to int anyway. */
+        /* Length: -2 char, -1 short, 0 int, 1 long, 2 long long (size_t, intmax_t, ptrdiff_t). */
         for (;; fmt++) {
             if (*fmt == 'l')
                 lng++;
+            else if (*fmt == 'h')
+                lng--;
             else if (*fmt == 'z' || *fmt == 'j' || *fmt == 't')
                 lng = 2;
-            else if (*fmt != 'h')
+            else
                 break;
         }
         char conv = *fmt;
@@ -127,7 +129,8 @@ static void format(struct sink *s, const char *fmt, va_list ap)
         switch (conv) {
         case 'd':
         case 'i': {
-            long long v = lng == 0 ? va_arg(ap, int) : lng == 1 ? va_arg(ap, long) : va_arg(ap, long long);
+            long long v = lng <= 0 ? va_arg(ap, int) : lng == 1 ? va_arg(ap, long) : va_arg(ap, long long);
+            v = lng == -1 ? (short)v : lng <= -2 ? (signed char)v : v;
             unsigned long long mag = v < 0 ? 0ull - (unsigned long long)v : (unsigned long long)v;
             const char *sign = v < 0 ? "-" : plus ? "+" : space ? " " : "";
             emit_number(s, mag, 10, 0, sign, width, prec, left, zero);
@@ -136,9 +139,10 @@ static void format(struct sink *s, const char *fmt, va_list ap)
         case 'u':
         case 'x':
         case 'X': {
-            unsigned long long v = lng == 0   ? va_arg(ap, unsigned)
+            unsigned long long v = lng <= 0   ? va_arg(ap, unsigned)
                                    : lng == 1 ? va_arg(ap, unsigned long)
                                               : va_arg(ap, unsigned long long);
+            v = lng == -1 ? (unsigned short)v : lng <= -2 ? (unsigned char)v : v;
             emit_number(s, v, conv == 'u' ? 10 : 16, conv == 'X', "", width, prec, left, zero);
             break;
         }

@@ -72,13 +72,14 @@ int vmc_load_elf_fd(const struct vmc_mem *mem, int fd, const char *name, struct 
     uint64_t fsize = (uint64_t)st.st_size;
 
     Elf64_Ehdr eh;
-    if (fsize < sizeof(eh) || read_at(fd, &eh, sizeof(eh), 0) != 0) {
-        if (fsize >= 4 && fsize < sizeof(eh))
-            return fail(err, errlen, name, "truncated ELF header", -ENOEXEC);
+    memset(&eh, 0, sizeof(eh));
+    size_t head = fsize < sizeof(eh) ? (size_t)fsize : sizeof(eh);
+    if (head < SELFMAG || read_at(fd, &eh, head, 0) != 0)
         return fail(err, errlen, name, "not an ELF file (too short)", -ENOEXEC);
-    }
     if (memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0)
         return fail(err, errlen, name, "not an ELF file (bad magic)", -ENOEXEC);
+    if (head < sizeof(eh))
+        return fail(err, errlen, name, "truncated ELF header", -ENOEXEC);
     if (eh.e_ident[EI_CLASS] != ELFCLASS64)
         return fail(err, errlen, name, "not ELF64 (32-bit or unknown class)", -ENOEXEC);
     if (eh.e_ident[EI_DATA] != ELFDATA2LSB)

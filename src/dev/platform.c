@@ -45,6 +45,14 @@ static int fault_io(struct vmc_vcpu *vcpu, void *opaque, uint64_t addr, void *da
     req->error_code = (uint32_t)f.error_code;
     req->has_error_code = vmc_x86_exc_has_error_code((unsigned)f.vector);
     req->frame_valid = true;
+    /* Present the stop as the exception exit VMX would have taken (SDM 27.2.2): reason 0, the
+     * interruption information, and for #PF the faulting address as qualification. */
+    struct vmc_exit *ex = &vcpu->exit;
+    ex->reason = VMC_EXIT_EXCEPTION_NMI;
+    ex->intr_info = (1u << 31) | (3u << 8) | (req->has_error_code ? 1u << 11 : 0) | req->vector;
+    ex->intr_error = req->has_error_code ? req->error_code : 0;
+    ex->qualification = req->vector == 14 ? s->cr2 : 0;
+    ex->insn_len = 0;
     req->rip = f.rip;
     req->cs = (uint16_t)f.cs;
     req->rflags = f.rflags;

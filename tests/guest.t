@@ -1,0 +1,147 @@
+#!/bin/sh
+# Guest and CLI tests (TAP): run SDK guests under `vmcall run` and check exact console output, exit
+# status and the first line of stderr. VMCALL and GUESTS name the binary and the guest build directory.
+set -u
+VMCALL=${VMCALL:-build/bin/vmcall}
+G=${GUESTS:-build/guest}
+T=$G/tests
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+n=0
+failed=0
+
+# check NAME STATUS STDOUT STDERR_ERE [STDIN] -- ARGS...
+#   STDOUT is compared exactly (printf %b escapes); STDERR_ERE must match the first stderr line ("" =
+#   stderr must be empty). STDIN is fed to the guest (default: empty).
+check() {
+    name=$1 want_status=$2 want_out=$3 want_err=$4
+    shift 4
+    input=""
+    if [ "$1" != "--" ]; then input=$1; shift; fi
+    shift
+    printf '%b' "$input" > "$tmp/in"
+    timeout 60 "$VMCALL" "$@" < "$tmp/in" > "$tmp/out" 2> "$tmp/err"
+    status=$?
+    printf '%b' "$want_out" > "$tmp/want"
+    n=$((n + 1))
+    problems=""
+    [ "$status" = "$want_status" ] || problems="$problems status=$status(want $want_status)"
+    cmp -s "$tmp/out" "$tmp/want" || problems="$problems stdout-differs"
+    first=$(head -n 1 "$tmp/err")
+    if [ -z "$want_err" ]; then
+        [ -s "$tmp/err" ] && problems="$problems stderr-not-empty"
+    else
+        printf '%s\n' "$first" | grep -Eq -- "$want_err" || problems="$problems stderr-mismatch"
+    fi
+    if [ -z "$problems" ]; then
+        echo "ok $n - $name"
+    else
+        failed=$((failed + 1))
+        echo "not ok $n - $name"
+        echo "#  $problems"
+        echo "#  stdout:"; sed 's/^/#    /' "$tmp/out"
+        echo "#  stderr:"; sed 's/^/#    /' "$tmp/err"
+    fi
+}
+
+# like check, then require an extra ERE somewhere in stderr
+check_err_has() {
+    n=$((n + 1))
+    if grep -Eq -- "$2" "$tmp/err"; then echo "ok $n - $1"; else
+        failed=$((failed + 1)); echo "not ok $n - $1"; sed 's/^/#    /' "$tmp/err"; fi
+}
+
+sym() { nm "$1" | awk -v s="$2" '$3 == s { sub(/^0+/, "", $1); print $1 }'; }
+
+crash='^vmcall: '
+# --- guests that succeed -------------------------------------------------------------------------------
+check "hello (kernel mode)" 0 'Hello, world!\n' "" -- run "$T/hello.elf"
+check "hello (user mode)" 0 'Hello, world!\n' "" -- run --user "$T/hello.elf"
+check "hello in the smallest VM" 0 'Hello, world!\n' "" -- run --mem 2M "$T/hello.elf"
+check "arguments and command line" 3 \
+    'argc=3\nargv[0]=[one]\nargv[1]=[two words]\nargv[2]=[]\nargv[argc]=0x0\ncmdline=[one two words ] len=14\nmagic=42434d56 abi=1 size=88 ram=64M\n' \
+    "" -- run "$T/args.elf" -- one "two words" ""
+check "no arguments" 0 \
+    'argc=0\nargv[argc]=0x0\ncmdline=[] len=0\nmagic=42434d56 abi=1 size=88 ram=128M\n' "" -- run -m 128M "$T/args.elf"
+check "exit status 7" 7 '' "" -- run "$T/exitcode.elf" -- 7
+check "exit status 123" 123 '' "" -- run "$T/exitcode.elf" -- 123
+check "exit status 300 becomes 123" 123 '' '^vmcall: guest exit status 300 is above 123; exiting with 123$' \
+    -- run "$T/exitcode.elf" -- 300
+check "serial echo from stdin" 2 '1: one\n2: two\neof after 8 bytes\n' "" 'one\ntwo\n' -- run "$T/echo.elf"
+check "serial echo, last line unterminated" 2 '1: x\n2: yz (no newline)\neof after 4 bytes\n' "" 'x\nyz' \
+    -- run "$T/echo.elf"
+check "serial echo in user mode" 1 '1: abc\neof after 4 bytes\n' "" 'abc\n' -- run --user "$T/echo.elf"
+check "printf conversions" 0 \
+    '[-42] [7] [3000000000] [beef] [BEEF] [z] [str] [%]\n[   42] [42   ] [-0042] [   ab] [ab   ] [ab]\n[-1234567890123] [-9223372036854775808] [18446744073709551615] [deadbeefcafe] [12345] [-5]\n[0x1000] [0x0] [00000abc] [     1] [2   ] [005] [+9]\nsnprintf -> 20 [truncated-outpu]\n[(null)] [44] [4464]\n' \
+    "" -- run "$T/printf.elf"
+check "6 MiB BSS zero-filled in an 8 MiB VM" 0 'bss 6 MiB, 0 nonzero pages, answer=42, data ok\n' "" \
+    -- run --mem 8M "$T/bigbss.elf"
+check "user mode: SSE and x87 floating point" 0 'sqrt2*1e9=1414213562 pi*1e6=3141587 x87 2^3=8 cpl=3\n' "" \
+    -- run --user "$T/user_fp.elf"
+check "flat binary at 0x200000" 42 'flat binary ok\n' "" -- run --flat 0x200000 "$T/../tests/flat.bin"
+check "unclaimed ports read all-ones" 0 'inb(0x1234)=0xff inl(0x2000)=0xffffffff inl(0x510)=0xffffffff\n' \
+    '^exit reason +count +total_us +mean_us$' -- run --stats "$T/unclaimed.elf"
+check_err_has "--stats counts unclaimed writes per port" '^0x80 +0 +0 +0 +2$'
+check_err_has "--stats counts unclaimed reads per port" '^0x1234 +0 +0 +1 +0$'
+check_err_has "--stats has a row per exit reason" '^IO_INSTRUCTION\(30\) +[0-9]+ +[0-9.]+ +[0-9.]+$'
+check "demo hello example" 0 \
+    'Hello from a vmcall guest!\n  kernel mode, 64 MiB of RAM, image at [0x100000, 0x103008), vCPU 1 of 1\n  argv[0] = "x"\n' \
+    "" -- run "$G/examples/hello.elf" -- x
+
+# --- guests that must be stopped, with a precise report ------------------------------------------------
+check "#PF on an unmapped write" 126 'about to fault\n' \
+    "${crash}guest #PF at rip=0x10[0-9a-f]{4} cr2=0x7ead00000000 \(write, not-present\)$" -- run "$T/pf.elf"
+check_err_has "crash report has registers" '^  rax=0x[0-9a-f]{16} rbx='
+check_err_has "crash report has control registers" '^  cr0=0x80010033 cr2=0x00007ead00000000 cr3=0x0000a000 cr4=0x00000620 efer=0x500$'
+check_err_has "crash report has the CPL" 'cpl=0 cs=0x0008'
+check "#PF on a NULL read" 126 '' "${crash}guest #PF at rip=0x10[0-9a-f]{4} cr2=0x0 \(read, not-present\)$" \
+    -- run "$T/nullptr.elf"
+ud=$(sym "$T/ud.elf" ud_here)
+check "#UD at the ud2" 126 '' "${crash}guest #UD at rip=0x$ud\$" -- run "$T/ud.elf"
+check "#GP on a non-canonical access" 126 '' "${crash}guest #GP\(0x0\) at rip=0x10[0-9a-f]{4}$" -- run "$T/gp.elf"
+check "triple fault through an empty IDT" 126 '' "${crash}guest triple fault \(shutdown\) at rip=0x10[0-9a-f]{4}$" \
+    -- run "$T/triple.elf"
+check_err_has "triple fault exit record" 'exit TRIPLE_FAULT \(reason 2, kvm exit 8'
+check "stack overflow hits the guard page" 126 '' \
+    "${crash}guest #PF at rip=0x10[0-9a-f]{4} cr2=0x20[0-9a-f]{3} \(write, not-present\)$" -- run "$T/stack_overflow.elf"
+check "executing MMIO is a KVM internal error" 126 '' \
+    "${crash}KVM internal error: emulation failure \(suberror 1\) at rip=0xc0000000$" -- run "$T/internal.elf"
+check "user mode: supervisor page protected" 126 '' \
+    "${crash}guest #PF at rip=0x10[0-9a-f]{4} cr2=0x1000 \(read, protection, user\)$" -- run --user "$T/user_pf.elf"
+check_err_has "user-mode crash reports cpl 3" 'cpl=3 cs=0x002b ss=0x0023'
+check "user mode: ports outside the TSS bitmap raise #GP" 126 'console works\n' \
+    "${crash}guest #GP\(0x0\) at rip=0x10[0-9a-f]{4}$" -- run --user "$T/user_port.elf"
+check "timeout stops a spinning guest" 124 'spinning\n' \
+    "${crash}guest timed out after 0.300 s at rip=0x10[0-9a-f]{4}$" -- run --timeout 0.3 "$T/spin.elf"
+check "timeout stops a spinning user-mode guest" 124 'spinning\n' "${crash}guest timed out after 0.200 s" \
+    -- run --user -t 0.2 "$T/spin.elf"
+
+# --- operator errors: status 125 and one line naming the problem ---------------------------------------
+check "missing guest file" 125 '' "^vmcall: $T/nope.elf: No such file or directory$" -- run "$T/nope.elf"
+printf 'not an elf' > "$tmp/text"
+check "not an ELF file" 125 '' "^vmcall: $tmp/text: not an ELF file \(bad magic\)$" -- run "$tmp/text"
+check "a PIE is refused" 125 '' '^vmcall: /bin/true: not an executable: position-independent' -- run /bin/true
+check "image larger than RAM" 125 '' "^vmcall: $T/bigbss.elf: segment [0-9]+ .* lies outside guest RAM" \
+    -- run --mem 4M "$T/bigbss.elf"
+check "flat image in the reserved region" 125 '' "overlaps the VMM's reserved region" \
+    -- run --flat 0x1000 "$T/flat.bin"
+check "too little memory" 125 '' '^vmcall: memory size 1 MiB is out of range' -- run --mem 1M "$T/hello.elf"
+check "too much memory" 125 '' '^vmcall: memory size 4096 MiB is out of range' -- run --mem 4G "$T/hello.elf"
+check "bad size" 125 '' '^vmcall run: --mem 12Q: not a size' -- run --mem 12Q "$T/hello.elf"
+check "bad timeout" 125 '' '^vmcall run: --timeout -1: not a positive number' -- run --timeout -1 "$T/hello.elf"
+check "missing GUEST" 125 '' '^vmcall run: missing GUEST' -- run
+check "stray argument" 125 '' "^vmcall run: unexpected argument 'x' \(guest arguments go after --\)$" \
+    -- run "$T/hello.elf" x
+check "unknown option" 125 '' 'unrecognized option' -- run --frobnicate "$T/hello.elf"
+check "unknown command" 125 '' "^vmcall: unknown command 'walk'" -- walk
+VMCALL_KVM_DEVICE=/nonexistent/kvm check "no KVM device" 125 '' '^vmcall: /nonexistent/kvm: no such device' \
+    -- run "$T/hello.elf"
+check "--version" 0 "vmcall 0.1.0 (guest ABI 1)\n" "" -- --version
+"$VMCALL" --help > "$tmp/help"; "$VMCALL" run --help > "$tmp/runhelp"
+n=$((n + 1))
+if grep -q 'run ' "$tmp/help" && for o in --mem --user --flat --timeout --stats --help; do
+       grep -q -- "$o" "$tmp/runhelp" || exit 1; done; then echo "ok $n - help describes every option"
+else failed=$((failed + 1)); echo "not ok $n - help describes every option"; fi
+
+echo "1..$n"
+[ "$failed" = 0 ]

@@ -1,0 +1,8 @@
+/* SPDX-License-Identifier: MIT */
+/* Guest test: exit with the status given as the first argument. */
+#include "vmcall/guest.h"
+
+int main(int argc, char **argv)
+{
+    return argc > 0 ? (int)strtoul(argv[0], NULL, 0) : 0;
+}

@@ -1,0 +1,12 @@
+/* SPDX-License-Identifier: MIT */
+/* Negative guest: never finishes; only --timeout (or cancellation) stops it. */
+#include "vmcall/guest.h"
+
+int main(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    printf("spinning\n");
+    for (;;)
+        __asm__ volatile("" ::: "memory");
+}

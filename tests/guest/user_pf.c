@@ -1,0 +1,10 @@
+/* SPDX-License-Identifier: MIT */
+/* Negative guest (--user): the VMM's GDT page is supervisor-only, so a user read faults (protection). */
+#include "vmcall/guest.h"
+
+int main(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    return *(volatile int *)(uintptr_t)VMC_LAYOUT_GDT;
+}

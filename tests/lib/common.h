@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: MIT */
+/* Helpers for the library tests: guest paths and capturing a VM's console through a pipe. */
+#ifndef VMCALL_TESTS_LIB_COMMON_H
+#define VMCALL_TESTS_LIB_COMMON_H
+
+#include <fcntl.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+static const char *guest_path(const char *name)
+{
+    static char buf[8][512];
+    static int i;
+    const char *dir = getenv("GUESTS");
+    char *p = buf[i++ % 8];
+    snprintf(p, 512, "%s/tests/%s.elf", dir ? dir : "build/guest", name);
+    return p;
+}
+
+/* A console sink: the write end goes to the VM, the test reads what arrived. */
+struct capture {
+    int rd, wr;
+};
+
+static void capture_open(struct capture *c)
+{
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC) != 0)
+        abort();
+    fcntl(fds[0], F_SETFL, O_NONBLOCK);
+    c->rd = fds[0];
+    c->wr = fds[1];
+}
+
+static const char *capture_read(struct capture *c)
+{
+    static char buf[2][8192];
+    static int i;
+    char *p = buf[i++ % 2];
+    ssize_t n = read(c->rd, p, 8191);
+    p[n > 0 ? n : 0] = 0;
+    return p;
+}
+
+static void capture_close(struct capture *c)
+{
+    close(c->rd);
+    close(c->wr);
+}
+
+#endif

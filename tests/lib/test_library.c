@@ -1,0 +1,230 @@
+/* SPDX-License-Identifier: MIT */
+/* Library test: the libvmcall contract: config errors, loading errors, a device registered by the
+ * embedder, results of crashes, cancellation from another thread, timeouts and resuming. */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <time.h>
+
+#include "../tap.h"
+#include "common.h"
+#include "vmcall/abi.h"
+#include "vmcall/vmcall.h"
+
+static struct vmc_kvm *kvm;
+
+static struct vmc_vm *new_vm(struct vmc_config *cfg, struct capture *cap)
+{
+    struct vmc_vm *vm;
+    char err[256];
+    cfg->console_out_fd = cap ? cap->wr : -1;
+    if (vmc_vm_create(kvm, cfg, &vm, err, sizeof(err)) != 0) {
+        printf("# create: %s\n", err);
+        return NULL;
+    }
+    return vm;
+}
+
+static void test_config_errors(void)
+{
+    struct vmc_config cfg;
+    struct vmc_vm *vm = (struct vmc_vm *)1;
+    char err[256];
+    vmc_config_init(&cfg);
+    is_u64(cfg.mem_size, 64 << 20, "default RAM is 64 MiB");
+    cfg.mem_size = 1 << 20;
+    is_int(vmc_vm_create(kvm, &cfg, &vm, err, sizeof(err)), -EINVAL, "1 MiB is too small");
+    ok(vm == NULL && strstr(err, "out of range"), "no VM, and a message: %s", err);
+    cfg.mem_size = 3 << 20;
+    is_int(vmc_vm_create(kvm, &cfg, &vm, err, sizeof(err)), -EINVAL, "3 MiB is not a multiple of 2 MiB");
+    cfg.mem_size = 4ull << 30;
+    is_int(vmc_vm_create(kvm, &cfg, &vm, err, sizeof(err)), -EINVAL, "4 GiB is above the 3 GiB limit");
+    vmc_config_init(&cfg);
+    static char longarg[5000];
+    memset(longarg, 'x', sizeof(longarg) - 1);
+    const char *argv[] = { longarg };
+    cfg.argc = 1;
+    cfg.argv = argv;
+    is_int(vmc_vm_create(kvm, &cfg, &vm, err, sizeof(err)), -E2BIG, "a 5000-byte command line is refused");
+    ok(strstr(err, "too long") != NULL, "with a message: %s", err);
+}
+
+static void test_load_errors(void)
+{
+    struct vmc_config cfg;
+    vmc_config_init(&cfg);
+    struct vmc_vm *vm = new_vm(&cfg, NULL);
+    struct vmc_result res;
+    is_int(vmc_vm_run(vm, &res), -ENOEXEC, "running with no image fails");
+    is_int(vmc_vm_load_elf(vm, "/nonexistent/guest.elf"), -ENOENT, "missing file: -ENOENT");
+    ok(strstr(vmc_vm_strerror(vm), "/nonexistent/guest.elf") != NULL, "message names the file");
+    is_int(vmc_vm_load_elf(vm, "/dev/null"), -ENOEXEC, "not a regular file");
+    is_int(vmc_vm_load_elf(vm, guest_path("hello")), 0, "a good image loads");
+    is_int(vmc_vm_load_elf(vm, guest_path("hello")), -EBUSY, "a second image is refused");
+    uint8_t b[8];
+    is_int(vmc_vm_read(vm, (64 << 20) - 4, b, 8), -EFAULT, "vmc_vm_read past RAM");
+    is_int(vmc_vm_write(vm, UINT64_MAX - 2, b, 8), -EFAULT, "vmc_vm_write with wrapping address");
+    is_int(vmc_vm_read(vm, VMC_LAYOUT_BOOT_INFO, b, 4), 0, "boot info readable");
+    is_u64(*(uint32_t *)b, VMC_BOOT_MAGIC, "boot info magic");
+    vmc_vm_destroy(vm);
+}
+
+struct dev_state {
+    uint32_t written;
+    int writes, reads;
+};
+
+static int dev_io(struct vmc_vcpu *vcpu, void *opaque, uint64_t addr, void *data, uint32_t len, bool write)
+{
+    struct dev_state *d = opaque;
+    (void)vcpu;
+    (void)addr;
+    if (write) {
+        memcpy(&d->written, data, len < 4 ? len : 4);
+        d->writes++;
+    } else {
+        uint32_t v = d->written + 1;
+        memcpy(data, &v, len < 4 ? len : 4);
+        d->reads++;
+    }
+    return 0;
+}
+
+static void test_device(void)
+{
+    struct vmc_config cfg;
+    struct capture cap;
+    capture_open(&cap);
+    vmc_config_init(&cfg);
+    struct vmc_vm *vm = new_vm(&cfg, &cap);
+    struct dev_state d = { 0 };
+    is_int(vmc_io_register(vm, 0x3fa, 2, dev_io, &d), -EBUSY, "a range overlapping COM1 is refused");
+    is_int(vmc_io_register(vm, 0xfffe, 4, dev_io, &d), -EINVAL, "a range past port 0xffff is refused");
+    is_int(vmc_mmio_register(vm, 0x1000, 16, dev_io, &d), -EINVAL, "MMIO over RAM is refused");
+    is_int(vmc_mmio_register(vm, 0xd0000000, 4096, dev_io, &d), 0, "MMIO above RAM is accepted");
+    is_int(vmc_io_register(vm, 0x510, 4, dev_io, &d), 0, "register a port device at 0x510");
+    vmc_vm_load_elf(vm, guest_path("unclaimed"));
+    struct vmc_result res;
+    is_int(vmc_vm_run(vm, &res), 0, "run");
+    is_int(res.stop, VMC_STOP_EXIT, "guest exited");
+    is_str(capture_read(&cap), "inb(0x1234)=0xff inl(0x2000)=0xffffffff inl(0x510)=0xc0ffef\n",
+           "guest saw the device's answer and all-ones elsewhere");
+    ok(d.written == 0xc0ffee && d.writes == 1 && d.reads == 1, "device saw the guest's write and read");
+    struct vmc_addr_stat st[16];
+    size_t n = vmc_vm_addr_stats(vm, false, st, 16);
+    int found80 = 0, found1234 = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (st[i].addr == 0x80 && st[i].unclaimed_writes == 2)
+            found80 = 1;
+        if (st[i].addr == 0x1234 && st[i].unclaimed_reads == 1)
+            found1234 = 1;
+    }
+    ok(found80 && found1234, "unclaimed accesses counted per port");
+    struct vmc_exit_stat es[8];
+    n = vmc_vm_exit_stats(vm, es, 8);
+    ok(n >= 1 && es[0].reason == 30 && es[0].count > 5, "exit stats count I/O exits");
+    is_int(vmc_vm_run(vm, &res), -EINVAL, "a VM that exited cannot run again");
+    vmc_vm_destroy(vm);
+    capture_close(&cap);
+}
+
+static void test_crash_results(void)
+{
+    struct vmc_config cfg;
+    vmc_config_init(&cfg);
+    struct vmc_vm *vm = new_vm(&cfg, NULL);
+    vmc_vm_load_elf(vm, guest_path("pf"));
+    struct vmc_result res;
+    is_int(vmc_vm_run(vm, &res), 0, "a crashing guest is not a library error");
+    is_int(res.stop, VMC_STOP_CRASH, "#PF: crash");
+    is_int(res.crash, VMC_CRASH_EXCEPTION, "#PF: exception");
+    ok(res.vector == 14 && res.has_error_code && res.error_code == 2, "vector 14, error code 2 (write)");
+    is_u64(res.regs.cr2, 0x7ead00000000ull, "cr2");
+    is_u64(res.exit.reason, 0, "exit record: exception or NMI");
+    is_u64(res.exit.intr_info, 0x80000b0e, "interruption info: valid, error code, hw exception, 14");
+    is_u64(res.exit.qualification, 0x7ead00000000ull, "qualification: the faulting address");
+    ok(res.regs.rip >= 0x100000 && res.regs.rip < 0x101000, "rip inside the guest's text");
+    is_int(res.regs.cpl, 0, "cpl 0");
+    vmc_vm_destroy(vm);
+
+    vm = new_vm(&cfg, NULL);
+    vmc_vm_load_elf(vm, guest_path("triple"));
+    vmc_vm_run(vm, &res);
+    is_int(res.crash, VMC_CRASH_TRIPLE_FAULT, "triple fault");
+    is_u64(res.exit.reason, 2, "exit record: reason 2");
+    vmc_vm_destroy(vm);
+}
+
+struct canceller {
+    struct vmc_vm *vm;
+    int delay_ms;
+};
+
+static void *cancel_later(void *arg)
+{
+    struct canceller *c = arg;
+    struct timespec ts = { 0, c->delay_ms * 1000000L };
+    nanosleep(&ts, NULL);
+    vmc_vm_cancel(c->vm);
+    return NULL;
+}
+
+static void test_cancel(bool user)
+{
+    const char *mode = user ? "CPL3" : "CPL0";
+    struct vmc_config cfg;
+    struct capture cap;
+    capture_open(&cap);
+    vmc_config_init(&cfg);
+    cfg.user_mode = user;
+    struct vmc_vm *vm = new_vm(&cfg, &cap);
+    vmc_vm_load_elf(vm, guest_path("spin"));
+    struct canceller c = { vm, 100 };
+    pthread_t t;
+    pthread_create(&t, NULL, cancel_later, &c);
+    struct vmc_result res;
+    is_int(vmc_vm_run(vm, &res), 0, "%s: run returns after a cancel", mode);
+    pthread_join(t, NULL);
+    is_int(res.stop, VMC_STOP_CANCELLED, "%s: stopped as cancelled", mode);
+    is_str(capture_read(&cap), "spinning\n", "%s: the guest was running", mode);
+
+    vmc_vm_cancel(vm);
+    is_int(vmc_vm_run(vm, &res), 0, "%s: cancel before run", mode);
+    is_int(res.stop, VMC_STOP_CANCELLED, "%s: is not lost", mode);
+    vmc_vm_destroy(vm);
+    capture_close(&cap);
+}
+
+static void test_timeout(void)
+{
+    struct vmc_config cfg;
+    vmc_config_init(&cfg);
+    cfg.timeout_ns = 200 * 1000000ull;
+    struct vmc_vm *vm = new_vm(&cfg, NULL);
+    vmc_vm_load_elf(vm, guest_path("spin"));
+    struct vmc_result res;
+    is_int(vmc_vm_run(vm, &res), 0, "timed run returns");
+    is_int(res.stop, VMC_STOP_TIMEOUT, "stopped by the timeout");
+    ok(strstr(res.summary, "timed out after 0.200 s") != NULL, "summary: %s", res.summary);
+    is_int(vmc_vm_run(vm, &res), 0, "a timed-out VM can be resumed");
+    is_int(res.stop, VMC_STOP_TIMEOUT, "and times out again");
+    vmc_vm_destroy(vm);
+}
+
+int main(void)
+{
+    char err[256];
+    if (vmc_kvm_open(&kvm, err, sizeof(err)) != 0) {
+        printf("Bail out! %s\n", err);
+        return 1;
+    }
+    test_config_errors();
+    test_load_errors();
+    test_device();
+    test_crash_results();
+    test_cancel(false);
+    test_cancel(true);
+    test_timeout();
+    vmc_kvm_close(kvm);
+    return tap_done();
+}

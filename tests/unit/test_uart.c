@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: MIT */
+/* Unit tests: 16550A register behaviour as a polled driver sees it, with pipes for the console. */
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "../../src/internal.h"
+#include "../tap.h"
+
+enum { RBR = 0, IER = 1, IIR = 2, LCR = 3, MCR = 4, LSR = 5, MSR = 6, SCR = 7 };
+
+static size_t drain(int fd, char *buf, size_t len)
+{
+    ssize_t n = read(fd, buf, len - 1);
+    buf[n > 0 ? n : 0] = 0;
+    return n > 0 ? (size_t)n : 0;
+}
+
+int main(void)
+{
+    int in[2], out[2];
+    if (pipe(in) || pipe(out))
+        return 2;
+    fcntl(out[0], F_SETFL, O_NONBLOCK);
+    struct vmc_console con = { .out_fd = out[1], .in_fd = in[0] };
+    struct vmc_uart u;
+    vmc_uart_init(&u, &con);
+    char buf[64];
+
+    is_u64(vmc_uart_read(&u, LSR), 0x60, "idle: THRE|TEMT, no data, no break");
+    is_u64(vmc_uart_read(&u, IIR), 0x01, "IIR: no interrupt pending, FIFOs off");
+    is_u64(vmc_uart_read(&u, LCR), 0x03, "reset LCR is 8N1");
+    is_u64(vmc_uart_read(&u, MSR), 0xb0, "MSR: CTS, DSR, DCD asserted");
+
+    const char *msg = "hi\n";
+    for (const char *p = msg; *p; p++)
+        vmc_uart_write(&u, RBR, (uint8_t)*p);
+    drain(out[0], buf, sizeof(buf));
+    is_str(buf, "hi\n", "THR bytes reach the console at end of line");
+    vmc_uart_write(&u, RBR, 'x');
+    is_int(drain(out[0], buf, sizeof(buf)), 0, "a partial line is buffered");
+    vmc_console_flush(&con);
+    drain(out[0], buf, sizeof(buf));
+    is_str(buf, "x", "and appears on flush");
+
+    vmc_uart_write(&u, LCR, 0x83);
+    vmc_uart_write(&u, RBR, 0x01);
+    vmc_uart_write(&u, IER, 0x02);
+    is_u64(vmc_uart_read(&u, RBR), 0x01, "DLAB: offset 0 is DLL");
+    is_u64(vmc_uart_read(&u, IER), 0x02, "DLAB: offset 1 is DLM");
+    vmc_uart_write(&u, LCR, 0x03);
+    is_u64(vmc_uart_read(&u, IER), 0x00, "DLAB off: IER untouched by divisor writes");
+    is_int(drain(out[0], buf, sizeof(buf)), 0, "divisor writes send nothing");
+
+    vmc_uart_write(&u, SCR, 0xa5);
+    is_u64(vmc_uart_read(&u, SCR), 0xa5, "scratch register holds a byte");
+
+    vmc_uart_write(&u, IIR, 0x07); /* FCR: enable + clear */
+    is_u64(vmc_uart_read(&u, IIR), 0xc1, "FIFO enabled shows in IIR bits 7:6");
+    vmc_uart_write(&u, IER, 0x02);
+    is_u64(vmc_uart_read(&u, IIR), 0xc2, "enabling THRI with THR empty: THR-empty identified");
+    is_u64(vmc_uart_read(&u, IIR), 0xc1, "reading IIR acknowledged it");
+
+    if (write(in[1], "ab", 2) != 2)
+        return 2;
+    is_u64(vmc_uart_read(&u, LSR), 0x61, "input pending: LSR.DR set");
+    vmc_uart_write(&u, IER, 0x01);
+    is_u64(vmc_uart_read(&u, IIR), 0xc4, "RDI enabled with data: received-data identified");
+    is_u64(vmc_uart_read(&u, RBR), 'a', "first byte");
+    is_u64(vmc_uart_read(&u, RBR), 'b', "second byte");
+    is_u64(vmc_uart_read(&u, LSR), 0x60, "drained, input still open: no DR, no break");
+    close(in[1]);
+    is_u64(vmc_uart_read(&u, LSR), 0x70, "input closed: break indicated (LSR.BI)");
+    is_u64(vmc_uart_read(&u, RBR), 0, "RBR reads 0 when empty");
+
+    vmc_uart_write(&u, MCR, 0x1f); /* loopback + all modem outputs */
+    is_u64(vmc_uart_read(&u, MSR), 0xf0, "loopback: MCR outputs appear on MSR inputs");
+    vmc_uart_write(&u, RBR, 'L');
+    is_u64(vmc_uart_read(&u, LSR), 0x61, "loopback: transmitted byte is received, no break");
+    is_u64(vmc_uart_read(&u, RBR), 'L', "loopback byte read back");
+    vmc_console_flush(&con);
+    is_int(drain(out[0], buf, sizeof(buf)), 0, "loopback sends nothing out");
+    vmc_uart_write(&u, MCR, 0x03);
+    is_u64(vmc_uart_read(&u, MCR), 0x03, "MCR reads back");
+    vmc_uart_write(&u, LSR, 0x00);
+    is_u64(vmc_uart_read(&u, LSR) & 0x60, 0x60, "LSR is read-only");
+
+    for (int i = 0; i < 20; i++) /* 16-byte receive FIFO: overflow drops, never overruns memory */
+        vmc_uart_write(&u, MCR, 0x13), vmc_uart_write(&u, RBR, (uint8_t)('A' + i));
+    int got = 0;
+    while (vmc_uart_read(&u, LSR) & 1)
+        got++, vmc_uart_read(&u, RBR);
+    is_int(got, 16, "receive FIFO holds 16 bytes");
+
+    struct vmc_console none = { .out_fd = -1, .in_fd = -1 };
+    vmc_uart_init(&u, &none);
+    vmc_uart_write(&u, RBR, 'z');
+    is_u64(vmc_uart_read(&u, LSR), 0x70, "no input source reads as ended");
+    close(in[0]);
+    close(out[0]);
+    close(out[1]);
+    return tap_done();
+}
