@@ -50,7 +50,7 @@ TEST_GUESTS := $(KERNEL_TESTS:%=$(GBUILD)/tests/%.elf) $(USER_TESTS:%=$(GBUILD)/
 UNIT_TESTS := test_exit test_iobus test_uart test_loader test_memory test_abi
 UNIT_BINS := $(UNIT_TESTS:%=$(BUILD)/tests/%)
 LIB_TESTS := $(BUILD)/tests/test_two_vms $(BUILD)/tests/test_library
-BENCH_BINS := $(BUILD)/bench/raw $(BUILD)/bench/vmcbench
+BENCH_BINS := $(BUILD)/bench/vmcbench
 
 .SECONDARY:
 .PHONY: all lib sdk guests demo check test check-asan bench install clean deps format
@@ -120,7 +120,7 @@ $(BUILD)/tests/test_abi: tests/abi/abi_c99.c tests/abi/abi_cxx.cc include/vmcall
 	$(Q)c++ -std=c++11 -pedantic-errors -Wall -Wextra -Werror -Iinclude -c tests/abi/abi_cxx.cc -o $@.cxx.o
 	$(Q)c++ -o $@ $@.c99.o $@.cxx.o
 
-$(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(LIBA)
+$(BUILD)/bench/vmcbench: $(BUILD)/obj/bench/vmcbench.o $(BUILD)/obj/bench/raw.o $(LIBA)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) -o $@ $^ $(HOST_LDFLAGS)
 

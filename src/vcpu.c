@@ -187,11 +187,8 @@ int vmc_vm_run(struct vmc_vm *vm, struct vmc_result *res)
     if (vm->finished)
         return vmc_vm_fail(vm, -EINVAL, "the VM has already stopped for good");
     if (!vm->started) {
-        /* The initial state rides in on the first KVM_RUN via sync regs: no SET_REGS/SET_SREGS ioctls. */
-        struct kvm_sregs *sregs = &vcpu->run->s.regs.sregs;
-        if (ioctl(vcpu->fd, KVM_GET_SREGS, sregs) < 0)
-            return vmc_vm_fail(vm, -errno, "KVM_GET_SREGS: %s", strerror(errno));
-        vmc_x86_init_vcpu_state(vm, &vcpu->run->s.regs.regs, sregs);
+        /* The initial state rides in on the first KVM_RUN via sync regs: no GET/SET_(S)REGS ioctls. */
+        vmc_x86_init_vcpu_state(vm, &vcpu->run->s.regs.regs, &vcpu->run->s.regs.sregs);
         vcpu->run->kvm_dirty_regs = KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS;
         vm->started = true;
     }

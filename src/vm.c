@@ -129,7 +129,7 @@ int vmc_vm_create(struct vmc_kvm *kvm, const struct vmc_config *cfg, struct vmc_
         rc = vmc_vm_fail(vm, -errno, "KVM_CREATE_VM: %s", strerror(errno));
         goto err;
     }
-    /* Untouched guest memory costs nothing; THP makes the guest's 2 MiB pages cheap to fault in. */
+    /* Untouched guest memory costs nothing (MAP_NORESERVE, populated on first touch). */
     vm->mem.size = cfg->mem_size;
     vm->mem.host =
         mmap(NULL, vm->mem.size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
@@ -139,7 +139,13 @@ int vmc_vm_create(struct vmc_kvm *kvm, const struct vmc_config *cfg, struct vmc_
                          strerror(errno));
         goto err;
     }
-    madvise(vm->mem.host, vm->mem.size, MADV_HUGEPAGE);
+    /*
+     * THP above the first 2 MiB only: there the guest's 2 MiB mappings meet host huge pages and first
+     * touches become nearly free, while a huge page under the VMM region would be zeroed whole (~250 us
+     * measured here) before the first instruction runs.
+     */
+    if (vm->mem.size > VMC_RAM_ALIGN)
+        madvise(vm->mem.host + VMC_RAM_ALIGN, vm->mem.size - VMC_RAM_ALIGN, MADV_HUGEPAGE);
     struct kvm_userspace_memory_region region = {
         .slot = 0,
         .guest_phys_addr = 0,

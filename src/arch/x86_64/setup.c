@@ -228,7 +228,10 @@ static struct kvm_segment flat_seg(uint16_t sel, uint8_t type, bool code64)
 void vmc_x86_init_vcpu_state(struct vmc_vm *vm, struct kvm_regs *regs, struct kvm_sregs *sregs)
 {
     bool user = vm->cfg.user_mode;
-    /* Keep what KVM reset (APIC base, interrupt bitmap) and overwrite the architectural state. */
+    /* The whole struct is written, so no KVM_GET_SREGS is needed first: the fields KVM resets that we
+     * do not care about get their reset values (IA32_APIC_BASE: 0xfee00000, enabled, BSP; SDM 10.4.4). */
+    memset(sregs, 0, sizeof(*sregs));
+    sregs->apic_base = 0xfee00000ull | (1ull << 11) | (1ull << 8);
     sregs->cs = flat_seg(user ? VMC_SEL_UCODE64 : VMC_SEL_KCODE64, 0xb, true);
     struct kvm_segment data = flat_seg(user ? VMC_SEL_UDATA : VMC_SEL_KDATA, 0x3, false);
     sregs->ds = sregs->es = sregs->fs = sregs->gs = sregs->ss = data;
@@ -244,8 +247,6 @@ void vmc_x86_init_vcpu_state(struct vmc_vm *vm, struct kvm_regs *regs, struct kv
     sregs->cr3 = VMC_LAYOUT_PML4;
     sregs->cr4 = CR4_PAE | CR4_OSFXSR | CR4_OSXMMEXCPT;
     sregs->efer = EFER_LME | EFER_LMA;
-    sregs->cr2 = 0;
-    sregs->cr8 = 0;
 
     memset(regs, 0, sizeof(*regs));
     regs->rip = vm->entry;
