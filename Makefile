@@ -73,7 +73,8 @@ check: deps
 
 # The suite: unit tests, library tests and guest tests, as TAP under prove.
 test: all $(UNIT_BINS) $(LIB_TESTS)
-	$(Q)VMCALL=$(VMCALL) GUESTS=$(GBUILD) BUILD=$(BUILD) prove -e '' $(UNIT_BINS) $(LIB_TESTS) tests/guest.t
+	$(Q)VMCALL=$(VMCALL) GUESTS=$(GBUILD) BUILD=$(BUILD) prove -e '' $(UNIT_BINS) $(LIB_TESTS) tests/guest.t \
+	    $(if $(SAN),,tests/install.t)
 
 # The same suite with a sanitizer build of every host binary (clang when present: both compilers build).
 ASAN_CC := $(shell command -v clang >/dev/null 2>&1 && echo clang || echo $(CC))
