@@ -24,7 +24,7 @@ endif
 
 LIB_SRCS := src/kvm.c src/vm.c src/vcpu.c src/memory.c src/iobus.c src/exit.c src/loader.c src/report.c \
             src/arch/x86_64/setup.c src/dev/device.c src/dev/console.c src/dev/platform.c \
-            src/dev/debugcon.c src/dev/uart.c
+            src/dev/debugcon.c src/dev/uart.c src/dev/block.c src/hypercall.c src/memop.c
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 LIBA := $(BUILD)/lib/libvmcall.a
 LIBSO := $(BUILD)/lib/libvmcall.so
@@ -34,7 +34,7 @@ VMCALL := $(BUILD)/bin/vmcall
 GUEST_FLAGS := -std=gnu11 -O2 -g -ffreestanding -fno-pie -fno-stack-protector -fcf-protection=none \
                -fno-asynchronous-unwind-tables -mgeneral-regs-only -mno-red-zone -Iinclude \
                -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Werror
-SDK_SRCS := guest/start.c guest/console.c guest/string.c guest/printf.c
+SDK_SRCS := guest/start.c guest/console.c guest/string.c guest/printf.c guest/hypercall.c
 SDK_OBJS := $(SDK_SRCS:guest/%.c=$(GBUILD)/sdk/%.o)
 SDK_LIB := $(GBUILD)/sdk
 VMCALL_CC := $(GBUILD)/vmcall-cc

@@ -18,7 +18,7 @@ void vmcg_console_init(void)
     vmcg_outb(COM1 + UART_FCR, 0x07);
 }
 
-void vmcg_console_write(const void *buf, size_t len)
+void vmcg_uart_write(const void *buf, size_t len)
 {
     const uint8_t *p = buf;
     while (len) {

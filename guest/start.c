@@ -3,6 +3,7 @@
 #include "vmcall/guest.h"
 
 static const struct vmc_boot_info *boot_info;
+char *vmcg_hypercall_page;
 
 void vmcg_start(const struct vmc_boot_info *bi);
 void vmcg_console_init(void);
@@ -19,7 +20,8 @@ const char *vmcg_cmdline(void)
 
 void exit(int status)
 {
-    vmcg_outl(VMC_PORT_EXIT, (uint32_t)status);
+    vmcg_shutdown(VMC_SHUTDOWN_POWEROFF, (uint32_t)status);
+    vmcg_outl(VMC_PORT_EXIT, (uint32_t)status); /* only if the call was refused (allow-list) */
     for (;;)
         __asm__ volatile("pause");
 }
@@ -27,6 +29,7 @@ void exit(int status)
 __attribute__((noreturn)) void vmcg_start(const struct vmc_boot_info *bi)
 {
     boot_info = bi;
+    vmcg_hypercall_page = (char *)(uintptr_t)bi->hypercall_page;
     vmcg_console_init();
     exit(main((int)bi->argc, (char **)(uintptr_t)bi->argv));
 }

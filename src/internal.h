@@ -25,14 +25,29 @@ struct vmc_kvm {
     struct kvm_cpuid2 *cpuid; /* curated guest CPUID, built once from KVM_GET_SUPPORTED_CPUID */
 };
 
-/* Guest RAM: one region at guest-physical 0. Checked accessors only (memory.c). */
-struct vmc_mem {
+/* A guest-physical range backed by host memory (a KVM memslot). */
+struct vmc_region {
+    uint64_t gpa, size;
     uint8_t *host;
+    uint32_t slot;
+};
+#define VMC_MAX_REGIONS 512
+
+/*
+ * Guest RAM: boot RAM at guest-physical 0, plus hot-added regions (sorted, non-overlapping, with holes
+ * between them). Touched only through the checked accessors in memory.c.
+ */
+struct vmc_mem {
+    uint8_t *host; /* boot RAM */
     uint64_t size;
+    struct vmc_region *extra;
+    size_t nextra;
 };
 
-/* Bounds- and overflow-checked translation of [gpa, gpa+len) to a host pointer; NULL if not all RAM. */
+/* Bounds- and overflow-checked translation of [gpa, gpa+len) to a host pointer; NULL unless the whole
+ * range lies in one region. */
 void *vmc_mem_ptr(const struct vmc_mem *mem, uint64_t gpa, uint64_t len);
+/* Copies that may span adjacent regions; -EFAULT if any byte falls in a hole or outside RAM. */
 int vmc_mem_read(const struct vmc_mem *mem, uint64_t gpa, void *buf, uint64_t len);
 int vmc_mem_write(const struct vmc_mem *mem, uint64_t gpa, const void *buf, uint64_t len);
 /* Zero [gpa, gpa+len) without touching untouched host pages where possible. */
@@ -43,9 +58,12 @@ int vmc_mem_zero(const struct vmc_mem *mem, uint64_t gpa, uint64_t len);
 #define VMC_ACC_USER 2u
 #define VMC_ACC_FETCH 4u
 int vmc_gva_to_gpa(const struct vmc_mem *mem, uint64_t cr3, uint64_t gva, unsigned acc, uint64_t *gpa);
-/* Copy len bytes from guest-virtual gva, page by page. -EFAULT if any page is unmapped or not permitted. */
+/* Copy len bytes from/to guest-virtual gva, page by page. -EFAULT if any page is unmapped or not
+ * permitted (vmc_gva_write adds VMC_ACC_WRITE). Nothing is written unless every page translates. */
 int vmc_gva_read(const struct vmc_mem *mem, uint64_t cr3, uint64_t gva, unsigned acc, void *buf,
                  uint64_t len);
+int vmc_gva_write(const struct vmc_mem *mem, uint64_t cr3, uint64_t gva, unsigned acc, const void *buf,
+                  uint64_t len);
 
 /* Address -> handler map for one bus, plus per-address counters. */
 struct vmc_iorange {
@@ -79,6 +97,7 @@ struct vmc_console {
     char buf[4096];
 };
 void vmc_console_putc(struct vmc_console *con, uint8_t c);
+void vmc_console_write(struct vmc_console *con, const uint8_t *buf, size_t len);
 void vmc_console_flush(struct vmc_console *con);
 /* Read up to len bytes without blocking; returns the count (0 when nothing is available or at EOF). */
 size_t vmc_console_read(struct vmc_console *con, uint8_t *buf, size_t len);
@@ -118,6 +137,73 @@ struct vmc_stop_req {
     uint16_t cs, ss;
 };
 
+/* The hypercall being handled: caller context for guest-handle copies. */
+struct vmc_hcall {
+    struct vmc_vcpu *vcpu;
+    struct vmc_hypercall_args a;
+    bool paging; /* CR0.PG: handles are translated through cr3 */
+    bool long64; /* 4-level paging in force (EFER.LMA) */
+    uint64_t cr3;
+    unsigned depth; /* multicall nesting */
+};
+typedef int64_t (*vmc_hc_fn)(struct vmc_hcall *hc);
+
+/* Guest handles: typed guest addresses that host code can only pass to the copy helpers. */
+#define VMC_HANDLE(T)                                                                                        \
+    struct {                                                                                                 \
+        uint64_t addr;                                                                                       \
+        T *type_[0];                                                                                         \
+    }
+#define vmc_handle(h, a) ((h).addr = (a))
+int vmc_hc_copy_from(const struct vmc_hcall *hc, void *dst, uint64_t gaddr, uint64_t len);
+int vmc_hc_copy_to(const struct vmc_hcall *hc, uint64_t gaddr, const void *src, uint64_t len);
+/* Address of element idx of a handle, or -EFAULT when idx * size or the sum overflows. */
+int vmc_handle_elem(uint64_t base, uint64_t idx, uint64_t size, uint64_t *out);
+/* Copy n elements at element offset off; the pointer types of dst and h must match. */
+#define copy_from_guest_offset(hc, dst, h, off, n)                                                           \
+    ((void)sizeof((dst) == (h).type_[0]),                                                                    \
+     vmc_hc_copy_elems_from((hc), (dst), (h).addr, (off), (n), sizeof(*(dst))))
+#define copy_to_guest_offset(hc, h, off, src, n)                                                             \
+    ((void)sizeof((src) == (h).type_[0]),                                                                    \
+     vmc_hc_copy_elems_to((hc), (h).addr, (off), (src), (n), sizeof(*(src))))
+#define copy_from_guest(hc, dst, h, n) copy_from_guest_offset(hc, dst, h, 0, n)
+#define copy_to_guest(hc, h, src, n) copy_to_guest_offset(hc, h, 0, src, n)
+int vmc_hc_copy_elems_from(const struct vmc_hcall *hc, void *dst, uint64_t base, uint64_t off, uint64_t n,
+                           uint64_t size);
+int vmc_hc_copy_elems_to(const struct vmc_hcall *hc, uint64_t base, uint64_t off, const void *src, uint64_t n,
+                         uint64_t size);
+
+/* Dispatch one call through the table (checks number, allow-list, CPL); used by the doorbell and
+ * multicall. Returns the guest's result. */
+int64_t vmc_hc_dispatch(struct vmc_hcall *hc);
+int vmc_hypercall_write_page(struct vmc_vm *vm, uint64_t gpa);
+uint64_t vmc_vm_features(const struct vmc_vm *vm);
+
+/* Standard calls that live outside hypercall.c. */
+int64_t vmc_hc_memory_op(struct vmc_hcall *hc);
+int64_t vmc_hc_memory_op_compat(struct vmc_hcall *hc);
+int64_t vmc_hc_block_op(struct vmc_hcall *hc);
+
+struct vmc_user_hc {
+    vmc_hypercall_fn fn;
+    void *opaque;
+    unsigned flags;
+    char name[32];
+};
+struct vmc_hc_counter {
+    uint64_t count, errors, denied, total_ns;
+};
+
+struct vmc_disk {
+    int fd; /* -1: no disk */
+    bool ro;
+    uint64_t sectors;
+};
+int vmc_disk_open(struct vmc_vm *vm, const char *path, bool ro);
+void vmc_disk_close(struct vmc_disk *d);
+/* Hot-added memory bookkeeping (memop.c). */
+void vmc_mem_free_extra(struct vmc_vm *vm);
+
 struct vmc_vcpu {
     struct vmc_vm *vm;
     uint32_t id;
@@ -125,6 +211,7 @@ struct vmc_vcpu {
     struct kvm_run *run;
     struct vmc_exit exit; /* the last decoded exit */
     struct vmc_stop_req req;
+    struct vmc_hcall *hc; /* the hypercall being handled, for vmc_vcpu_copy_*_guest */
 };
 
 struct vmc_exit_counter {
@@ -145,6 +232,14 @@ struct vmc_vm {
     struct vmc_console console;
     void *dev_state[8];
     struct vmc_exit_counter exits[VMC_EXIT_REASON_MAX];
+    struct vmc_user_hc user_hc[VMC_HYPERCALL_NR_MAX - VMC_HC_USER_BASE];
+    uint64_t hc_allowed[VMC_HYPERCALL_NR_MAX / 64]; /* allow-list bitmap */
+    bool hc_allow_user;
+    struct vmc_hc_counter hc_stats[VMC_HYPERCALL_NR_MAX];
+    struct vmc_disk disk;
+    uint64_t max_pages, populated_pages;
+    uint64_t hcpage_msr; /* last value written to VMC_MSR_HYPERCALL_PAGE */
+    bool msr_discovery;
     bool started, finished;
     _Atomic bool cancel;
     pthread_mutex_t lock; /* guards running/thread against vmc_vm_cancel */

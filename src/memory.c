@@ -6,32 +6,76 @@
 
 #include "internal.h"
 
+/* The region holding gpa and the bytes left in it from gpa, or NULL. */
+static uint8_t *span(const struct vmc_mem *mem, uint64_t gpa, uint64_t *avail)
+{
+    if (gpa < mem->size) {
+        *avail = mem->size - gpa;
+        return mem->host + gpa;
+    }
+    size_t lo = 0, hi = mem->nextra;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        const struct vmc_region *r = &mem->extra[mid];
+        if (gpa < r->gpa)
+            hi = mid;
+        else if (gpa - r->gpa >= r->size)
+            lo = mid + 1;
+        else {
+            *avail = r->size - (gpa - r->gpa);
+            return r->host + (gpa - r->gpa);
+        }
+    }
+    return NULL;
+}
+
 void *vmc_mem_ptr(const struct vmc_mem *mem, uint64_t gpa, uint64_t len)
 {
-    /* Written so that no sum can wrap: gpa + len is never computed before gpa < size is known. */
-    if (gpa >= mem->size || len > mem->size - gpa)
+    /* No sum is formed before it is known not to wrap: avail bounds len. */
+    uint64_t avail;
+    uint8_t *p = span(mem, gpa, &avail);
+    if (!p || len > avail)
         return NULL;
-    return mem->host + gpa;
+    return p;
+}
+
+static int mem_copy(const struct vmc_mem *mem, uint64_t gpa, void *buf, uint64_t len, bool write)
+{
+    if (len && gpa + (len - 1) < gpa)
+        return -EFAULT;
+    /* Check the whole range first so that a failed write leaves guest memory untouched. */
+    for (uint64_t a = gpa, left = len; left;) {
+        uint64_t avail;
+        if (!span(mem, a, &avail))
+            return -EFAULT;
+        uint64_t n = avail < left ? avail : left;
+        a += n;
+        left -= n;
+    }
+    uint8_t *b = buf;
+    while (len) {
+        uint64_t avail;
+        uint8_t *p = span(mem, gpa, &avail);
+        uint64_t n = avail < len ? avail : len;
+        if (write)
+            memcpy(p, b, n);
+        else
+            memcpy(b, p, n);
+        b += n;
+        gpa += n;
+        len -= n;
+    }
+    return 0;
 }
 
 int vmc_mem_read(const struct vmc_mem *mem, uint64_t gpa, void *buf, uint64_t len)
 {
-    const void *p = len ? vmc_mem_ptr(mem, gpa, len) : buf;
-    if (!p)
-        return -EFAULT;
-    if (len)
-        memcpy(buf, p, len);
-    return 0;
+    return mem_copy(mem, gpa, buf, len, false);
 }
 
 int vmc_mem_write(const struct vmc_mem *mem, uint64_t gpa, const void *buf, uint64_t len)
 {
-    void *p = len ? vmc_mem_ptr(mem, gpa, len) : (void *)buf;
-    if (!p)
-        return -EFAULT;
-    if (len)
-        memcpy(p, buf, len);
-    return 0;
+    return mem_copy(mem, gpa, (void *)buf, len, true);
 }
 
 int vmc_mem_zero(const struct vmc_mem *mem, uint64_t gpa, uint64_t len)
@@ -93,23 +137,45 @@ int vmc_gva_to_gpa(const struct vmc_mem *mem, uint64_t cr3, uint64_t gva, unsign
     return -EFAULT;
 }
 
-int vmc_gva_read(const struct vmc_mem *mem, uint64_t cr3, uint64_t gva, unsigned acc, void *buf, uint64_t len)
+static int gva_copy(const struct vmc_mem *mem, uint64_t cr3, uint64_t gva, unsigned acc, void *buf,
+                    uint64_t len, bool write)
 {
-    uint8_t *out = buf;
     if (len && gva + (len - 1) < gva)
         return -EFAULT;
+    if (write)
+        acc |= VMC_ACC_WRITE;
+    /* Translate every page before copying anything: a fault leaves the guest's buffer untouched. */
+    for (uint64_t a = gva & ~4095ull; len && a <= gva + (len - 1); a += 4096) {
+        uint64_t gpa;
+        if (vmc_gva_to_gpa(mem, cr3, a, acc, &gpa) != 0 || !vmc_mem_ptr(mem, gpa, 1))
+            return -EFAULT;
+        if (a + 4096 < a)
+            break;
+    }
+    uint8_t *b = buf;
     while (len) {
         uint64_t gpa;
         if (vmc_gva_to_gpa(mem, cr3, gva, acc, &gpa) != 0)
-            return -EFAULT;
+            return -EFAULT; /* the guest changed its tables under us: stop, partially copied */
         uint64_t chunk = 4096 - (gva & 4095);
         if (chunk > len)
             chunk = len;
-        if (vmc_mem_read(mem, gpa, out, chunk) != 0)
+        if (mem_copy(mem, gpa, b, chunk, write) != 0)
             return -EFAULT;
-        out += chunk;
+        b += chunk;
         gva += chunk;
         len -= chunk;
     }
     return 0;
+}
+
+int vmc_gva_read(const struct vmc_mem *mem, uint64_t cr3, uint64_t gva, unsigned acc, void *buf, uint64_t len)
+{
+    return gva_copy(mem, cr3, gva, acc, buf, len, false);
+}
+
+int vmc_gva_write(const struct vmc_mem *mem, uint64_t cr3, uint64_t gva, unsigned acc, const void *buf,
+                  uint64_t len)
+{
+    return gva_copy(mem, cr3, gva, acc, (void *)buf, len, true);
 }

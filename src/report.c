@@ -118,6 +118,18 @@ void vmc_vm_print_stats(const struct vmc_vm *vm, FILE *f)
         total += es[i].count;
     }
     fprintf(f, "%-22s %10" PRIu64 "\n", "total", total);
+    struct vmc_hypercall_stat hs[VMC_HYPERCALL_NR_MAX];
+    size_t nh = vmc_vm_hypercall_stats(vm, hs, ARRAY_SIZE(hs));
+    if (nh)
+        fprintf(f, "%-22s %10s %8s %8s %12s %10s\n", "hypercall", "count", "errors", "denied", "total_us",
+                "mean_us");
+    for (size_t i = 0; i < nh; i++) {
+        char name[40];
+        snprintf(name, sizeof(name), "%s(%" PRIu32 ")", hs[i].name, hs[i].nr);
+        fprintf(f, "%-22s %10" PRIu64 " %8" PRIu64 " %8" PRIu64 " %12.1f %10.2f\n", name, hs[i].count,
+                hs[i].errors, hs[i].denied, hs[i].total_ns / 1e3,
+                hs[i].count ? hs[i].total_ns / 1e3 / (double)hs[i].count : 0.0);
+    }
     for (int mmio = 0; mmio < 2; mmio++) {
         size_t m = vmc_vm_addr_stats(vm, mmio, NULL, 0);
         if (!m)

@@ -125,6 +125,10 @@ static void build_result(struct vmc_vcpu *vcpu, struct vmc_result *res)
             snprintf(sum, len, "KVM internal error: %s (suberror %" PRIu64 ") at rip=0x%" PRIx64,
                      internal_suberror_name(res->exit.qualification), res->exit.qualification, rip);
             break;
+        case VMC_CRASH_GUEST:
+            snprintf(sum, len, "guest reported a crash (status %" PRIu32 ") at rip=0x%" PRIx64, res->status,
+                     rip);
+            break;
         default:
             snprintf(sum, len, "unhandled exit %s (KVM exit %" PRIu32 ") at rip=0x%" PRIx64,
                      vmc_exit_reason_name(res->exit.reason), res->exit.kvm_reason, rip);

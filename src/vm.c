@@ -18,6 +18,9 @@ void vmc_config_init(struct vmc_config *cfg)
     cfg->mem_size = 64ull << 20;
     cfg->console_in_fd = -1;
     cfg->console_out_fd = 1;
+    cfg->mode = VMC_MODE_64;
+    cfg->hypercall_abi = VMC_HCABI_KVM;
+    cfg->allow_user_hypercalls = -1;
 }
 
 int vmc_vm_fail(struct vmc_vm *vm, int err, const char *fmt, ...)
@@ -43,6 +46,21 @@ static int check_config(const struct vmc_config *cfg, char *err, size_t errlen)
     }
     if (cfg->mem_size % VMC_RAM_ALIGN) {
         vmc_errf(err, errlen, "memory size must be a multiple of 2 MiB");
+        return -EINVAL;
+    }
+    if (cfg->mode != VMC_MODE_64 && cfg->mode != VMC_MODE_32) {
+        vmc_errf(err, errlen, "mode must be 64 or 32");
+        return -EINVAL;
+    }
+    if (cfg->hypercall_abi != VMC_HCABI_KVM && cfg->hypercall_abi != VMC_HCABI_XEN) {
+        vmc_errf(err, errlen, "unknown hypercall register convention %u", cfg->hypercall_abi);
+        return -EINVAL;
+    }
+    if (cfg->mem_max && (cfg->mem_max < cfg->mem_size || cfg->mem_max - cfg->mem_size > VMC_HOTADD_SIZE ||
+                         cfg->mem_max % 4096)) {
+        vmc_errf(err, errlen,
+                 "memory limit must be a multiple of 4 KiB between the RAM size and RAM + %llu MiB",
+                 VMC_HOTADD_SIZE >> 20);
         return -EINVAL;
     }
     if (cfg->argc < 0 || (cfg->argc > 0 && !cfg->argv)) {
@@ -105,6 +123,11 @@ int vmc_vm_create(struct vmc_kvm *kvm, const struct vmc_config *cfg, struct vmc_
     vm->cfg = *cfg;
     vm->fd = -1;
     vm->vcpu.fd = -1;
+    vm->disk.fd = -1;
+    memset(vm->hc_allowed, 0xff, sizeof(vm->hc_allowed));
+    vm->hc_allow_user = cfg->allow_user_hypercalls < 0 ? cfg->user_mode : cfg->allow_user_hypercalls != 0;
+    vm->populated_pages = cfg->mem_size >> 12;
+    vm->max_pages = (cfg->mem_max ? cfg->mem_max : cfg->mem_size) >> 12;
     vm->console = (struct vmc_console){ .out_fd = cfg->console_out_fd, .in_fd = cfg->console_in_fd };
     vmc_bus_init(&vm->pio);
     vmc_bus_init(&vm->mmio);
@@ -164,6 +187,11 @@ int vmc_vm_create(struct vmc_kvm *kvm, const struct vmc_config *cfg, struct vmc_
     rc = create_vcpu(vm);
     if (rc < 0)
         goto err;
+    if (cfg->disk_path) {
+        rc = vmc_disk_open(vm, cfg->disk_path, cfg->disk_readonly);
+        if (rc < 0)
+            goto err;
+    }
     for (size_t i = 0; i < vmc_ndevices; i++) {
         rc = vmc_devices[i]->create(vm, &vm->dev_state[i]);
         if (rc < 0) {
@@ -196,6 +224,8 @@ void vmc_vm_destroy(struct vmc_vm *vm)
         close(vm->fd);
     if (vm->mem.host)
         munmap(vm->mem.host, vm->mem.size);
+    vmc_mem_free_extra(vm);
+    vmc_disk_close(&vm->disk);
     vmc_bus_free(&vm->pio);
     vmc_bus_free(&vm->mmio);
     if (vm->argv)

@@ -12,7 +12,7 @@
  * Structs are append-only: a new field goes at the end, and the struct's `size` field tells a reader
  * which fields the writer knew about.
  */
-#define VMC_ABI_VERSION 1u
+#define VMC_ABI_VERSION 2u /* 2: hypercalls, hypercall page, 32-bit guests */
 
 /*
  * Guest entry contract (64-bit guests, the default):
@@ -84,6 +84,8 @@
 /* Boot information, at VMC_LAYOUT_BOOT_INFO; RDI points to it at entry. */
 #define VMC_BOOT_MAGIC 0x42434d56u /* "VMCB" little-endian */
 #define VMC_BOOT_F_USER (1u << 0)  /* the guest was started at CPL3 */
+#define VMC_MODE_64 64u
+#define VMC_MODE_32 32u
 
 struct vmc_boot_info {
     uint32_t magic;        /* VMC_BOOT_MAGIC */
@@ -101,6 +103,11 @@ struct vmc_boot_info {
     uint64_t argv;         /* GPA of uint64_t argv[argc + 1], each a GPA of a NUL-terminated string */
     uint32_t vcpu_id;      /* this vCPU, 0-based */
     uint32_t vcpu_count;   /* vCPUs in the VM */
+    /* ABI 2 */
+    uint64_t hypercall_page; /* GPA of the pre-installed hypercall page */
+    uint32_t hypercall_abi;  /* VMC_HCABI_KVM or VMC_HCABI_XEN: which registers carry arguments */
+    uint32_t mode;           /* VMC_MODE_64 or VMC_MODE_32 */
+    uint64_t features;       /* VMC_FEAT_* */
 };
 #define VMC_CMDLINE_MAX 4095u /* longest joined command line */
 
@@ -115,11 +122,219 @@ struct vmc_fault_frame {
     uint64_t ss;
 };
 
-/* CPUID leaf 0x40000000: EAX = highest vmcall leaf, EBX/ECX/EDX = "vmcallvmcall". */
+/*
+ * Discovery (Xen style, abi-reference 2.2): CPUID 0x40000000 returns EAX = highest vmcall leaf and the
+ * signature "vmcallvmcall" in EBX/ECX/EDX; 0x40000001 EAX = VMC_ABI_VERSION; 0x40000002 EAX = number of
+ * hypercall pages (1), EBX = the MSR index. WRMSR of a page-aligned guest-RAM address to that MSR makes
+ * the VMM fill that page; a misaligned, non-RAM or VMM-owned address raises #GP. CPUID is only trapped
+ * at CPL0 on some hosts, so user-mode guests use boot_info.hypercall_page.
+ */
 #define VMC_CPUID_BASE 0x40000000u
-#define VMC_CPUID_SIG_EBX 0x61636d76u /* "vmca" */
-#define VMC_CPUID_SIG_ECX 0x6d766c6cu /* "llvm" */
-#define VMC_CPUID_SIG_EDX 0x6c6c6163u /* "call" */
+#define VMC_CPUID_VERSION 0x40000001u
+#define VMC_CPUID_HYPERCALL 0x40000002u
+#define VMC_CPUID_MAX VMC_CPUID_HYPERCALL
+#define VMC_MSR_HYPERCALL_PAGE 0x40000000u /* the index Xen uses */
+#define VMC_CPUID_SIG_EBX 0x61636d76u      /* "vmca" */
+#define VMC_CPUID_SIG_ECX 0x6d766c6cu      /* "llvm" */
+#define VMC_CPUID_SIG_EDX 0x6c6c6163u      /* "call" */
+
+/*
+ * ---- Hypercalls ----------------------------------------------------------------------------------------
+ *
+ * A call is synchronous: the guest puts the call number in RAX and up to five arguments in registers,
+ * calls the stub for that number in the hypercall page, and gets the result in RAX. Every other register
+ * is preserved. Register conventions, chosen per VM (boot_info.hypercall_abi):
+ *   VMC_HCABI_KVM (default): arguments in RBX, RCX, RDX, RSI, RDI (KVM's, abi-reference 1)
+ *   VMC_HCABI_XEN:           arguments in RDI, RSI, RDX, R10, R8 (Xen's 64-bit HVM, abi-reference 2.1)
+ *   32-bit callers, either convention: EBX, ECX, EDX, ESI, EDI; the number, arguments and result are
+ *   truncated to 32 bits (KVM's rule) and the call goes to its compat handler (32-bit struct layouts).
+ * Results are >= 0 on success, or a negative VMC_E* code.
+ *
+ * The hypercall page holds one 32-byte stub per call number n at offset 32*n:
+ *   b8 <n:imm32>   mov $n, %eax
+ *   e6 eb          out %al, $VMC_PORT_HYPERCALL   (the doorbell: an imm8 port, so no argument register
+ *                                                  is needed for the port number)
+ *   c3             ret
+ *   cc...          int3 padding
+ * Slot 0 (reserved) is ud2. Unlike Xen and KVM, the transport is port I/O rather than VMCALL/VMMCALL:
+ * VMCALL cannot be trapped from every host this VMM runs on (see README), while an I/O exit always can.
+ *
+ * Callers at CPL3 get -VMC_EPERM unless the call is user-callable (VMC_HC_F_USER below) and the VM
+ * allows user-mode callers (VMs started in user mode do). A VM may also be restricted to an allow-list of
+ * calls: any other call gets -VMC_EPERM. Unknown numbers get -VMC_ENOSYS.
+ *
+ * Pointers are guest handles: 64-bit guest-linear addresses, translated through the caller's page tables
+ * (permissions checked: present, user for CPL3 callers, writable for OUT buffers) or guest-physical when
+ * paging is off. A bad handle makes the call return -VMC_EFAULT. Argument structs are read once.
+ */
+#define VMC_HCABI_KVM 0u
+#define VMC_HCABI_XEN 1u
+
+#define VMC_HYPERCALL_STUB_SIZE 32u
+#define VMC_HYPERCALL_NR_MAX 128u /* numbers are below this: 4096 / 32 stubs */
+
+enum vmc_hypercall_nr {
+    VMC_HC_RESERVED = 0,
+    VMC_HC_VERSION = 1,       /* (OUT struct vmc_version *or 0) -> VMC_ABI_VERSION */
+    VMC_HC_CONSOLE_WRITE = 2, /* (IN buf, len) -> bytes written; len <= VMC_CONSOLE_IO_MAX */
+    VMC_HC_CONSOLE_READ = 3,  /* (OUT buf, len) -> bytes read, 0 at end of input, -VMC_EAGAIN if none yet */
+    VMC_HC_SCHED_OP = 4,      /* (VMC_SCHEDOP_*, arg) */
+    VMC_HC_TIME = 5,          /* (OUT struct vmc_time *) -> 0 */
+    VMC_HC_RANDOM = 6,        /* (OUT buf, len) -> bytes; len <= VMC_RANDOM_MAX */
+    VMC_HC_MEMORY_OP = 7,     /* (VMC_MEMOP_*, IN/OUT struct *) */
+    VMC_HC_MULTICALL = 8,     /* (IN/OUT struct vmc_multicall_entry[], nr) -> 0 or -VMC_EFAULT */
+    VMC_HC_BLOCK_OP = 9,      /* (VMC_BLOCKOP_*, IN/OUT struct *) */
+    VMC_HC_CORE_END = 10,     /* numbers up to 63 are reserved for vmcall */
+    VMC_HC_USER_BASE = 64,    /* 64..127: calls registered by library users (vmc_hypercall_register) */
+};
+
+/* Guest-visible error codes: negated in RAX. Linux errno numbers, so that KVM and Xen users recognise
+ * them (KVM's own KVM_ENOSYS is 1000; vmcall uses 38 like Xen). */
+#define VMC_EPERM 1
+#define VMC_ENOENT 2
+#define VMC_EINTR 4
+#define VMC_EIO 5
+#define VMC_E2BIG 7
+#define VMC_EAGAIN 11
+#define VMC_ENOMEM 12
+#define VMC_EFAULT 14
+#define VMC_EBUSY 16
+#define VMC_EEXIST 17
+#define VMC_EINVAL 22
+#define VMC_ENOSPC 28
+#define VMC_EROFS 30
+#define VMC_ENOSYS 38
+#define VMC_EOPNOTSUPP 95
+
+/* Feature bits, in struct vmc_version and boot_info.features. */
+#define VMC_FEAT_HYPERCALL_PAGE (1ull << 0)
+#define VMC_FEAT_MULTICALL (1ull << 1)
+#define VMC_FEAT_MEMORY_OP (1ull << 2)
+#define VMC_FEAT_BLOCK (1ull << 3) /* a disk is attached */
+#define VMC_FEAT_MSR_DISCOVERY (1ull << 4)
+#define VMC_FEAT_USER_CALLS (1ull << 5) /* CPL3 callers may make user-callable calls */
+
+/* VMC_HC_VERSION */
+struct vmc_version {
+    uint32_t abi_version; /* OUT */
+    uint32_t pad;
+    uint64_t features; /* OUT: VMC_FEAT_* */
+    char vmm[16];      /* OUT: "vmcall x.y.z", NUL-padded */
+};
+
+#define VMC_CONSOLE_IO_MAX 65536u
+#define VMC_RANDOM_MAX 4096u
+
+/* VMC_HC_SCHED_OP commands (Xen's SCHEDOP numbers). */
+#define VMC_SCHEDOP_YIELD 0u     /* arg unused -> 0 */
+#define VMC_SCHEDOP_BLOCK 1u     /* arg = timeout in ns (0 = none): wait for an event or the timeout -> 0 */
+#define VMC_SCHEDOP_SHUTDOWN 2u  /* arg = IN struct vmc_sched_shutdown *: the VM stops; never returns */
+#define VMC_SHUTDOWN_POWEROFF 0u /* the VM exits with `status` */
+#define VMC_SHUTDOWN_CRASH 1u    /* the VM stops as crashed (vmcall run: status 126) */
+struct vmc_sched_shutdown {
+    uint32_t reason; /* IN: VMC_SHUTDOWN_* */
+    uint32_t status; /* IN: exit status for POWEROFF */
+};
+
+/* VMC_HC_TIME */
+struct vmc_time {
+    uint64_t monotonic_ns; /* OUT: CLOCK_MONOTONIC of the host */
+    uint64_t wall_ns;      /* OUT: nanoseconds since the Unix epoch */
+};
+
+/*
+ * VMC_HC_MEMORY_OP. Frames are 4 KiB guest frame numbers (GPA >> 12); an extent of order k is 2^k
+ * naturally aligned frames. RAM from boot is populated; a guest may add RAM only inside the hot-add
+ * window [VMC_HOTADD_BASE, VMC_HOTADD_BASE + VMC_HOTADD_SIZE), which the VMM never maps by itself, and
+ * never past the VM's limit (vmcall run --mem-max): populated frames, boot RAM included, count against
+ * it. Released frames stay populated (they read as zeros and may be reused), so they still count.
+ */
+#define VMC_HOTADD_BASE 0x100000000ull /* 4 GiB */
+#define VMC_HOTADD_SIZE 0x40000000ull  /* 1 GiB */
+#define VMC_MEMOP_CMD_MASK 0x3fu       /* Xen's MEMOP_CMD_MASK; cmd >> 6 must be 0 (no continuations) */
+#define VMC_MEMOP_RELEASE 1u           /* Xen XENMEM_decrease_reservation: host memory back, reads zero */
+#define VMC_MEMOP_QUERY 3u             /* OUT struct vmc_mem_query */
+#define VMC_MEMOP_POPULATE 6u          /* Xen XENMEM_populate_physmap: new RAM at the listed frames */
+#define VMC_MEMOP_EXCHANGE 11u         /* Xen XENMEM_exchange: give up `in` extents, get `out` extents */
+#define VMC_MEMOP_MAX_ORDER 9u         /* 2 MiB extents at most */
+
+/* RELEASE and POPULATE: returns the number of extents done; stops at the first failing extent. */
+struct vmc_mem_reservation {
+    uint64_t extent_start; /* IN: handle to uint64_t frames[nr_extents] */
+    uint64_t nr_extents;   /* IN */
+    uint32_t extent_order; /* IN: <= VMC_MEMOP_MAX_ORDER */
+    uint32_t mem_flags;    /* IN: must be 0 */
+    uint16_t domid;        /* IN: must be VMC_DOMID_SELF */
+    uint16_t pad[3];
+};
+#define VMC_DOMID_SELF 0x7ff0u /* Xen's DOMID_SELF */
+
+/* EXCHANGE: in.nr_extents << in.extent_order must equal out.nr_extents << out.extent_order. `in`
+ * frames are released, `out` frames (IN: where to put them) are populated; nr_exchanged counts input
+ * extents done (the caller sets it to 0). Returns 0, or a negative code with nr_exchanged telling how
+ * far it got. Checks follow Xen's memory_exchange(): abi-reference 2.7. */
+struct vmc_mem_exchange {
+    struct vmc_mem_reservation in;  /* IN */
+    struct vmc_mem_reservation out; /* IN: extent_start lists target frames */
+    uint64_t nr_exchanged;          /* IN/OUT */
+};
+
+struct vmc_mem_query {
+    uint64_t ram_size;        /* OUT: boot RAM in bytes */
+    uint64_t populated_pages; /* OUT: 4 KiB frames populated (boot RAM + hot-added) */
+    uint64_t max_pages;       /* OUT: the limit */
+    uint64_t hotadd_base;     /* OUT: VMC_HOTADD_BASE */
+    uint64_t hotadd_size;     /* OUT: VMC_HOTADD_SIZE */
+};
+
+/* Compat (32-bit caller) layouts of the memory_op structs, as Xen's compat ABI: handles and counts are
+ * 32-bit. */
+struct vmc_mem_reservation_compat {
+    uint32_t extent_start; /* IN: handle to uint32_t frames[nr_extents] */
+    uint32_t nr_extents;
+    uint32_t extent_order;
+    uint32_t mem_flags;
+    uint16_t domid;
+    uint16_t pad;
+};
+struct vmc_mem_exchange_compat {
+    struct vmc_mem_reservation_compat in;
+    struct vmc_mem_reservation_compat out;
+    uint32_t nr_exchanged;
+};
+
+/* VMC_HC_MULTICALL: entries run in order; each is read once and only `result` is written back. A
+ * multicall inside a multicall gets -VMC_EINVAL in its result. */
+#define VMC_MULTICALL_MAX 64u
+struct vmc_multicall_entry {
+    uint64_t op;      /* IN: call number */
+    int64_t result;   /* OUT */
+    uint64_t args[6]; /* IN: args[5] is unused (calls take at most 5) */
+};
+struct vmc_multicall_entry_compat {
+    uint32_t op;
+    int32_t result;
+    uint32_t args[6];
+};
+
+/* VMC_HC_BLOCK_OP: the disk given with `vmcall run --disk FILE[,ro]`. -VMC_ENOENT without one. */
+#define VMC_BLOCKOP_INFO 0u  /* OUT struct vmc_block_info * */
+#define VMC_BLOCKOP_READ 1u  /* IN/OUT struct vmc_block_io * -> 0 */
+#define VMC_BLOCKOP_WRITE 2u /* IN struct vmc_block_io * -> 0; -VMC_EROFS on a read-only disk */
+#define VMC_BLOCKOP_FLUSH 3u /* -> 0 once written data is on stable storage */
+#define VMC_BLOCK_SECTOR_SIZE 512u
+#define VMC_BLOCK_MAX_SECTORS 256u /* per request: 128 KiB */
+#define VMC_BLOCK_F_RO 1u
+struct vmc_block_info {
+    uint64_t sectors;     /* OUT */
+    uint32_t sector_size; /* OUT: VMC_BLOCK_SECTOR_SIZE */
+    uint32_t flags;       /* OUT: VMC_BLOCK_F_* */
+};
+struct vmc_block_io {
+    uint64_t sector; /* IN */
+    uint64_t count;  /* IN: sectors, 1..VMC_BLOCK_MAX_SECTORS */
+    uint64_t buf;    /* IN: handle to count * 512 bytes */
+};
 
 #if defined(__cplusplus) && __cplusplus >= 201103L
 #define VMC_ABI_ASSERT(c, m) static_assert(c, m)
@@ -131,7 +346,9 @@ struct vmc_fault_frame {
 #define VMC_ABI_ASSERT(c, m) typedef char VMC_ABI_PASTE(vmc_abi_assert_, __LINE__)[(c) ? 1 : -1]
 #endif
 
-VMC_ABI_ASSERT(sizeof(struct vmc_boot_info) == 88, "boot info size");
+VMC_ABI_ASSERT(sizeof(struct vmc_boot_info) == 112, "boot info size");
+VMC_ABI_ASSERT(offsetof(struct vmc_boot_info, hypercall_page) == 88, "boot info hypercall_page");
+VMC_ABI_ASSERT(offsetof(struct vmc_boot_info, features) == 104, "boot info features");
 VMC_ABI_ASSERT(offsetof(struct vmc_boot_info, ram_size) == 16, "boot info ram_size");
 VMC_ABI_ASSERT(offsetof(struct vmc_boot_info, cmdline) == 56, "boot info cmdline");
 VMC_ABI_ASSERT(offsetof(struct vmc_boot_info, argc) == 68, "boot info argc");
@@ -139,5 +356,24 @@ VMC_ABI_ASSERT(offsetof(struct vmc_boot_info, argv) == 72, "boot info argv");
 VMC_ABI_ASSERT(offsetof(struct vmc_boot_info, vcpu_id) == 80, "boot info vcpu_id");
 VMC_ABI_ASSERT(sizeof(struct vmc_fault_frame) == 56, "fault frame size");
 VMC_ABI_ASSERT(offsetof(struct vmc_fault_frame, rip) == 16, "fault frame rip");
+
+VMC_ABI_ASSERT(sizeof(struct vmc_version) == 32, "version size");
+VMC_ABI_ASSERT(sizeof(struct vmc_sched_shutdown) == 8, "shutdown size");
+VMC_ABI_ASSERT(sizeof(struct vmc_time) == 16, "time size");
+VMC_ABI_ASSERT(sizeof(struct vmc_mem_reservation) == 32, "reservation size (Xen LP64 layout)");
+VMC_ABI_ASSERT(offsetof(struct vmc_mem_reservation, extent_order) == 16, "reservation extent_order");
+VMC_ABI_ASSERT(offsetof(struct vmc_mem_reservation, domid) == 24, "reservation domid");
+VMC_ABI_ASSERT(sizeof(struct vmc_mem_exchange) == 72, "exchange size (Xen: 72)");
+VMC_ABI_ASSERT(offsetof(struct vmc_mem_exchange, nr_exchanged) == 64, "exchange nr_exchanged");
+VMC_ABI_ASSERT(sizeof(struct vmc_mem_reservation_compat) == 20, "compat reservation size (Xen: 20)");
+VMC_ABI_ASSERT(sizeof(struct vmc_mem_exchange_compat) == 44, "compat exchange size (Xen: 44)");
+VMC_ABI_ASSERT(offsetof(struct vmc_mem_exchange_compat, nr_exchanged) == 40, "compat nr_exchanged");
+VMC_ABI_ASSERT(sizeof(struct vmc_mem_query) == 40, "query size");
+VMC_ABI_ASSERT(sizeof(struct vmc_multicall_entry) == 64, "multicall entry size (Xen: 64)");
+VMC_ABI_ASSERT(offsetof(struct vmc_multicall_entry, args) == 16, "multicall args");
+VMC_ABI_ASSERT(sizeof(struct vmc_multicall_entry_compat) == 32, "compat multicall entry (Xen: 32)");
+VMC_ABI_ASSERT(offsetof(struct vmc_multicall_entry_compat, args) == 8, "compat multicall args");
+VMC_ABI_ASSERT(sizeof(struct vmc_block_info) == 16, "block info size");
+VMC_ABI_ASSERT(sizeof(struct vmc_block_io) == 24, "block io size");
 
 #endif /* VMCALL_ABI_H */

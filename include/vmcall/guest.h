@@ -24,8 +24,100 @@ const char *vmcg_cmdline(void);
 /* End the VM with this exit status (vmcall run exits with it when 0-123). Never returns. */
 __attribute__((noreturn)) void exit(int status);
 
-/* Console on COM1. Output is sent in 16-byte FIFO bursts. */
+/*
+ * Hypercalls, through the hypercall page (never the doorbell directly). vmcg_hypercallN put arguments in
+ * the registers of the convention this code is compiled for: KVM's (RBX, RCX, RDX, RSI, RDI) by default,
+ * Xen's (RDI, RSI, RDX, R10, R8) with -DVMCG_ABI_XEN; 32-bit guests use EBX, ECX, EDX, ESI, EDI.
+ * The SDK's own calls take at most 3 arguments and load both conventions' registers, so the SDK works in
+ * a VM of either convention. Calls are synchronous; the stub clobbers only RAX (the result).
+ */
+extern char *vmcg_hypercall_page;
+#define VMCG_STUB(nr) ((void *)(vmcg_hypercall_page + (unsigned long)(nr)*VMC_HYPERCALL_STUB_SIZE))
+
+#if defined(__x86_64__) && !defined(VMCG_ABI_XEN)
+#define VMCG_HC_ARGS3 "b"(a1), "c"(a2), "d"(a3)
+#define VMCG_HC_ARGS5 "b"(a1), "c"(a2), "d"(a3), "S"(a4), "D"(a5)
+#elif defined(__x86_64__)
+#define VMCG_HC_ARGS3 "D"(a1), "S"(a2), "d"(a3)
+#define VMCG_HC_ARGS5 "D"(a1), "S"(a2), "d"(a3), "r"(r10), "r"(r8)
+#else
+#define VMCG_HC_ARGS3 "b"(a1), "c"(a2), "d"(a3)
+#define VMCG_HC_ARGS5 "b"(a1), "c"(a2), "d"(a3), "S"(a4), "D"(a5)
+#endif
+
+static inline long vmcg_hypercall3(unsigned nr, unsigned long a1, unsigned long a2, unsigned long a3)
+{
+    long ret;
+    __asm__ volatile("call *%[fn]" : "=a"(ret) : [fn] "r"(VMCG_STUB(nr)), VMCG_HC_ARGS3 : "memory");
+    return ret;
+}
+static inline long vmcg_hypercall5(unsigned nr, unsigned long a1, unsigned long a2, unsigned long a3,
+                                   unsigned long a4, unsigned long a5)
+{
+    long ret;
+#if defined(__x86_64__) && defined(VMCG_ABI_XEN)
+    register unsigned long r10 __asm__("r10") = a4;
+    register unsigned long r8 __asm__("r8") = a5;
+#endif
+    __asm__ volatile("call *%[fn]" : "=a"(ret) : [fn] "r"(VMCG_STUB(nr)), VMCG_HC_ARGS5 : "memory");
+    return ret;
+}
+static inline long vmcg_hypercall0(unsigned nr)
+{
+    return vmcg_hypercall3(nr, 0, 0, 0);
+}
+static inline long vmcg_hypercall1(unsigned nr, unsigned long a1)
+{
+    return vmcg_hypercall3(nr, a1, 0, 0);
+}
+static inline long vmcg_hypercall2(unsigned nr, unsigned long a1, unsigned long a2)
+{
+    return vmcg_hypercall3(nr, a1, a2, 0);
+}
+static inline long vmcg_hypercall4(unsigned nr, unsigned long a1, unsigned long a2, unsigned long a3,
+                                   unsigned long a4)
+{
+    return vmcg_hypercall5(nr, a1, a2, a3, a4, 0);
+}
+
+/* Either convention, up to three arguments: what the SDK itself uses. */
+static inline long vmcg_hypercall_any(unsigned nr, unsigned long a1, unsigned long a2, unsigned long a3)
+{
+    long ret;
+#if defined(__x86_64__)
+    __asm__ volatile("call *%[fn]"
+                     : "=a"(ret)
+                     : [fn] "r"(VMCG_STUB(nr)), "b"(a1), "D"(a1), "c"(a2), "S"(a2), "d"(a3)
+                     : "memory");
+#else
+    __asm__ volatile("call *%[fn]"
+                     : "=a"(ret)
+                     : [fn] "r"(VMCG_STUB(nr)), "b"(a1), "c"(a2), "d"(a3)
+                     : "memory");
+#endif
+    return ret;
+}
+
+/* The standard calls (abi.h documents each). Pointers are passed as guest handles. */
+long vmcg_version(struct vmc_version *out);
+long vmcg_console_read(void *buf, size_t len);
+long vmcg_sched_yield(void);
+long vmcg_sched_block(uint64_t timeout_ns);
+long vmcg_shutdown(uint32_t reason, uint32_t status);
+long vmcg_time(struct vmc_time *out);
+uint64_t vmcg_monotonic_ns(void);
+long vmcg_random(void *buf, size_t len);
+long vmcg_memory_op(unsigned cmd, void *arg);
+long vmcg_multicall(void *entries, unsigned long nr); /* vmc_multicall_entry[] (compat layout in 32-bit) */
+long vmcg_block_info(struct vmc_block_info *out);
+long vmcg_block_read(uint64_t sector, uint64_t count, void *buf);
+long vmcg_block_write(uint64_t sector, uint64_t count, const void *buf);
+long vmcg_block_flush(void);
+
+/* Console output through the console_write hypercall: one exit per call, not per byte. */
 void vmcg_console_write(const void *buf, size_t len);
+/* The same bytes through COM1, for drivers and tests of the UART itself (16-byte FIFO bursts). */
+void vmcg_uart_write(const void *buf, size_t len);
 #define VMCG_EOF (-1)   /* console input ended (the UART reports a break condition) */
 #define VMCG_EMPTY (-2) /* no input available right now */
 /* Next input byte; waits for one. VMCG_EOF at end of input. */

@@ -8,6 +8,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "vmcall/abi.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -36,14 +38,21 @@ int vmc_kvm_open(struct vmc_kvm **kvm, char *err, size_t errlen);
 void vmc_kvm_close(struct vmc_kvm *kvm);
 
 struct vmc_config {
-    uint64_t mem_size;       /* bytes of RAM: multiple of 2 MiB, 2 MiB..3 GiB; default 64 MiB */
-    bool user_mode;          /* start the guest at CPL3 (see abi.h) */
-    int console_in_fd;       /* UART receive source; -1 = none (default) */
-    int console_out_fd;      /* console output; -1 = discard; default 1 (stdout) */
-    uint64_t timeout_ns;     /* stop the VM with VMC_STOP_TIMEOUT after this long; 0 = never */
-    bool stats;              /* time every exit handler (counts are always kept) */
-    int argc;                /* guest arguments, passed through boot info */
-    const char *const *argv; /* argc strings, copied at vmc_vm_create */
+    uint64_t mem_size;         /* bytes of RAM: multiple of 2 MiB, 2 MiB..3 GiB; default 64 MiB */
+    bool user_mode;            /* start the guest at CPL3 (see abi.h) */
+    int console_in_fd;         /* UART receive source; -1 = none (default) */
+    int console_out_fd;        /* console output; -1 = discard; default 1 (stdout) */
+    uint64_t timeout_ns;       /* stop the VM with VMC_STOP_TIMEOUT after this long; 0 = never */
+    bool stats;                /* time every exit handler (counts are always kept) */
+    int argc;                  /* guest arguments, passed through boot info */
+    const char *const *argv;   /* argc strings, copied at vmc_vm_create */
+    uint32_t mode;             /* VMC_MODE_64 (default) or VMC_MODE_32: 32-bit protected mode, ELF32 */
+    uint32_t hypercall_abi;    /* VMC_HCABI_KVM (default) or VMC_HCABI_XEN argument registers */
+    int allow_user_hypercalls; /* -1 (default): as user_mode; 0/1: forbid/allow user-callable calls from CPL3
+                                */
+    uint64_t mem_max;          /* RAM limit for memory_op populate; 0 (default): mem_size */
+    const char *disk_path;     /* block device backing file, or NULL */
+    bool disk_readonly;
 };
 /* Fill cfg with the defaults. */
 void vmc_config_init(struct vmc_config *cfg);
@@ -133,6 +142,7 @@ enum vmc_crash {
     VMC_CRASH_FAIL_ENTRY,     /* KVM_EXIT_FAIL_ENTRY */
     VMC_CRASH_INTERNAL_ERROR, /* KVM_EXIT_INTERNAL_ERROR, e.g. an instruction KVM cannot emulate */
     VMC_CRASH_UNHANDLED_EXIT, /* an exit the VMM has no handler for */
+    VMC_CRASH_GUEST,          /* the guest asked: sched_op shutdown with VMC_SHUTDOWN_CRASH */
 };
 
 /* Guest register state at the stop. */
@@ -188,6 +198,34 @@ void vmc_vcpu_exit(struct vmc_vcpu *vcpu, uint32_t status);
 struct vmc_vm *vmc_vcpu_vm(struct vmc_vcpu *vcpu);
 uint32_t vmc_vcpu_id(const struct vmc_vcpu *vcpu);
 
+/*
+ * Hypercalls (see abi.h for the guest side). Library users add their own calls in the user range
+ * VMC_HC_USER_BASE..VMC_HYPERCALL_NR_MAX-1, before or between runs. The handler returns the guest's
+ * result: >= 0, or a negative VMC_E* code. args holds the five arguments in call order (already truncated
+ * for 32-bit callers, compat = true). VMC_HC_F_USER lets CPL3 callers in (when the VM allows them).
+ */
+#define VMC_HC_F_USER 1u
+struct vmc_hypercall_args {
+    uint32_t nr;
+    uint64_t args[5];
+    bool compat; /* caller in 32-bit mode */
+    uint8_t cpl;
+};
+typedef int64_t (*vmc_hypercall_fn)(struct vmc_vcpu *vcpu, void *opaque, const struct vmc_hypercall_args *a);
+int vmc_hypercall_register(struct vmc_vm *vm, uint32_t nr, const char *name, vmc_hypercall_fn fn,
+                           void *opaque, unsigned flags);
+/* Restrict the VM to these call numbers (others get -VMC_EPERM and are counted). n = 0 allows none. */
+int vmc_vm_allow_hypercalls(struct vmc_vm *vm, const uint32_t *nrs, size_t n);
+/* The number of a standard call by name ("console_write"), or -ENOENT. Also accepts decimal numbers. */
+int vmc_hypercall_lookup(const char *name);
+/*
+ * From inside a hypercall handler: copy from/to a guest handle (guest-linear address of the caller,
+ * translated and permission-checked as described in abi.h). Return 0 or -EFAULT; a failed copy_to writes
+ * nothing unless the guest changes its page tables concurrently.
+ */
+int vmc_vcpu_copy_from_guest(struct vmc_vcpu *vcpu, void *dst, uint64_t gaddr, size_t len);
+int vmc_vcpu_copy_to_guest(struct vmc_vcpu *vcpu, uint64_t gaddr, const void *src, size_t len);
+
 /* Statistics, kept for the lifetime of the VM. */
 struct vmc_exit_stat {
     uint32_t reason; /* basic exit reason */
@@ -203,7 +241,17 @@ struct vmc_addr_stat {
 size_t vmc_vm_exit_stats(const struct vmc_vm *vm, struct vmc_exit_stat *out, size_t max);
 /* Per-port (mmio = false) or per-address MMIO statistics, in address order; returns the number available. */
 size_t vmc_vm_addr_stats(const struct vmc_vm *vm, bool mmio, struct vmc_addr_stat *out, size_t max);
-/* Print both tables in the `vmcall run --stats` format. */
+struct vmc_hypercall_stat {
+    uint32_t nr;
+    const char *name;
+    uint64_t count;    /* calls dispatched to a handler */
+    uint64_t errors;   /* of those, results < 0 */
+    uint64_t denied;   /* refused: CPL, allow-list */
+    uint64_t total_ns; /* handler time; 0 unless config.stats */
+};
+/* Per call number, for numbers seen at least once, in number order; returns the number available. */
+size_t vmc_vm_hypercall_stats(const struct vmc_vm *vm, struct vmc_hypercall_stat *out, size_t max);
+/* Print the exit, port, MMIO and hypercall tables in the `vmcall run --stats` format. */
 void vmc_vm_print_stats(const struct vmc_vm *vm, FILE *f);
 
 /* The name of a basic exit reason ("IO_INSTRUCTION", ...), or "UNKNOWN". */

@@ -30,6 +30,12 @@ void vmc_console_putc(struct vmc_console *con, uint8_t c)
         vmc_console_flush(con);
 }
 
+void vmc_console_write(struct vmc_console *con, const uint8_t *buf, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        vmc_console_putc(con, buf[i]);
+}
+
 size_t vmc_console_read(struct vmc_console *con, uint8_t *buf, size_t len)
 {
     if (con->in_fd < 0 || con->in_eof || len == 0)

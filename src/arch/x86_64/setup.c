@@ -43,8 +43,9 @@ static uint64_t pt0_flags(uint64_t gpa, bool user)
     if (gpa == VMC_LAYOUT_NULL || gpa == VMC_LAYOUT_IST_GUARD || gpa == VMC_LAYOUT_STACK_GUARD)
         return 0;
     if (gpa < VMC_LAYOUT_STACK_GUARD) {
-        /* VMM-owned pages stay supervisor-only; a user-mode guest may read its boot info and args. */
-        bool readable = gpa == VMC_LAYOUT_BOOT_INFO ||
+        /* VMM-owned pages stay supervisor-only; a user-mode guest may read its boot info and args, and
+         * read and execute the hypercall page. */
+        bool readable = gpa == VMC_LAYOUT_BOOT_INFO || gpa == VMC_LAYOUT_HYPERCALL_PAGE ||
                         (gpa >= VMC_LAYOUT_CMDLINE && gpa < VMC_LAYOUT_CMDLINE + VMC_LAYOUT_CMDLINE_SIZE);
         if (user && readable)
             return PTE_P | PTE_U | PTE_A;
@@ -160,7 +161,7 @@ int vmc_x86_setup_memory(struct vmc_vm *vm)
     build_page_tables(vm);
     build_gdt_tss(vm);
     build_idt(vm);
-    return 0;
+    return vmc_hypercall_write_page(vm, VMC_LAYOUT_HYPERCALL_PAGE);
 }
 
 int vmc_x86_write_boot_info(struct vmc_vm *vm)
@@ -204,6 +205,10 @@ int vmc_x86_write_boot_info(struct vmc_vm *vm)
         .argv = VMC_LAYOUT_CMDLINE,
         .vcpu_id = 0,
         .vcpu_count = 1,
+        .hypercall_page = VMC_LAYOUT_HYPERCALL_PAGE,
+        .hypercall_abi = vm->cfg.hypercall_abi,
+        .mode = vm->cfg.mode,
+        .features = vmc_vm_features(vm),
     };
     return vmc_mem_write(&vm->mem, VMC_LAYOUT_BOOT_INFO, &bi, sizeof(bi));
 }

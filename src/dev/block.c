@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: MIT */
+/* Block device over hypercalls: a host file as 512-byte sectors; info, read, write, flush. */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../internal.h"
+
+int vmc_disk_open(struct vmc_vm *vm, const char *path, bool ro)
+{
+    int fd = open(path, (ro ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+    if (fd < 0)
+        return vmc_vm_fail(vm, -errno, "disk %s: %s", path, strerror(errno));
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return vmc_vm_fail(vm, -EINVAL, "disk %s: not a regular file", path);
+    }
+    /* A trailing partial sector is not addressable; say so rather than silently truncating. */
+    if (st.st_size % VMC_BLOCK_SECTOR_SIZE) {
+        close(fd);
+        return vmc_vm_fail(vm, -EINVAL, "disk %s: size %lld is not a multiple of %u bytes", path,
+                           (long long)st.st_size, VMC_BLOCK_SECTOR_SIZE);
+    }
+    vm->disk =
+        (struct vmc_disk){ .fd = fd, .ro = ro, .sectors = (uint64_t)st.st_size / VMC_BLOCK_SECTOR_SIZE };
+    return 0;
+}
+
+void vmc_disk_close(struct vmc_disk *d)
+{
+    if (d->fd < 0)
+        return;
+    if (!d->ro)
+        fdatasync(d->fd); /* a clean shutdown loses nothing, even without the guest's flush */
+    close(d->fd);
+    d->fd = -1;
+}
+
+static int64_t block_rw(struct vmc_hcall *hc, bool write)
+{
+    struct vmc_disk *d = &hc->vcpu->vm->disk;
+    struct vmc_block_io io;
+    if (vmc_hc_copy_from(hc, &io, hc->a.args[1], sizeof(io)))
+        return -VMC_EFAULT;
+    if (io.count == 0 || io.count > VMC_BLOCK_MAX_SECTORS)
+        return -VMC_EINVAL;
+    if (io.sector > d->sectors || io.count > d->sectors - io.sector)
+        return -VMC_EINVAL; /* past the end (and no sector + count overflow) */
+    if (write && d->ro)
+        return -VMC_EROFS;
+    static __thread uint8_t bounce[VMC_BLOCK_MAX_SECTORS * VMC_BLOCK_SECTOR_SIZE];
+    size_t len = (size_t)io.count * VMC_BLOCK_SECTOR_SIZE;
+    off_t off = (off_t)(io.sector * VMC_BLOCK_SECTOR_SIZE);
+    if (write && vmc_hc_copy_from(hc, bounce, io.buf, len))
+        return -VMC_EFAULT;
+    for (size_t done = 0; done < len;) {
+        ssize_t n = write ? pwrite(d->fd, bounce + done, len - done, off + (off_t)done)
+                          : pread(d->fd, bounce + done, len - done, off + (off_t)done);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return -VMC_EIO; /* e.g. the file shrank under us */
+        done += (size_t)n;
+    }
+    if (!write && vmc_hc_copy_to(hc, io.buf, bounce, len))
+        return -VMC_EFAULT;
+    return 0;
+}
+
+int64_t vmc_hc_block_op(struct vmc_hcall *hc)
+{
+    struct vmc_disk *d = &hc->vcpu->vm->disk;
+    if (d->fd < 0)
+        return -VMC_ENOENT;
+    switch (hc->a.args[0]) {
+    case VMC_BLOCKOP_INFO: {
+        struct vmc_block_info bi = { d->sectors, VMC_BLOCK_SECTOR_SIZE, d->ro ? VMC_BLOCK_F_RO : 0 };
+        return vmc_hc_copy_to(hc, hc->a.args[1], &bi, sizeof(bi)) ? -VMC_EFAULT : 0;
+    }
+    case VMC_BLOCKOP_READ: return block_rw(hc, false);
+    case VMC_BLOCKOP_WRITE: return block_rw(hc, true);
+    case VMC_BLOCKOP_FLUSH:
+        if (d->ro)
+            return 0;
+        return fdatasync(d->fd) == 0 ? 0 : -VMC_EIO;
+    default: return -VMC_EINVAL;
+    }
+}
