@@ -42,8 +42,8 @@ SDK := $(SDK_LIB)/libvmcg.a $(SDK_LIB)/crt0.o $(SDK_LIB)/guest.lds $(VMCALL_CC)
 
 EXAMPLES := $(GBUILD)/examples/hello.elf $(GBUILD)/examples/mandelbrot.elf
 KERNEL_TESTS := hello echo args exitcode pf ud gp triple nullptr stack_overflow spin unclaimed bigbss \
-                printf internal
-USER_TESTS := user_fp user_pf user_port
+                printf internal hc_basic hc_regs hc_xen hc_read
+USER_TESTS := user_fp user_pf user_port user_hc
 TEST_GUESTS := $(KERNEL_TESTS:%=$(GBUILD)/tests/%.elf) $(USER_TESTS:%=$(GBUILD)/tests/%.elf) \
                $(GBUILD)/tests/flat.bin
 
@@ -152,6 +152,14 @@ $(GBUILD)/examples/%.elf: examples/%/*.c $(SDK)
 $(GBUILD)/tests/user_%.elf: tests/guest/user_%.c $(SDK)
 	@mkdir -p $(dir $@)
 	$(Q)$(VMCALL_CC) --user -Wall -Wextra -Werror -o $@ $<
+
+$(GBUILD)/tests/hc_regs.elf: tests/guest/hc_regs.c tests/guest/hc_regs_asm.S $(SDK)
+	@mkdir -p $(dir $@)
+	$(Q)$(VMCALL_CC) -Wall -Wextra -Werror -o $@ $(filter %.c %.S,$^)
+
+$(GBUILD)/tests/hc_xen.elf: tests/guest/hc_xen.c $(SDK)
+	@mkdir -p $(dir $@)
+	$(Q)$(VMCALL_CC) -DVMCG_ABI_XEN -Wall -Wextra -Werror -o $@ $<
 
 $(GBUILD)/tests/%.elf: tests/guest/%.c $(SDK)
 	@mkdir -p $(dir $@)

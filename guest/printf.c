@@ -146,7 +146,9 @@ static void format(struct sink *s, const char *fmt, va_list ap)
             emit_number(s, v, conv == 'u' ? 10 : 16, conv == 'X', "", width, prec, left, zero);
             break;
         }
-        case 'p': emit_number(s, (uintptr_t)va_arg(ap, void *), 16, 0, "0x", width, prec, left, zero); break;
+        case 'p':
+            emit_number(s, (uintptr_t)va_arg(ap, void *), 16, 0, "0x", width, prec, left, zero);
+            break;
         case 'c': {
             if (!left)
                 pad(s, ' ', width - 1);
@@ -170,7 +172,9 @@ static void format(struct sink *s, const char *fmt, va_list ap)
                 pad(s, ' ', width - n);
             break;
         }
-        case '%': put(s, '%'); break;
+        case '%':
+            put(s, '%');
+            break;
         default: /* unknown conversion: print it verbatim so the mistake is visible */
             put(s, '%');
             put(s, conv);

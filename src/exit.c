@@ -38,7 +38,9 @@ void vmc_exit_decode(const struct kvm_run *run, struct vmc_exit *ex)
         ex->reason = VMC_EXIT_HLT;
         ex->insn_len = 1;
         break;
-    case KVM_EXIT_SHUTDOWN: ex->reason = VMC_EXIT_TRIPLE_FAULT; break;
+    case KVM_EXIT_SHUTDOWN:
+        ex->reason = VMC_EXIT_TRIPLE_FAULT;
+        break;
     case KVM_EXIT_FAIL_ENTRY: {
         /* On VMX the hardware reason is the VMX exit reason with bit 31 set (basic 33, 34 or 41). */
         uint64_t hw = run->fail_entry.hardware_entry_failure_reason;
@@ -72,13 +74,19 @@ void vmc_exit_decode(const struct kvm_run *run, struct vmc_exit *ex)
         ex->qualification = run->msr.index; /* VMX has none; ECX is the natural key */
         ex->insn_len = 2;
         break;
-    case KVM_EXIT_IRQ_WINDOW_OPEN: ex->reason = VMC_EXIT_INTR_WINDOW; break;
-    case KVM_EXIT_INTR: ex->reason = VMC_EXIT_EXTERNAL_INTR; break;
+    case KVM_EXIT_IRQ_WINDOW_OPEN:
+        ex->reason = VMC_EXIT_INTR_WINDOW;
+        break;
+    case KVM_EXIT_INTR:
+        ex->reason = VMC_EXIT_EXTERNAL_INTR;
+        break;
     case KVM_EXIT_SYSTEM_EVENT:
         ex->reason = VMC_EXIT_SYSTEM_EVENT;
         ex->hw_reason = run->system_event.type;
         break;
-    default: ex->reason = VMC_EXIT_SW_BASE + (run->exit_reason < 63 ? run->exit_reason : 63); break;
+    default:
+        ex->reason = VMC_EXIT_SW_BASE + (run->exit_reason < 63 ? run->exit_reason : 63);
+        break;
     }
 }
 

@@ -153,8 +153,11 @@ static int64_t sched_block(struct vmc_hcall *hc, uint64_t timeout_ns)
 static int64_t do_sched_op(struct vmc_hcall *hc)
 {
     switch (hc->a.args[0]) {
-    case VMC_SCHEDOP_YIELD: sched_yield(); return 0;
-    case VMC_SCHEDOP_BLOCK: return sched_block(hc, hc->a.args[1]);
+    case VMC_SCHEDOP_YIELD:
+        sched_yield();
+        return 0;
+    case VMC_SCHEDOP_BLOCK:
+        return sched_block(hc, hc->a.args[1]);
     case VMC_SCHEDOP_SHUTDOWN: {
         struct vmc_sched_shutdown sd;
         if (vmc_hc_copy_from(hc, &sd, hc->a.args[1], sizeof(sd)))
@@ -171,7 +174,8 @@ static int64_t do_sched_op(struct vmc_hcall *hc)
         }
         return 0;
     }
-    default: return -VMC_EINVAL;
+    default:
+        return -VMC_EINVAL;
     }
 }
 

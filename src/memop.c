@@ -232,7 +232,8 @@ static int64_t memory_op(struct vmc_hcall *hc, bool compat)
             return exchange(hc, resv_native(&n.in), resv_native(&n.out), n.nr_exchanged,
                             arg + offsetof(struct vmc_mem_exchange, nr_exchanged), false);
         }
-    default: return -VMC_ENOSYS;
+    default:
+        return -VMC_ENOSYS;
     }
 }
 

@@ -65,11 +65,16 @@ static void fill_insn_bytes(struct vmc_vm *vm, const struct kvm_run *run, struct
 static const char *internal_suberror_name(uint64_t sub)
 {
     switch (sub) {
-    case KVM_INTERNAL_ERROR_EMULATION: return "emulation failure";
-    case KVM_INTERNAL_ERROR_SIMUL_EX: return "simultaneous exceptions";
-    case KVM_INTERNAL_ERROR_DELIVERY_EV: return "event delivery failed";
-    case KVM_INTERNAL_ERROR_UNEXPECTED_EXIT_REASON: return "unexpected exit reason";
-    default: return "unknown suberror";
+    case KVM_INTERNAL_ERROR_EMULATION:
+        return "emulation failure";
+    case KVM_INTERNAL_ERROR_SIMUL_EX:
+        return "simultaneous exceptions";
+    case KVM_INTERNAL_ERROR_DELIVERY_EV:
+        return "event delivery failed";
+    case KVM_INTERNAL_ERROR_UNEXPECTED_EXIT_REASON:
+        return "unexpected exit reason";
+    default:
+        return "unknown suberror";
     }
 }
 
@@ -101,12 +106,18 @@ static void build_result(struct vmc_vcpu *vcpu, struct vmc_result *res)
     size_t len = sizeof(res->summary);
     uint64_t rip = res->regs.rip;
     switch (res->stop) {
-    case VMC_STOP_EXIT: snprintf(sum, len, "guest exited with status %" PRIu32, res->status); break;
+    case VMC_STOP_EXIT:
+        snprintf(sum, len, "guest exited with status %" PRIu32, res->status);
+        break;
     case VMC_STOP_TIMEOUT:
         snprintf(sum, len, "guest timed out after %.3f s at rip=0x%" PRIx64, vm->cfg.timeout_ns / 1e9, rip);
         break;
-    case VMC_STOP_CANCELLED: snprintf(sum, len, "guest cancelled at rip=0x%" PRIx64, rip); break;
-    case VMC_STOP_ERROR: snprintf(sum, len, "VMM error: %.170s", vm->err); break;
+    case VMC_STOP_CANCELLED:
+        snprintf(sum, len, "guest cancelled at rip=0x%" PRIx64, rip);
+        break;
+    case VMC_STOP_ERROR:
+        snprintf(sum, len, "VMM error: %.170s", vm->err);
+        break;
     case VMC_STOP_CRASH:
         switch (res->crash) {
         case VMC_CRASH_EXCEPTION:
@@ -135,7 +146,8 @@ static void build_result(struct vmc_vcpu *vcpu, struct vmc_result *res)
             break;
         }
         break;
-    case VMC_STOP_NONE: break;
+    case VMC_STOP_NONE:
+        break;
     }
 }
 

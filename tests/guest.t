@@ -63,9 +63,9 @@ check "arguments and command line" 3 \
     "" -- run "$T/args.elf" -- one "two words" ""
 check "no arguments" 0 \
     'argc=0\nargv[argc]=0x0\ncmdline=[] len=0\nmagic=42434d56 abi=2 size=112 ram=128M\n' "" -- run -m 128M "$T/args.elf"
-check "exit status 7" 7 '' "" -- run "$T/exitcode.elf" -- 7
-check "exit status 123" 123 '' "" -- run "$T/exitcode.elf" -- 123
-check "exit status 300 becomes 123" 123 '' '^vmcall: guest exit status 300 is above 123; exiting with 123$' \
+check "exit status 7" 7 'argc=1\n' "" -- run "$T/exitcode.elf" -- 7
+check "exit status 123" 123 'argc=1\n' "" -- run "$T/exitcode.elf" -- 123
+check "exit status 300 becomes 123" 123 'argc=1\n' '^vmcall: guest exit status 300 is above 123; exiting with 123$' \
     -- run "$T/exitcode.elf" -- 300
 check "serial echo from stdin" 2 '1: one\n2: two\neof after 8 bytes\n' "" 'one\ntwo\n' -- run "$T/echo.elf"
 check "serial echo, last line unterminated" 2 '1: x\n2: yz (no newline)\neof after 4 bytes\n' "" 'x\nyz' \
@@ -89,6 +89,51 @@ end=$(readelf -lW "$G/examples/hello.elf" | awk '$1 == "LOAD" { print $3, $6 }' 
 check "demo hello example" 0 \
     "Hello from a vmcall guest!\n  kernel mode, 64 MiB of RAM, image at [0x100000, 0x$end), vCPU 1 of 1\n  argv[0] = \"x\"\n" \
     "" -- run "$G/examples/hello.elf" -- x
+
+# --- hypercalls -------------------------------------------------------------------------------------------
+check "hypercalls from CPL0: every core call, success and error paths" 0 \
+'version=2 abi=2 features=0x7 vmm=vmcall 0.1.0
+version no struct=2
+console_write ok
+console_write=17
+bad handle=-14
+too long=-22
+cross into unmapped=-14
+cross out of RAM=-14
+wrapping handle=-14
+unknown=-38 reserved range=-38 user range=-38
+doorbell with nr 1000=-38 nr 2^32+1=-38
+page slot0=0f0b stub1=b801000000e6ebc3 pad=cccc stub127=b87f
+time=0 bad=-14
+monotonic advances=1 wall after 2020=1
+random=32 nonzero=1 too big=-22
+yield=0 block=0 waited>=2ms=1 bad cmd=-22
+shutdown bad reason=-22 bad handle=-14
+block_op without disk=-2
+console_read=0
+mc ok
+multicall=0 results=2,-14,6,-22,-38 op0 kept=1
+multicall 65=-7 bad list=-14 empty=0
+' "" -- run "$T/hc_basic.elf"
+check "console_read returns input, then 0 at its end" 0 \
+    'in=[abc] 3\nin=[] 0\n' "" 'abc' -- run "$T/hc_read.elf"
+check "hypercalls preserve every register but RAX (KVM convention)" 0 'changed registers mask=0x0\n' "" \
+    -- run "$T/hc_regs.elf"
+check "hypercalls preserve every register but RAX (Xen convention)" 0 'changed registers mask=0x0\n' "" \
+    -- run --abi xen "$T/hc_regs.elf"
+check "Xen register convention" 0 'xen convention: console_write\nresult=30 multicall=0/2 abi=1\n' "" \
+    -- run --abi xen "$T/hc_xen.elf"
+check "CPL3 callers: user-callable calls only, U/W-checked handles" 0 \
+    'version=2\nmemory_op=-1\nmulticall=0 results=2,-1\nread supervisor page=-14\nwrite read-only page=-14\nblock_op=-2\n' \
+    "" -- run --user "$T/user_hc.elf"
+check "allow-list: other calls get -EPERM and are counted" 0 'Hello, world!\n' '^exit reason' \
+    -- run --stats --allow-hypercalls console_write,4 "$T/hello.elf"
+check_err_has "--stats has a row per hypercall" '^console_write\(2\) +1 +0 +0 +[0-9.]+ +[0-9.]+$'
+check "allow-list without sched_op: exit falls back to the exit port" 3 'argc=1\n' '^exit reason' \
+    -- run --stats --allow-hypercalls console_write "$T/exitcode.elf" -- 3
+check_err_has "the refused shutdown is counted as denied" '^sched_op\(4\) +0 +0 +1 '
+check "unknown name in the allow-list" 125 '' "^vmcall run: --allow-hypercalls: unknown hypercall 'nope'$" \
+    -- run --allow-hypercalls version,nope "$T/hello.elf"
 
 # --- guests that must be stopped, with a precise report ------------------------------------------------
 check "#PF on an unmapped write" 126 'about to fault\n' \

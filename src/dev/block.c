@@ -80,12 +80,15 @@ int64_t vmc_hc_block_op(struct vmc_hcall *hc)
         struct vmc_block_info bi = { d->sectors, VMC_BLOCK_SECTOR_SIZE, d->ro ? VMC_BLOCK_F_RO : 0 };
         return vmc_hc_copy_to(hc, hc->a.args[1], &bi, sizeof(bi)) ? -VMC_EFAULT : 0;
     }
-    case VMC_BLOCKOP_READ: return block_rw(hc, false);
-    case VMC_BLOCKOP_WRITE: return block_rw(hc, true);
+    case VMC_BLOCKOP_READ:
+        return block_rw(hc, false);
+    case VMC_BLOCKOP_WRITE:
+        return block_rw(hc, true);
     case VMC_BLOCKOP_FLUSH:
         if (d->ro)
             return 0;
         return fdatasync(d->fd) == 0 ? 0 : -VMC_EIO;
-    default: return -VMC_EINVAL;
+    default:
+        return -VMC_EINVAL;
     }
 }

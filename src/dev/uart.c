@@ -78,7 +78,8 @@ uint8_t vmc_uart_read(struct vmc_uart *u, unsigned reg)
         u->rx_head = (u->rx_head + 1) % sizeof(u->rx);
         u->rx_len--;
         return c;
-    case UART_IER: return (u->lcr & LCR_DLAB) ? u->dlm : u->ier;
+    case UART_IER:
+        return (u->lcr & LCR_DLAB) ? u->dlm : u->ier;
     case UART_IIR_FCR: {
         uint8_t fifo = (u->fcr & FCR_ENABLE) ? IIR_FIFO : 0;
         if (u->ier & IER_RDI) {
@@ -92,8 +93,10 @@ uint8_t vmc_uart_read(struct vmc_uart *u, unsigned reg)
         }
         return fifo | IIR_NONE;
     }
-    case UART_LCR: return u->lcr;
-    case UART_MCR: return u->mcr;
+    case UART_LCR:
+        return u->lcr;
+    case UART_MCR:
+        return u->mcr;
     case UART_LSR:
         rx_fill(u);
         /* Transmission is instantaneous: the holding register and shifter are always empty. Once the
@@ -107,7 +110,8 @@ uint8_t vmc_uart_read(struct vmc_uart *u, unsigned reg)
             return (uint8_t)(((u->mcr & MCR_RTS) ? MSR_CTS : 0) | ((u->mcr & MCR_DTR) ? MSR_DSR : 0) |
                              ((u->mcr & MCR_OUT1) ? MSR_RI : 0) | ((u->mcr & MCR_OUT2) ? MSR_DCD : 0));
         return MSR_CTS | MSR_DSR | MSR_DCD;
-    default: return u->scr;
+    default:
+        return u->scr;
     }
 }
 
@@ -140,11 +144,18 @@ void vmc_uart_write(struct vmc_uart *u, unsigned reg, uint8_t val)
         if (val & FCR_CLEAR_RX)
             u->rx_len = u->rx_head = 0;
         return;
-    case UART_LCR: u->lcr = val; return;
-    case UART_MCR: u->mcr = val & 0x1f; return;
+    case UART_LCR:
+        u->lcr = val;
+        return;
+    case UART_MCR:
+        u->mcr = val & 0x1f;
+        return;
     case UART_LSR:
-    case UART_MSR: return; /* read-only (factory test writes are ignored) */
-    default: u->scr = val; return;
+    case UART_MSR:
+        return; /* read-only (factory test writes are ignored) */
+    default:
+        u->scr = val;
+        return;
     }
 }
 

@@ -4,5 +4,7 @@
 
 int main(int argc, char **argv)
 {
+    if (argc > 0)
+        printf("argc=%d\n", argc);
     return argc > 0 ? (int)strtoul(argv[0], NULL, 0) : 0;
 }

@@ -41,8 +41,16 @@ static void usage_run(FILE *f)
         "  -f, --flat ADDR      GUEST is a raw binary: load it at guest-physical ADDR and enter it there\n"
         "                       (ADDR >= 0x100000, decimal or 0x-prefixed hex)\n"
         "  -t, --timeout SECS   stop the guest after SECS seconds (fractions allowed)\n"
-        "  -s, --stats          when the VM ends, print exit counts and timings per reason and per port\n"
-        "                       to stderr\n"
+        "  -s, --stats          when the VM ends, print exit counts and timings per reason, per port and\n"
+        "                       per hypercall to stderr\n"
+        "      --mode 64|32     64-bit long mode (default), or 32-bit protected mode for an ELF32 guest\n"
+        "      --abi kvm|xen    hypercall argument registers: KVM's RBX,RCX,RDX,RSI,RDI (default) or\n"
+        "                       Xen's RDI,RSI,RDX,R10,R8\n"
+        "      --allow-hypercalls LIST\n"
+        "                       allow only these hypercalls (comma-separated names or numbers, e.g.\n"
+        "                       console_write,sched_op); others return -EPERM and are counted\n"
+        "      --mem-max SIZE   RAM the guest may reach with memory_op populate (default: --mem)\n"
+        "      --disk FILE[,ro] attach FILE as the block device (a multiple of 512 bytes); ro: read-only\n"
         "  -h, --help           show this help\n"
         "\n"
         "The console (COM1 at 0x3f8 and the debug port 0xe9) is connected to stdin/stdout.\n"
@@ -80,8 +88,10 @@ static int parse_size(const char *s, uint64_t *out)
         shift = 30;
         end++;
         break;
-    case 0: break;
-    default: return -1;
+    case 0:
+        break;
+    default:
+        return -1;
     }
     if (*end == 'i' || *end == 'B') /* tolerate "MiB"/"MB" spellings */
         end += (end[0] == 'i' && end[1] == 'B') ? 2 : 1;
@@ -113,6 +123,11 @@ static int cmd_run(int argc, char **argv)
         { "timeout", required_argument, NULL, 't' },
         { "stats", no_argument, NULL, 's' },
         { "help", no_argument, NULL, 'h' },
+        { "mode", required_argument, NULL, 'M' },
+        { "abi", required_argument, NULL, 'A' },
+        { "allow-hypercalls", required_argument, NULL, 'L' },
+        { "mem-max", required_argument, NULL, 'X' },
+        { "disk", required_argument, NULL, 'D' },
         { NULL, 0, NULL, 0 },
     };
     struct vmc_config cfg;
@@ -121,9 +136,13 @@ static int cmd_run(int argc, char **argv)
     cfg.console_out_fd = 1;
     bool flat = false;
     uint64_t flat_addr = 0;
+    uint32_t allow[VMC_HYPERCALL_NR_MAX];
+    size_t nallow = 0;
+    bool restrict_calls = false;
+    char *disk = NULL;
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "+m:uf:t:sh", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "+m:uf:t:shM:A:L:X:D:", opts, NULL)) != -1) {
         switch (c) {
         case 'm':
             if (parse_size(optarg, &cfg.mem_size) != 0) {
@@ -131,7 +150,9 @@ static int cmd_run(int argc, char **argv)
                 return EXIT_VMM;
             }
             break;
-        case 'u': cfg.user_mode = true; break;
+        case 'u':
+            cfg.user_mode = true;
+            break;
         case 'f':
             if (parse_u64(optarg, &flat_addr) != 0) {
                 fprintf(stderr, "vmcall run: --flat %s: not an address\n", optarg);
@@ -151,9 +172,66 @@ static int cmd_run(int argc, char **argv)
                 cfg.timeout_ns = 1;
             break;
         }
-        case 's': cfg.stats = true; break;
-        case 'h': usage_run(stdout); return 0;
-        default: fprintf(stderr, "vmcall run: try 'vmcall run --help'\n"); return EXIT_VMM;
+        case 's':
+            cfg.stats = true;
+            break;
+        case 'M':
+            if (strcmp(optarg, "64") && strcmp(optarg, "32")) {
+                fprintf(stderr, "vmcall run: --mode %s: must be 64 or 32\n", optarg);
+                return EXIT_VMM;
+            }
+            cfg.mode = (uint32_t)atoi(optarg);
+            break;
+        case 'A':
+            if (!strcmp(optarg, "kvm")) {
+                cfg.hypercall_abi = VMC_HCABI_KVM;
+            } else if (!strcmp(optarg, "xen")) {
+                cfg.hypercall_abi = VMC_HCABI_XEN;
+            } else {
+                fprintf(stderr, "vmcall run: --abi %s: must be kvm or xen\n", optarg);
+                return EXIT_VMM;
+            }
+            break;
+        case 'L': {
+            restrict_calls = true;
+            char *list = strdup(optarg), *save = NULL;
+            for (char *tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+                int nr = vmc_hypercall_lookup(tok);
+                if (nr < 0 || nallow >= VMC_HYPERCALL_NR_MAX) {
+                    fprintf(stderr, "vmcall run: --allow-hypercalls: unknown hypercall '%s'\n", tok);
+                    free(list);
+                    return EXIT_VMM;
+                }
+                allow[nallow++] = (uint32_t)nr;
+            }
+            free(list);
+            break;
+        }
+        case 'X':
+            if (parse_size(optarg, &cfg.mem_max) != 0 || cfg.mem_max == 0) {
+                fprintf(stderr, "vmcall run: --mem-max %s: not a size (e.g. 128M)\n", optarg);
+                return EXIT_VMM;
+            }
+            break;
+        case 'D': {
+            free(disk);
+            disk = strdup(optarg);
+            char *comma = strrchr(disk, ',');
+            if (comma && !strcmp(comma, ",ro")) {
+                *comma = 0;
+                cfg.disk_readonly = true;
+            } else if (comma && !strcmp(comma, ",rw")) {
+                *comma = 0;
+            }
+            cfg.disk_path = disk;
+            break;
+        }
+        case 'h':
+            usage_run(stdout);
+            return 0;
+        default:
+            fprintf(stderr, "vmcall run: try 'vmcall run --help'\n");
+            return EXIT_VMM;
         }
     }
     if (optind >= argc) {
@@ -182,10 +260,13 @@ static int cmd_run(int argc, char **argv)
     if (vmc_vm_create(kvm, &cfg, &vm, err, sizeof(err)) < 0) {
         fprintf(stderr, "vmcall: %s\n", err);
         vmc_kvm_close(kvm);
+        free(disk);
         return EXIT_VMM;
     }
     int status = EXIT_VMM;
-    int rc = flat ? vmc_vm_load_flat(vm, guest, flat_addr) : vmc_vm_load_elf(vm, guest);
+    int rc = restrict_calls ? vmc_vm_allow_hypercalls(vm, allow, nallow) : 0;
+    if (rc == 0)
+        rc = flat ? vmc_vm_load_flat(vm, guest, flat_addr) : vmc_vm_load_elf(vm, guest);
     if (rc < 0) {
         fprintf(stderr, "vmcall: %s\n", vmc_vm_strerror(vm));
         goto out;
@@ -224,6 +305,7 @@ static int cmd_run(int argc, char **argv)
 out:
     vmc_vm_destroy(vm);
     vmc_kvm_close(kvm);
+    free(disk);
     return status;
 }
 
