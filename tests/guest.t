@@ -11,7 +11,7 @@ n=0
 failed=0
 
 # check NAME STATUS STDOUT STDERR_ERE [STDIN] -- ARGS...
-#   STDOUT is compared exactly (printf %b escapes); STDERR_ERE must match the first stderr line ("" =
+#   STDOUT is compared exactly (printf %b escapes, or @FILE for a file's contents); STDERR_ERE must match the first stderr line ("" =
 #   stderr must be empty). STDIN is fed to the guest (default: empty).
 check() {
     name=$1 want_status=$2 want_out=$3 want_err=$4
@@ -22,7 +22,10 @@ check() {
     printf '%b' "$input" > "$tmp/in"
     timeout 60 "$VMCALL" "$@" < "$tmp/in" > "$tmp/out" 2> "$tmp/err"
     status=$?
-    printf '%b' "$want_out" > "$tmp/want"
+    case $want_out in
+        @*) cp "${want_out#@}" "$tmp/want" ;;
+        *) printf '%b' "$want_out" > "$tmp/want" ;;
+    esac
     n=$((n + 1))
     problems=""
     [ "$status" = "$want_status" ] || problems="$problems status=$status(want $want_status)"
@@ -134,6 +137,40 @@ check "allow-list without sched_op: exit falls back to the exit port" 3 'argc=1\
 check_err_has "the refused shutdown is counted as denied" '^sched_op\(4\) +0 +0 +1 '
 check "unknown name in the allow-list" 125 '' "^vmcall run: --allow-hypercalls: unknown hypercall 'nope'$" \
     -- run --allow-hypercalls version,nope "$T/hello.elf"
+
+check "memory_op: populate, release, exchange, quota and every check" 0 @tests/guest/memop.out "" \
+    -- run --mem 16M --mem-max 20M "$T/memop.elf"
+check "memory_op limit below RAM is refused" 125 '' '^vmcall: memory limit must be' \
+    -- run --mem 16M --mem-max 8M "$T/memop.elf"
+
+# A 16-sector disk whose sector i starts with "sector i".
+mkdisk() {
+    : > "$1"
+    i=0
+    while [ $i -lt 16 ]; do
+        h="sector $i"
+        { printf '%s' "$h"; head -c $((512 - ${#h})) /dev/zero | tr '\0' '.'; } >> "$1"
+        i=$((i + 1))
+    done
+}
+mkdisk "$tmp/disk"
+check "block device: info, read, write, bounds, bad handles, flush" 0 @tests/guest/block.out "" \
+    -- run --disk "$tmp/disk" "$T/block.elf" -- big
+n=$((n + 1))
+if [ "$(dd if="$tmp/disk" bs=512 skip=3 count=1 2>/dev/null | head -c 10)" = "persisted!" ] &&
+   [ "$(dd if="$tmp/disk" bs=512 skip=11 count=1 2>/dev/null | head -c 4)" = "zzzz" ] &&
+   [ "$(dd if="$tmp/disk" bs=512 skip=12 count=1 2>/dev/null | head -c 9)" = "sector 12" ]; then
+    echo "ok $n - block writes are in the file after the VM exits (flushed or not), and only those"
+else failed=$((failed + 1)); echo "not ok $n - block writes are in the file after the VM exits"; fi
+mkdisk "$tmp/disk"
+check "read-only disk refuses writes" 0 @tests/guest/block_ro.out "" -- run --disk "$tmp/disk,ro" "$T/block.elf"
+n=$((n + 1))
+if [ "$(dd if="$tmp/disk" bs=512 skip=3 count=1 2>/dev/null | head -c 8)" = "sector 3" ]; then
+    echo "ok $n - read-only disk unchanged"; else failed=$((failed + 1)); echo "not ok $n - read-only disk unchanged"; fi
+head -c 1000 /dev/zero > "$tmp/odd"
+check "disk not a multiple of 512 bytes" 125 '' "^vmcall: disk $tmp/odd: size 1000 is not a multiple of 512 bytes$" \
+    -- run --disk "$tmp/odd" "$T/block.elf"
+check "missing disk" 125 '' "^vmcall: disk $tmp/none: No such file or directory$" -- run --disk "$tmp/none" "$T/block.elf"
 
 # --- guests that must be stopped, with a precise report ------------------------------------------------
 check "#PF on an unmapped write" 126 'about to fault\n' \
