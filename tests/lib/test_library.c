@@ -211,6 +211,77 @@ static void test_timeout(void)
     vmc_vm_destroy(vm);
 }
 
+static int64_t echo_hc(struct vmc_vcpu *vcpu, void *opaque, const struct vmc_hypercall_args *a)
+{
+    int *calls = opaque;
+    char in[16] = { 0 };
+    (*calls)++;
+    if (a->args[1] > 8 || vmc_vcpu_copy_from_guest(vcpu, in, a->args[0], a->args[1]))
+        return -VMC_EFAULT;
+    if (strcmp(in, "ping") || vmc_vcpu_copy_to_guest(vcpu, a->args[0], "pong", 5))
+        return -VMC_EFAULT;
+    return (int64_t)(a->args[2] + a->nr + a->cpl + a->compat); /* 0x77 + 64 */
+}
+
+static void test_custom_hypercall(bool user)
+{
+    struct vmc_config cfg;
+    struct capture cap;
+    capture_open(&cap);
+    vmc_config_init(&cfg);
+    cfg.user_mode = user;
+    struct vmc_vm *vm = new_vm(&cfg, &cap);
+    int calls = 0;
+    is_int(vmc_hypercall_register(vm, 10, "x", echo_hc, &calls, 0), -EINVAL,
+           "core numbers are not registrable");
+    is_int(vmc_hypercall_register(vm, 128, "x", echo_hc, &calls, 0), -EINVAL,
+           "numbers past the page are refused");
+    is_int(vmc_hypercall_register(vm, 64, "echo", echo_hc, &calls, VMC_HC_F_USER), 0,
+           "register hypercall 64");
+    is_int(vmc_hypercall_register(vm, 64, "again", echo_hc, &calls, 0), -EBUSY,
+           "a number is registered once");
+    vmc_vm_load_elf(vm, guest_path("hc_custom"));
+    struct vmc_result res;
+    vmc_vm_run(vm, &res);
+    is_int(res.stop, VMC_STOP_EXIT, "%s guest exited", user ? "user-mode" : "kernel-mode");
+    is_str(capture_read(&cap), user ? "64=186 buf=pong 65=-38 bad=-14\n" : "64=183 buf=pong 65=-38 bad=-14\n",
+           "handler saw the arguments and CPL, copied in and out through the guest handle");
+    is_int(calls, 2, "handler ran for both calls to 64");
+    struct vmc_hypercall_stat hs[8];
+    size_t n = vmc_vm_hypercall_stats(vm, hs, 8);
+    int found = 0;
+    for (size_t i = 0; i < n; i++)
+        if (hs[i].nr == 64 && !strcmp(hs[i].name, "echo") && hs[i].count == 2 && hs[i].errors == 1)
+            found = 1;
+    ok(found, "stats: 64 \"echo\" called twice, one error");
+    vmc_vm_destroy(vm);
+    capture_close(&cap);
+}
+
+static void test_user_calls_forbidden(void)
+{
+    struct vmc_config cfg;
+    struct capture cap;
+    capture_open(&cap);
+    vmc_config_init(&cfg);
+    cfg.user_mode = true;
+    cfg.allow_user_hypercalls = 0;
+    struct vmc_vm *vm = new_vm(&cfg, &cap);
+    vmc_vm_load_elf(vm, guest_path("args"));
+    struct vmc_result res;
+    vmc_vm_run(vm, &res);
+    is_int(res.stop, VMC_STOP_EXIT, "user-mode guest with user hypercalls forbidden still runs");
+    is_str(capture_read(&cap),
+           "argc=0\nargv[argc]=0x0\ncmdline=[] len=0\nmagic=42434d56 abi=2 size=112 ram=64M\n",
+           "console_write refused: the SDK fell back to the UART, nothing lost");
+    struct vmc_hypercall_stat hs[8];
+    size_t n = vmc_vm_hypercall_stats(vm, hs, 8);
+    ok(n >= 2 && hs[0].nr == VMC_HC_CONSOLE_WRITE && hs[0].denied > 0 && hs[0].count == 0,
+       "console_write denied, never dispatched");
+    vmc_vm_destroy(vm);
+    capture_close(&cap);
+}
+
 int main(void)
 {
     char err[256];
@@ -225,6 +296,9 @@ int main(void)
     test_cancel(false);
     test_cancel(true);
     test_timeout();
+    test_custom_hypercall(false);
+    test_custom_hypercall(true);
+    test_user_calls_forbidden();
     vmc_kvm_close(kvm);
     return tap_done();
 }
