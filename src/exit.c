@@ -175,6 +175,54 @@ static int exit_unhandled(struct vmc_vcpu *vcpu, struct vmc_exit *ex)
     return 0;
 }
 
+/*
+ * The hypercall-page MSR (Xen's discovery, abi-reference 2.2): a page-aligned address of a guest RAM page
+ * the guest owns gets the page written; anything else raises #GP. Reads return the last accepted value.
+ */
+static int hcpage_wrmsr(struct vmc_vcpu *vcpu, uint64_t val)
+{
+    struct vmc_vm *vm = vcpu->vm;
+    bool vmm_owned = val < VMC_LAYOUT_LOAD_MIN && val != VMC_LAYOUT_HYPERCALL_PAGE;
+    if ((val & 4095) || vmm_owned || !vmc_mem_ptr(&vm->mem, val, 4096))
+        return -1;
+    if (vmc_hypercall_write_page(vm, val) != 0)
+        return -1;
+    vm->hcpage_msr = val;
+    return 0;
+}
+
+static int hcpage_rdmsr(struct vmc_vcpu *vcpu, uint64_t *val)
+{
+    *val = vcpu->vm->hcpage_msr;
+    return 0;
+}
+
+/* MSRs the VMM handles itself; any other MSR access that reaches userspace raises #GP. */
+static const struct {
+    uint32_t index;
+    int (*rd)(struct vmc_vcpu *vcpu, uint64_t *val);
+    int (*wr)(struct vmc_vcpu *vcpu, uint64_t val);
+} msr_table[] = {
+    { VMC_MSR_HYPERCALL_PAGE, hcpage_rdmsr, hcpage_wrmsr },
+};
+
+static int exit_msr(struct vmc_vcpu *vcpu, struct vmc_exit *ex)
+{
+    struct kvm_run *run = vcpu->run;
+    bool write = VMC_EXIT_BASIC(ex->reason) == VMC_EXIT_WRMSR;
+    int rc = -1;
+    for (size_t i = 0; i < ARRAY_SIZE(msr_table); i++) {
+        if (msr_table[i].index != run->msr.index)
+            continue;
+        uint64_t val = run->msr.data;
+        rc = write ? msr_table[i].wr(vcpu, val) : msr_table[i].rd(vcpu, &val);
+        if (!write && rc == 0)
+            run->msr.data = val;
+    }
+    run->msr.error = rc != 0; /* KVM injects #GP on re-entry */
+    return 0;
+}
+
 typedef int (*exit_fn)(struct vmc_vcpu *vcpu, struct vmc_exit *ex);
 
 /* The one exit table, indexed by basic exit reason. Empty slots stop the VM as unhandled. */
@@ -186,6 +234,8 @@ static const exit_fn exit_table[VMC_EXIT_REASON_MAX] = {
     [VMC_EXIT_ENTRY_FAIL_GUEST] = exit_fail_entry,
     [34] = exit_fail_entry, /* entry failure: MSR loading */
     [41] = exit_fail_entry, /* entry failure: machine check */
+    [VMC_EXIT_RDMSR] = exit_msr,
+    [VMC_EXIT_WRMSR] = exit_msr,
     [VMC_EXIT_INTERNAL_ERROR] = exit_internal_error,
     [VMC_EXIT_SYSTEM_EVENT] = exit_system_event,
 };

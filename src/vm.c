@@ -87,6 +87,28 @@ static int check_config(const struct vmc_config *cfg, char *err, size_t errlen)
     return 0;
 }
 
+/*
+ * Route guest accesses to the hypercall-page MSR to userspace: KVM's MSR filter denies it, and with
+ * KVM_MSR_EXIT_REASON_FILTER a denied access exits (abi-reference 3.6) instead of raising #GP. Hosts
+ * without the capabilities still boot; the page then comes from boot info only.
+ */
+static void enable_msr_exits(struct vmc_vm *vm)
+{
+    if (ioctl(vm->fd, KVM_CHECK_EXTENSION, KVM_CAP_X86_USER_SPACE_MSR) <= 0 ||
+        ioctl(vm->fd, KVM_CHECK_EXTENSION, KVM_CAP_X86_MSR_FILTER) <= 0)
+        return;
+    struct kvm_enable_cap cap = { .cap = KVM_CAP_X86_USER_SPACE_MSR, .args = { KVM_MSR_EXIT_REASON_FILTER } };
+    if (ioctl(vm->fd, KVM_ENABLE_CAP, &cap) < 0)
+        return;
+    static uint8_t deny[1]; /* bit 0 clear: the range's one MSR is denied; read-only after start */
+    struct kvm_msr_filter filter = { .flags = KVM_MSR_FILTER_DEFAULT_ALLOW };
+    filter.ranges[0] = (struct kvm_msr_filter_range){ .flags = KVM_MSR_FILTER_READ | KVM_MSR_FILTER_WRITE,
+                                                      .nmsrs = 1,
+                                                      .base = VMC_MSR_HYPERCALL_PAGE,
+                                                      .bitmap = deny };
+    vm->msr_discovery = ioctl(vm->fd, KVM_X86_SET_MSR_FILTER, &filter) == 0;
+}
+
 static int create_vcpu(struct vmc_vm *vm)
 {
     struct vmc_vcpu *v = &vm->vcpu;
@@ -184,6 +206,7 @@ int vmc_vm_create(struct vmc_kvm *kvm, const struct vmc_config *cfg, struct vmc_
         vmc_vm_fail(vm, rc, "guest memory layout: %s", strerror(-rc));
         goto err;
     }
+    enable_msr_exits(vm);
     rc = create_vcpu(vm);
     if (rc < 0)
         goto err;

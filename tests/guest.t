@@ -95,7 +95,7 @@ check "demo hello example" 0 \
 
 # --- hypercalls -------------------------------------------------------------------------------------------
 check "hypercalls from CPL0: every core call, success and error paths" 0 \
-'version=2 abi=2 features=0x7 vmm=vmcall 0.1.0
+'version=2 abi=2 features=0x17 vmm=vmcall 0.1.0
 version no struct=2
 console_write ok
 console_write=17
@@ -138,6 +138,14 @@ check_err_has "the refused shutdown is counted as denied" '^sched_op\(4\) +0 +0 
 check "unknown name in the allow-list" 125 '' "^vmcall run: --allow-hypercalls: unknown hypercall 'nope'$" \
     -- run --allow-hypercalls version,nope "$T/hello.elf"
 
+check "discovery: CPUID leaves, WRMSR fills a page of the guest's choosing" 0 \
+    'signature=vmcallvmcall max=0x40000002\nabi=2\npages=1 msr=0x40000000\nhypervisor bit=1 vmx=0\npage before=00\npage after=b8e6 rdmsr matches=1\nversion through the new page=2\n' \
+    "" -- run "$T/hc_msr.elf"
+for bad in misaligned outside vmm; do
+    check "hypercall-page MSR: $bad address raises #GP" 126 \
+        'signature=vmcallvmcall max=0x40000002\nabi=2\npages=1 msr=0x40000000\nhypervisor bit=1 vmx=0\n' \
+        "${crash}guest #GP\(0x0\) at rip=0x10[0-9a-f]{4}$" -- run "$T/hc_msr.elf" -- $bad
+done
 check "memory_op: populate, release, exchange, quota and every check" 0 @tests/guest/memop.out "" \
     -- run --mem 16M --mem-max 20M "$T/memop.elf"
 check "memory_op limit below RAM is refused" 125 '' '^vmcall: memory limit must be' \

@@ -224,9 +224,58 @@ static void test_dispatch(void)
     free(vm);
 }
 
+static void test_msr(void)
+{
+    struct vmc_kvm kvm = { .run_size = 8192 };
+    struct vmc_vm *vm = calloc(1, sizeof(*vm));
+    vm->kvm = &kvm;
+    vm->mem.size = 4 << 20;
+    vm->mem.host = calloc(1, vm->mem.size);
+    struct vmc_vcpu *v = &vm->vcpu;
+    v->vm = vm;
+    v->run = new_run(KVM_EXIT_X86_WRMSR);
+    struct {
+        uint64_t val;
+        int error;
+        const char *what;
+    } cases[] = {
+        { 0x200000, 0, "page-aligned RAM page accepted" },
+        { 0x200008, 1, "misaligned address: #GP" },
+        { 4 << 20, 1, "address past RAM: #GP" },
+        { (4 << 20) - 4096, 0, "last RAM page accepted" },
+        { 0x1000, 1, "VMM-owned page: #GP" },
+        { VMC_LAYOUT_HYPERCALL_PAGE, 0, "the pre-installed page itself accepted" },
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+        v->run->exit_reason = KVM_EXIT_X86_WRMSR;
+        v->run->msr.index = VMC_MSR_HYPERCALL_PAGE;
+        v->run->msr.data = cases[i].val;
+        v->run->msr.error = 7;
+        vmc_exit_decode(v->run, &v->exit);
+        vmc_exit_dispatch(v, &v->exit);
+        is_int(v->run->msr.error, cases[i].error, "WRMSR 0x%" PRIx64 ": %s", cases[i].val, cases[i].what);
+    }
+    ok(vm->mem.host[0x200000] == 0x0f && vm->mem.host[0x200020] == 0xb8 && vm->mem.host[0x200026] == 0xeb,
+       "the page was filled: ud2 in slot 0, stubs ringing the doorbell");
+    v->run->exit_reason = KVM_EXIT_X86_RDMSR;
+    v->run->msr.data = 0;
+    vmc_exit_decode(v->run, &v->exit);
+    vmc_exit_dispatch(v, &v->exit);
+    ok(v->run->msr.error == 0 && v->run->msr.data == VMC_LAYOUT_HYPERCALL_PAGE,
+       "RDMSR returns the last accepted value");
+    v->run->msr.index = 0x12345;
+    vmc_exit_decode(v->run, &v->exit);
+    vmc_exit_dispatch(v, &v->exit);
+    is_int(v->run->msr.error, 1, "an MSR the VMM does not handle: #GP");
+    free(vm->mem.host);
+    free(v->run);
+    free(vm);
+}
+
 int main(void)
 {
     test_decode();
     test_dispatch();
+    test_msr();
     return tap_done();
 }

@@ -270,7 +270,7 @@ void vmc_x86_init_vcpu_state(struct vmc_vm *vm, struct kvm_regs *regs, struct kv
 int vmc_x86_build_cpuid(int kvm_fd, struct kvm_cpuid2 **out)
 {
     for (unsigned nent = 64; nent <= 1024; nent *= 2) {
-        struct kvm_cpuid2 *c = calloc(1, sizeof(*c) + (nent + 1) * sizeof(c->entries[0]));
+        struct kvm_cpuid2 *c = calloc(1, sizeof(*c) + (nent + 3) * sizeof(c->entries[0]));
         if (!c)
             return -ENOMEM;
         c->nent = nent;
@@ -297,10 +297,14 @@ int vmc_x86_build_cpuid(int kvm_fd, struct kvm_cpuid2 **out)
             c->entries[w++] = e;
         }
         c->entries[w++] = (struct kvm_cpuid_entry2){ .function = VMC_CPUID_BASE,
-                                                     .eax = VMC_CPUID_BASE,
+                                                     .eax = VMC_CPUID_MAX,
                                                      .ebx = VMC_CPUID_SIG_EBX,
                                                      .ecx = VMC_CPUID_SIG_ECX,
                                                      .edx = VMC_CPUID_SIG_EDX };
+        c->entries[w++] = (struct kvm_cpuid_entry2){ .function = VMC_CPUID_VERSION, .eax = VMC_ABI_VERSION };
+        c->entries[w++] = (struct kvm_cpuid_entry2){ .function = VMC_CPUID_HYPERCALL,
+                                                     .eax = 1,
+                                                     .ebx = VMC_MSR_HYPERCALL_PAGE };
         c->nent = w;
         *out = c;
         return 0;
