@@ -38,16 +38,18 @@ SDK_SRCS := guest/start.c guest/console.c guest/string.c guest/printf.c guest/hy
 SDK_OBJS := $(SDK_SRCS:guest/%.c=$(GBUILD)/sdk/%.o)
 SDK_LIB := $(GBUILD)/sdk
 VMCALL_CC := $(GBUILD)/vmcall-cc
-SDK := $(SDK_LIB)/libvmcg.a $(SDK_LIB)/crt0.o $(SDK_LIB)/guest.lds $(VMCALL_CC)
+SDK32_OBJS := $(SDK_SRCS:guest/%.c=$(GBUILD)/sdk32/%.o) $(GBUILD)/sdk32/libgcc32.o
+SDK := $(SDK_LIB)/libvmcg.a $(SDK_LIB)/crt0.o $(SDK_LIB)/guest.lds $(VMCALL_CC) \
+       $(SDK_LIB)/libvmcg32.a $(SDK_LIB)/crt0_32.o $(SDK_LIB)/guest32.lds
 
 EXAMPLES := $(GBUILD)/examples/hello.elf $(GBUILD)/examples/mandelbrot.elf
 KERNEL_TESTS := hello echo args exitcode pf ud gp triple nullptr stack_overflow spin unclaimed bigbss \
-                printf internal hc_basic hc_regs hc_xen hc_read memop block hc_custom hc_msr
+                printf internal hc_basic hc_regs hc_xen hc_read memop block hc_custom hc_msr compat32
 USER_TESTS := user_fp user_pf user_port user_hc
 TEST_GUESTS := $(KERNEL_TESTS:%=$(GBUILD)/tests/%.elf) $(USER_TESTS:%=$(GBUILD)/tests/%.elf) \
                $(GBUILD)/tests/flat.bin
 
-UNIT_TESTS := test_exit test_iobus test_uart test_loader test_memory test_abi
+UNIT_TESTS := test_exit test_iobus test_uart test_loader test_memory test_abi test_hypercall
 UNIT_BINS := $(UNIT_TESTS:%=$(BUILD)/tests/%)
 LIB_TESTS := $(BUILD)/tests/test_two_vms $(BUILD)/tests/test_library
 BENCH_BINS := $(BUILD)/bench/vmcbench
@@ -130,6 +132,21 @@ $(GBUILD)/sdk/%.o: guest/%.c include/vmcall/guest.h include/vmcall/abi.h
 	@mkdir -p $(dir $@)
 	$(Q)$(GUEST_CC) $(GUEST_FLAGS) -c $< -o $@
 
+$(GBUILD)/sdk32/%.o: guest/%.c include/vmcall/guest.h include/vmcall/abi.h
+	@mkdir -p $(dir $@)
+	$(Q)$(GUEST_CC) -m32 -march=i686 $(GUEST_FLAGS) -c $< -o $@
+
+$(SDK_LIB)/libvmcg32.a: $(SDK32_OBJS)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(SDK_LIB)/crt0_32.o: guest/crt0_32.S
+	@mkdir -p $(dir $@)
+	$(Q)$(GUEST_CC) -m32 -c $< -o $@
+
+$(SDK_LIB)/guest32.lds: guest/guest32.lds
+	@mkdir -p $(dir $@)
+	$(Q)cp $< $@
+
 $(SDK_LIB)/crt0.o: guest/crt0.S
 	@mkdir -p $(dir $@)
 	$(Q)$(GUEST_CC) -c $< -o $@
@@ -157,6 +174,10 @@ $(GBUILD)/tests/hc_regs.elf: tests/guest/hc_regs.c tests/guest/hc_regs_asm.S $(S
 	@mkdir -p $(dir $@)
 	$(Q)$(VMCALL_CC) -Wall -Wextra -Werror -o $@ $(filter %.c %.S,$^)
 
+$(GBUILD)/tests/compat32.elf: tests/guest/compat32.c $(SDK)
+	@mkdir -p $(dir $@)
+	$(Q)$(VMCALL_CC) --m32 -Wall -Wextra -Werror -o $@ $<
+
 $(GBUILD)/tests/hc_xen.elf: tests/guest/hc_xen.c $(SDK)
 	@mkdir -p $(dir $@)
 	$(Q)$(VMCALL_CC) -DVMCG_ABI_XEN -Wall -Wextra -Werror -o $@ $<
@@ -181,7 +202,8 @@ install: all
 	ln -sf libvmcall.so.0 $(DESTDIR)$(PREFIX)/lib/libvmcall.so
 	install -m 644 include/vmcall/vmcall.h include/vmcall/abi.h include/vmcall/guest.h \
 	           $(DESTDIR)$(PREFIX)/include/vmcall/
-	install -m 644 $(SDK_LIB)/libvmcg.a $(SDK_LIB)/crt0.o $(SDK_LIB)/guest.lds $(DESTDIR)$(PREFIX)/lib/vmcall/guest/
+	install -m 644 $(SDK_LIB)/libvmcg.a $(SDK_LIB)/crt0.o $(SDK_LIB)/guest.lds $(SDK_LIB)/libvmcg32.a \
+	           $(SDK_LIB)/crt0_32.o $(SDK_LIB)/guest32.lds $(DESTDIR)$(PREFIX)/lib/vmcall/guest/
 	sed -e 's|@SDK_INC@|$(PREFIX)/include|' -e 's|@SDK_LIB@|$(PREFIX)/lib/vmcall/guest|' guest/vmcall-cc.in \
 	    > $(DESTDIR)$(PREFIX)/bin/vmcall-cc && chmod 755 $(DESTDIR)$(PREFIX)/bin/vmcall-cc
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(shell sed -n 's/^#define VMC_VERSION "\(.*\)"/\1/p' include/vmcall/vmcall.h)|' \

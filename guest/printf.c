@@ -118,7 +118,9 @@ static void format(struct sink *s, const char *fmt, va_list ap)
                 lng++;
             else if (*fmt == 'h')
                 lng--;
-            else if (*fmt == 'z' || *fmt == 'j' || *fmt == 't')
+            else if (*fmt == 'z' || *fmt == 't') /* size_t, ptrdiff_t: pointer-sized */
+                lng = sizeof(size_t) == 8 ? 2 : 0;
+            else if (*fmt == 'j')
                 lng = 2;
             else
                 break;

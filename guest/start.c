@@ -31,5 +31,14 @@ __attribute__((noreturn)) void vmcg_start(const struct vmc_boot_info *bi)
     boot_info = bi;
     vmcg_hypercall_page = (char *)(uintptr_t)bi->hypercall_page;
     vmcg_console_init();
+#if UINTPTR_MAX == 0xffffffffu
+    /* The VMM's argv[] holds 64-bit addresses: narrow them into a 32-bit pointer array. */
+    static char *argv32[(VMC_LAYOUT_CMDLINE_SIZE / 8) + 1];
+    const uint64_t *argv64 = (const uint64_t *)(uintptr_t)bi->argv;
+    for (uint32_t i = 0; i <= bi->argc && i < VMC_LAYOUT_CMDLINE_SIZE / 8; i++)
+        argv32[i] = (char *)(uintptr_t)argv64[i];
+    exit(main((int)bi->argc, argv32));
+#else
     exit(main((int)bi->argc, (char **)(uintptr_t)bi->argv));
+#endif
 }

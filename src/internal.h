@@ -266,7 +266,7 @@ int vmc_exit_dispatch(struct vmc_vcpu *vcpu, struct vmc_exit *ex);
 struct vmc_image {
     uint64_t entry, start, end;
 };
-int vmc_load_elf_fd(const struct vmc_mem *mem, int fd, const char *name, struct vmc_image *img, char *err,
+int vmc_load_elf_fd(const struct vmc_mem *mem, int fd, const char *name, bool elf32, struct vmc_image *img, char *err,
                     size_t errlen);
 int vmc_load_flat_fd(const struct vmc_mem *mem, int fd, const char *name, uint64_t gpa, struct vmc_image *img,
                      char *err, size_t errlen);

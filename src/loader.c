@@ -61,8 +61,33 @@ static int check_range(const struct vmc_mem *mem, uint64_t start, uint64_t len, 
     return 0;
 }
 
-int vmc_load_elf_fd(const struct vmc_mem *mem, int fd, const char *name, struct vmc_image *img, char *err,
-                    size_t errlen)
+/* ELF32 headers widened to the ELF64 form, so that one set of checks serves both classes. */
+static void widen_ehdr(const Elf32_Ehdr *h, Elf64_Ehdr *o)
+{
+    memcpy(o->e_ident, h->e_ident, EI_NIDENT);
+    o->e_type = h->e_type;
+    o->e_machine = h->e_machine;
+    o->e_version = h->e_version;
+    o->e_entry = h->e_entry;
+    o->e_phoff = h->e_phoff;
+    o->e_phentsize = h->e_phentsize == sizeof(Elf32_Phdr) ? sizeof(Elf64_Phdr) : 0;
+    o->e_phnum = h->e_phnum;
+}
+
+static void widen_phdr(const Elf32_Phdr *p, Elf64_Phdr *o)
+{
+    *o = (Elf64_Phdr){ .p_type = p->p_type,
+                       .p_flags = p->p_flags,
+                       .p_offset = p->p_offset,
+                       .p_vaddr = p->p_vaddr,
+                       .p_paddr = p->p_paddr,
+                       .p_filesz = p->p_filesz,
+                       .p_memsz = p->p_memsz,
+                       .p_align = p->p_align };
+}
+
+int vmc_load_elf_fd(const struct vmc_mem *mem, int fd, const char *name, bool elf32, struct vmc_image *img,
+                    char *err, size_t errlen)
 {
     struct stat st;
     if (fstat(fd, &st) != 0)
@@ -78,16 +103,28 @@ int vmc_load_elf_fd(const struct vmc_mem *mem, int fd, const char *name, struct 
         return fail(err, errlen, name, "not an ELF file (too short)", -ENOEXEC);
     if (memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0)
         return fail(err, errlen, name, "not an ELF file (bad magic)", -ENOEXEC);
-    if (head < sizeof(eh))
+    const size_t ehsize = elf32 ? sizeof(Elf32_Ehdr) : sizeof(Elf64_Ehdr);
+    if (head < ehsize)
         return fail(err, errlen, name, "truncated ELF header", -ENOEXEC);
-    if (eh.e_ident[EI_CLASS] != ELFCLASS64)
-        return fail(err, errlen, name, "not ELF64 (32-bit or unknown class)", -ENOEXEC);
+    if (!elf32 && eh.e_ident[EI_CLASS] != ELFCLASS64)
+        return fail(err, errlen, name,
+                    eh.e_ident[EI_CLASS] == ELFCLASS32 ? "not ELF64: a 32-bit guest needs --mode 32"
+                                                       : "not ELF64 (unknown class)",
+                    -ENOEXEC);
+    if (elf32 && eh.e_ident[EI_CLASS] != ELFCLASS32)
+        return fail(err, errlen, name, "not ELF32: --mode 32 runs 32-bit guests only", -ENOEXEC);
+    if (elf32) {
+        Elf32_Ehdr h32;
+        memcpy(&h32, &eh, sizeof(h32));
+        widen_ehdr(&h32, &eh);
+    }
     if (eh.e_ident[EI_DATA] != ELFDATA2LSB)
         return fail(err, errlen, name, "not little-endian", -ENOEXEC);
     if (eh.e_ident[EI_VERSION] != EV_CURRENT || eh.e_version != EV_CURRENT)
         return fail(err, errlen, name, "unknown ELF version", -ENOEXEC);
-    if (eh.e_machine != EM_X86_64)
-        return fail(err, errlen, name, "not an x86-64 ELF (e_machine)", -ENOEXEC);
+    if (eh.e_machine != (elf32 ? EM_386 : EM_X86_64))
+        return fail(err, errlen, name,
+                    elf32 ? "not an i386 ELF (e_machine)" : "not an x86-64 ELF (e_machine)", -ENOEXEC);
     if (eh.e_type == ET_DYN)
         return fail(err, errlen, name,
                     "not an executable: position-independent (ET_DYN); link with -static -no-pie", -ENOEXEC);
@@ -99,13 +136,19 @@ int vmc_load_elf_fd(const struct vmc_mem *mem, int fd, const char *name, struct 
         return fail(err, errlen, name, "no program headers", -ENOEXEC);
     if (eh.e_phnum > MAX_PHDRS)
         return fail(err, errlen, name, "too many program headers (max 64)", -ENOEXEC);
-    uint64_t phbytes = (uint64_t)eh.e_phnum * sizeof(Elf64_Phdr);
+    uint64_t phbytes = (uint64_t)eh.e_phnum * (elf32 ? sizeof(Elf32_Phdr) : sizeof(Elf64_Phdr));
     if (eh.e_phoff > fsize || phbytes > fsize - eh.e_phoff)
         return fail(err, errlen, name, "truncated: program headers extend past the end of the file",
                     -ENOEXEC);
     Elf64_Phdr ph[MAX_PHDRS];
     if (read_at(fd, ph, phbytes, eh.e_phoff) != 0)
         return fail(err, errlen, name, "truncated: cannot read program headers", -ENOEXEC);
+    if (elf32) {
+        Elf32_Phdr p32[MAX_PHDRS];
+        memcpy(p32, ph, phbytes);
+        for (unsigned i = 0; i < eh.e_phnum; i++)
+            widen_phdr(&p32[i], &ph[i]);
+    }
 
     /* Validate everything before writing a byte of guest memory. */
     uint64_t lo = UINT64_MAX, hi = 0;

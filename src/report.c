@@ -79,9 +79,12 @@ void vmc_result_print(const struct vmc_result *res, FILE *f)
             ")\n",
             res->vcpu, vmc_exit_reason_name(res->exit.reason), res->exit.reason, res->exit.kvm_reason,
             res->exit.qualification);
-    if (res->crash == VMC_CRASH_EXCEPTION)
-        fprintf(f, "  exception %u %s, error code %s0x%" PRIx32 "\n", res->vector,
-                vmc_vector_name(res->vector), res->has_error_code ? "" : "(none) ", res->error_code);
+    if (res->crash == VMC_CRASH_EXCEPTION && res->has_error_code)
+        fprintf(f, "  exception %u %s, error code 0x%" PRIx32 ", interruption info 0x%08" PRIx32 "\n",
+                res->vector, vmc_vector_name(res->vector), res->error_code, res->exit.intr_info);
+    else if (res->crash == VMC_CRASH_EXCEPTION)
+        fprintf(f, "  exception %u %s, interruption info 0x%08" PRIx32 "\n", res->vector,
+                vmc_vector_name(res->vector), res->exit.intr_info);
     if (res->insn_len) {
         fprintf(f, "  instruction bytes:");
         for (unsigned i = 0; i < res->insn_len; i++)

@@ -52,6 +52,10 @@ static int check_config(const struct vmc_config *cfg, char *err, size_t errlen)
         vmc_errf(err, errlen, "mode must be 64 or 32");
         return -EINVAL;
     }
+    if (cfg->mode == VMC_MODE_32 && cfg->user_mode) {
+        vmc_errf(err, errlen, "user mode needs 64-bit mode");
+        return -EINVAL;
+    }
     if (cfg->hypercall_abi != VMC_HCABI_KVM && cfg->hypercall_abi != VMC_HCABI_XEN) {
         vmc_errf(err, errlen, "unknown hypercall register convention %u", cfg->hypercall_abi);
         return -EINVAL;
@@ -268,7 +272,8 @@ static int load_common(struct vmc_vm *vm, const char *path, bool flat, uint64_t 
         return vmc_vm_fail(vm, -errno, "%s: %s", path, strerror(errno));
     struct vmc_image img;
     int rc = flat ? vmc_load_flat_fd(&vm->mem, fd, path, gpa, &img, vm->err, sizeof(vm->err))
-                  : vmc_load_elf_fd(&vm->mem, fd, path, &img, vm->err, sizeof(vm->err));
+                  : vmc_load_elf_fd(&vm->mem, fd, path, vm->cfg.mode == VMC_MODE_32, &img, vm->err,
+                                    sizeof(vm->err));
     close(fd);
     if (rc < 0)
         return rc;

@@ -146,6 +146,20 @@ for bad in misaligned outside vmm; do
         'signature=vmcallvmcall max=0x40000002\nabi=2\npages=1 msr=0x40000000\nhypervisor bit=1 vmx=0\n' \
         "${crash}guest #GP\(0x0\) at rip=0x10[0-9a-f]{4}$" -- run "$T/hc_msr.elf" -- $bad
 done
+check "32-bit guest: compat path, compat multicall and memory_op layouts" 7 \
+'mode=32 pointer=32 bits argc=2 argv[0]=a cmdline=[a b]
+version=2 time=0 64-bit printf: 18446744073709551615 -9000000000 123456789abc
+compat multicall=0 results=2,-38,-14
+compat populate=1 populated=16385
+compat release=1 zero=1
+compat exchange=0 nr_exchanged=1
+' "" -- run --mode 32 --mem-max 80M "$T/compat32.elf" -- a b
+check "32-bit guest: #UD through the 32-bit default IDT" 126 'mode=32 pointer=32 bits argc=1 argv[0]=ud cmdline=[ud]\n' \
+    "${crash}guest #UD at rip=0x10[0-9a-f]{4}$" -- run --mode 32 "$T/compat32.elf" -- ud
+check_err_has "32-bit crash report: CS is the 32-bit code segment, paging off" 'cpl=0 cs=0x0040 ss=0x0010'
+check "an ELF32 guest needs --mode 32" 125 '' 'not ELF64: a 32-bit guest needs --mode 32$' -- run "$T/compat32.elf"
+check "--mode 32 runs ELF32 only" 125 '' 'not ELF32: --mode 32 runs 32-bit guests only$' -- run --mode 32 "$T/hello.elf"
+check "--mode 32 with --user" 125 '' '^vmcall: user mode needs 64-bit mode$' -- run --mode 32 --user "$T/compat32.elf"
 check "memory_op: populate, release, exchange, quota and every check" 0 @tests/guest/memop.out "" \
     -- run --mem 16M --mem-max 20M "$T/memop.elf"
 check "memory_op limit below RAM is refused" 125 '' '^vmcall: memory limit must be' \

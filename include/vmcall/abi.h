@@ -27,6 +27,9 @@
  *   - IDT = a VMM-owned default whose vectors 0-31 report the exception to the VMM through
  *     VMC_PORT_FAULT on a dedicated IST stack; the VM then stops with a crash report. Guests may lidt
  *     their own.
+ *   - 32-bit guests (VMC_MODE_32, ELF32): protected mode, paging off, CS = VMC_SEL_KCODE32, data
+ *     segments VMC_SEL_KDATA (flat 4 GiB), EIP = entry, ESP = VMC_LAYOUT_STACK_TOP, EDI = boot info, a
+ *     32-bit default IDT at VMC_LAYOUT_IDT32 reporting exceptions like the 64-bit one. CPL0 only.
  *   - In user mode the VMM owns GDT/IDT/TSS and page tables (supervisor-only pages); port I/O is granted
  *     through the TSS I/O permission bitmap for VMC_PORT_DEBUGCON, COM1 (8 ports), VMC_PORT_EXIT and
  *     VMC_PORT_HYPERCALL only (IOPL is not relied upon). Boot info and command line pages are user-readable.
@@ -49,6 +52,8 @@
 #define VMC_LAYOUT_IST_GUARD 0x12000u      /* never mapped */
 #define VMC_LAYOUT_IST_STACK 0x13000u      /* 8 KiB exception stack */
 #define VMC_LAYOUT_IST_TOP 0x15000u
+#define VMC_LAYOUT_IDT32 0x15000u   /* 32-bit guests: IDT (256 8-byte gates) */
+#define VMC_LAYOUT_STUBS32 0x15800u /* 32-bit guests: exception stubs */
 #define VMC_LAYOUT_STACK_GUARD 0x20000u /* never mapped: stack overflow faults */
 #define VMC_LAYOUT_STACK 0x21000u
 #define VMC_LAYOUT_STACK_TOP 0x100000u

@@ -36,8 +36,15 @@ static int fault_io(struct vmc_vcpu *vcpu, void *opaque, uint64_t addr, void *da
      * validated; a port write from anywhere else reads as a garbled report, never as a host fault.
      */
     struct vmc_fault_frame f;
-    if ((s->cs.selector & 3) != 0 || vmc_gva_read(&vcpu->vm->mem, s->cr3, r->rsp, 0, &f, sizeof(f)) != 0 ||
-        f.vector > 31) {
+    bool ok;
+    if (s->efer & (1ull << 10)) { /* long mode: 64-bit frame, read through the guest's page tables */
+        ok = vmc_gva_read(&vcpu->vm->mem, s->cr3, r->rsp, 0, &f, sizeof(f)) == 0;
+    } else { /* 32-bit guests run with paging off: a frame of 32-bit words at ESP, no ESP/SS pushed */
+        uint32_t w[5] = { 0 };
+        ok = !(s->cr0 & (1ull << 31)) && vmc_mem_read(&vcpu->vm->mem, (uint32_t)r->rsp, w, sizeof(w)) == 0;
+        f = (struct vmc_fault_frame){ w[0], w[1], w[2], w[3], w[4], (uint32_t)r->rsp + 20, s->ss.selector };
+    }
+    if ((s->cs.selector & 3) != 0 || !ok || f.vector > 31) {
         req->crash = VMC_CRASH_UNHANDLED_EXIT;
         return 0;
     }

@@ -153,6 +153,20 @@ static void build_idt(struct vmc_vm *vm)
     }
 }
 
+/* The same stubs for 32-bit guests: push imm8 pushes 4 bytes there, and the gates are 32-bit. */
+static void build_idt32(struct vmc_vm *vm)
+{
+    uint8_t *stubs = vm->mem.host + VMC_LAYOUT_STUBS32;
+    uint8_t *idt = vm->mem.host + VMC_LAYOUT_IDT32;
+    memcpy(stubs, vm->mem.host + VMC_LAYOUT_STUBS, 32 * 16);
+    for (unsigned v = 0; v < 32; v++) {
+        uint32_t handler = VMC_LAYOUT_STUBS32 + v * 16;
+        uint8_t gate[8] = { (uint8_t)handler,         (uint8_t)(handler >> 8), VMC_SEL_KCODE32, 0, 0, 0x8e,
+                            (uint8_t)(handler >> 16), (uint8_t)(handler >> 24) };
+        memcpy(idt + v * 8, gate, 8);
+    }
+}
+
 int vmc_x86_setup_memory(struct vmc_vm *vm)
 {
     /* The layout must fit the fixed tables: 3 PD pages cover VMC_RAM_MAX. */
@@ -161,6 +175,7 @@ int vmc_x86_setup_memory(struct vmc_vm *vm)
     build_page_tables(vm);
     build_gdt_tss(vm);
     build_idt(vm);
+    build_idt32(vm);
     return vmc_hypercall_write_page(vm, VMC_LAYOUT_HYPERCALL_PAGE);
 }
 
@@ -253,6 +268,15 @@ void vmc_x86_init_vcpu_state(struct vmc_vm *vm, struct kvm_regs *regs, struct kv
     sregs->cr4 = CR4_PAE | CR4_OSFXSR | CR4_OSXMMEXCPT;
     sregs->efer = EFER_LME | EFER_LMA;
 
+    if (vm->cfg.mode == VMC_MODE_32) {
+        /* Flat 32-bit protected mode, paging off (SDM vol. 3A 9.9.1 without the paging step). */
+        sregs->cs = flat_seg(VMC_SEL_KCODE32, 0xb, false);
+        sregs->idt.base = VMC_LAYOUT_IDT32;
+        sregs->idt.limit = 256 * 8 - 1;
+        sregs->cr0 = CR0_NE | CR0_ET | CR0_MP | CR0_PE;
+        sregs->cr3 = 0;
+        sregs->efer = 0;
+    }
     memset(regs, 0, sizeof(*regs));
     regs->rip = vm->entry;
     regs->rsp = VMC_LAYOUT_STACK_TOP;
