@@ -55,7 +55,7 @@ LIB_TESTS := $(BUILD)/tests/test_two_vms $(BUILD)/tests/test_library
 BENCH_BINS := $(BUILD)/bench/vmcbench
 
 .SECONDARY:
-.PHONY: all lib sdk guests demo check test check-asan bench install clean deps format
+.PHONY: all lib sdk guests demo check test check-asan bench install clean deps format fuzz fuzz-short
 all: lib $(VMCALL) sdk guests
 
 lib: $(LIBA) $(LIBSO)
@@ -72,6 +72,7 @@ demo: deps
 check: deps
 	$(Q)$(MAKE) --no-print-directory test
 	$(Q)$(MAKE) --no-print-directory check-asan
+	$(Q)$(MAKE) --no-print-directory fuzz-short
 
 # The suite: unit tests, library tests and guest tests, as TAP under prove.
 test: all $(UNIT_BINS) $(LIB_TESTS)
@@ -82,6 +83,23 @@ test: all $(UNIT_BINS) $(LIB_TESTS)
 ASAN_CC := $(shell command -v clang >/dev/null 2>&1 && echo clang || echo $(CC))
 check-asan:
 	$(Q)$(MAKE) --no-print-directory BUILD=build/asan SAN=1 CC=$(ASAN_CC) test
+
+# libFuzzer (clang): a short bounded run in `make check`, a long one with `make fuzz`.
+FUZZ_CC ?= clang
+FUZZ_FLAGS := -std=gnu11 -g -O1 -Iinclude -D_GNU_SOURCE -pthread -fsanitize=address,undefined \
+              -fno-sanitize-recover=all
+FUZZ_BIN := build/fuzz/fuzz_hypercall
+$(FUZZ_BIN): $(LIB_SRCS) tests/fuzz/fuzz_hypercall.c tests/unit/fakevm.h
+	@mkdir -p $(dir $@)
+	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer -o $@ $(LIB_SRCS) tests/fuzz/fuzz_hypercall.c
+
+fuzz-short: $(FUZZ_BIN)
+	$(Q)mkdir -p build/fuzz/corpus && $(FUZZ_BIN) -runs=$(or $(FUZZ_RUNS),200000) -max_len=8192 \
+	    -print_final_stats=0 build/fuzz/corpus 2>build/fuzz/short.log && echo "fuzz: $(or $(FUZZ_RUNS),200000) inputs, no crash" \
+	    || { tail -40 build/fuzz/short.log; exit 1; }
+
+fuzz: $(FUZZ_BIN)
+	mkdir -p build/fuzz/corpus && $(FUZZ_BIN) -max_total_time=$(or $(FUZZ_SECONDS),600) -max_len=8192 build/fuzz/corpus
 
 bench: all $(BENCH_BINS)
 	$(Q)BUILD=$(BUILD) GUESTS=$(GBUILD) bench/run.sh

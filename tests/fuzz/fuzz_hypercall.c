@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: MIT */
+/* libFuzzer target: hypercall dispatch and guest handles on a fake VM, registers, mode, page tables and
+ * argument structs all taken from the input. The VMM must return an error code, never crash or leak. */
+#include "../unit/fakevm.h"
+
+#define MEM (1u << 20)
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    static struct vmc_vm *vm;
+    if (!vm)
+        vm = fake_vm(MEM, VMC_HCABI_KVM);
+    struct {
+        uint64_t rax, rbx, rcx, rdx, rsi, rdi, r8, r10;
+        uint8_t mode, cpl, abi, flags;
+    } in;
+    if (size < sizeof(in))
+        return 0;
+    memcpy(&in, data, sizeof(in));
+    data += sizeof(in);
+    size -= sizeof(in);
+    /* sched_op block would really sleep for the fuzzed timeout. */
+    if ((uint32_t)in.rax == VMC_HC_SCHED_OP && (uint32_t)in.rbx == VMC_SCHEDOP_BLOCK)
+        return 0;
+    if ((uint32_t)in.rax == VMC_HC_MULTICALL)
+        in.flags |= 1; /* multicall entries may block too: keep them out of reach by forbidding sched_op */
+    memset(vm->mem.host, 0, MEM);
+    memcpy(vm->mem.host + 0x1000, data, size < MEM - 0x1000 ? size : MEM - 0x1000);
+    fake_mode(vm, (in.mode & 1) ? 32 : 64, (in.cpl & 1) ? 3 : 0, 0x1000);
+    if (in.mode & 2)
+        vm->vcpu.run->s.regs.sregs.cr0 &= ~(1ull << 31); /* paging off */
+    vm->cfg.hypercall_abi = in.abi & 1;
+    vm->hc_allow_user = in.flags & 2;
+    memset(vm->hc_allowed, 0xff, sizeof(vm->hc_allowed));
+    if (in.flags & 1)
+        vm->hc_allowed[0] &= ~(1ull << VMC_HC_SCHED_OP);
+    struct kvm_regs *r = &vm->vcpu.run->s.regs.regs;
+    *r = (struct kvm_regs){ .rax = in.rax, .rbx = in.rbx, .rcx = in.rcx, .rdx = in.rdx, .rsi = in.rsi,
+                            .rdi = in.rdi, .r8 = in.r8, .r10 = in.r10 };
+    uint64_t ret = fake_ring(vm, 1);
+    int64_t sret = (in.mode & 1) ? (int32_t)ret : (int64_t)ret;
+    /* Results are either success values or one of the documented codes. */
+    if (sret < 0 && sret < -VMC_EOPNOTSUPP)
+        __builtin_trap();
+    vmc_mem_free_extra(vm);
+    vm->populated_pages = MEM >> 12;
+    return 0;
+}
