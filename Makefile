@@ -101,7 +101,21 @@ fuzz-short: $(FUZZ_BIN)
 fuzz: $(FUZZ_BIN)
 	mkdir -p build/fuzz/corpus && $(FUZZ_BIN) -max_total_time=$(or $(FUZZ_SECONDS),600) -max_len=8192 build/fuzz/corpus
 
-bench: all $(BENCH_BINS)
+$(BUILD)/bench/hcloop.bin: bench/hcloop.S
+	@mkdir -p $(dir $@)
+	$(Q)$(GUEST_CC) -DLAPS=40 -DK=50 -c $< -o $@.o
+	$(Q)ld -Ttext=0x100000 --oformat=binary -o $@ $@.o
+
+$(BUILD)/bench/ioloop.bin: bench/hcloop.S
+	@mkdir -p $(dir $@)
+	$(Q)$(GUEST_CC) -DIOLOOP -DLAPS=40 -DK=50 -c $< -o $@.o
+	$(Q)ld -Ttext=0x100000 --oformat=binary -o $@ $@.o
+
+$(GBUILD)/bench/guest_io.elf: bench/guest_io.c $(SDK)
+	@mkdir -p $(dir $@)
+	$(Q)$(VMCALL_CC) -Wall -Wextra -Werror -o $@ $<
+
+bench: all $(BENCH_BINS) $(BUILD)/bench/hcloop.bin $(BUILD)/bench/ioloop.bin $(GBUILD)/bench/guest_io.elf
 	$(Q)BUILD=$(BUILD) GUESTS=$(GBUILD) bench/run.sh
 
 # --- host objects -------------------------------------------------------------------------------------

@@ -18,8 +18,7 @@
 extern char **environ;
 
 #define MEM (64u << 20)
-static const uint8_t code_first_exit[] = { 0xe7, VMC_PORT_EXIT };            /* out %eax, $0xe4 */
-static const uint8_t code_loop[] = { 0xe6, VMC_PORT_HYPERCALL, 0xeb, 0xfc }; /* 1: out %al, $0xeb; jmp 1b */
+static const uint8_t code_first_exit[] = { 0xe7, VMC_PORT_EXIT }; /* out %eax, $0xe4 */
 
 static double now_us(void)
 {
@@ -53,61 +52,187 @@ static const char *write_flat(const uint8_t *code, size_t len)
     return p;
 }
 
-struct loop_state {
-    double *t;
-    size_t n, max;
+/* ---- loops with lap marks: hcloop.bin / ioloop.bin under libvmcall and under raw KVM ---- */
+
+enum { K = 50, LAPS = 40 };
+
+struct marks {
+    double t[4096];
+    size_t n;
 };
 
-static int loop_port(struct vmc_vcpu *vcpu, void *opaque, uint64_t addr, void *data, uint32_t len, bool write)
+static int64_t mark_hc(struct vmc_vcpu *vcpu, void *opaque, const struct vmc_hypercall_args *a)
 {
-    (void)addr, (void)data, (void)len, (void)write;
-    struct loop_state *s = opaque;
-    s->t[s->n++] = now_us();
-    if (s->n == s->max)
-        vmc_vcpu_exit(vcpu, 0);
+    (void)vcpu, (void)a;
+    struct marks *m = opaque;
+    if (m->n < 4096)
+        m->t[m->n++] = now_us();
     return 0;
 }
 
-/* Round trips through libvmcall: timestamps at consecutive handler calls. */
-static void vmc_roundtrips(struct vmc_kvm *kvm, const char *flat, bool user, double *out, size_t n)
+static const uint8_t *read_file(const char *path, size_t *len)
+{
+    static uint8_t buf[2][65536];
+    static int i;
+    uint8_t *b = buf[i++ % 2];
+    int fd = open(path, O_RDONLY);
+    ssize_t n = fd < 0 ? -1 : read(fd, b, sizeof(buf[0]));
+    if (n <= 0) {
+        fprintf(stderr, "vmcbench: cannot read %s\n", path);
+        exit(5);
+    }
+    close(fd);
+    *len = (size_t)n;
+    return b;
+}
+
+/* Per-operation times: each lap is K operations plus the marker call itself. */
+static size_t lap_times(const struct marks *m, double *out)
+{
+    size_t n = 0;
+    for (size_t i = 1; i < m->n; i++)
+        out[n++] = (m->t[i] - m->t[i - 1]) / (K + 1);
+    return n;
+}
+
+static size_t vmc_loop(struct vmc_kvm *kvm, const char *flat, bool user, double *out)
 {
     struct vmc_config cfg;
     vmc_config_init(&cfg);
     cfg.user_mode = user;
     cfg.mem_size = MEM;
+    cfg.console_out_fd = -1;
     struct vmc_vm *vm;
     char err[256];
-    if (vmc_vm_create(kvm, &cfg, &vm, err, sizeof(err)) || vmc_vm_load_flat(vm, flat, 0x100000)) {
-        fprintf(stderr, "vmcbench: %s\n", err);
-        exit(2);
+    struct marks *m = calloc(1, sizeof(*m));
+    if (vmc_vm_create(kvm, &cfg, &vm, err, sizeof(err)) || vmc_vm_load_flat(vm, flat, 0x100000) ||
+        vmc_hypercall_register(vm, 64, "mark", mark_hc, m, VMC_HC_F_USER)) {
+        fprintf(stderr, "vmcbench: %s\n", err[0] ? err : vmc_vm_strerror(vm));
+        exit(6);
     }
-    struct loop_state s = { calloc(n + 1, sizeof(double)), 0, n + 1 };
-    vmc_io_register(vm, VMC_PORT_HYPERCALL, 1, loop_port, &s);
     struct vmc_result res;
-    vmc_vm_run(vm, &res);
-    for (size_t i = 0; i < n; i++)
-        out[i] = s.t[i + 1] - s.t[i];
-    free(s.t);
+    if (vmc_vm_run(vm, &res) || res.stop != VMC_STOP_EXIT)
+        exit(7);
     vmc_vm_destroy(vm);
+    size_t n = lap_times(m, out);
+    free(m);
+    return n;
 }
 
-/* Round trips with raw KVM: timestamps after consecutive KVM_RUN returns. */
-static void raw_roundtrips(int kvm, const struct kvm_cpuid2 *cpuid, int run_size, bool user, double *out,
-                           size_t n)
+/* The floor: on the doorbell set RAX and re-enter; on any other port just re-enter. */
+static size_t raw_loop(int kvm, const struct kvm_cpuid2 *cpuid, int run_size, const uint8_t *code, size_t len,
+                       bool user, double *out)
 {
     struct raw_vm r;
-    if (raw_create(kvm, cpuid, run_size, MEM, user, code_loop, sizeof(code_loop), &r) != 0)
-        exit(2);
-    double prev = 0;
-    for (size_t i = 0; i <= n; i++) {
+    if (raw_create(kvm, cpuid, run_size, MEM, user, code, len, &r) != 0)
+        exit(8);
+    const uint32_t nrs[2] = { 1, 64 }; /* the two stubs the loops call, as the VMM writes them */
+    for (int i = 0; i < 2; i++) {
+        uint8_t *p = r.mem + VMC_LAYOUT_HYPERCALL_PAGE + nrs[i] * 32;
+        p[0] = 0xb8;
+        memcpy(p + 1, &nrs[i], 4);
+        p[5] = 0xe6;
+        p[6] = VMC_PORT_HYPERCALL;
+        p[7] = 0xc3;
+    }
+    struct marks *m = calloc(1, sizeof(*m));
+    for (;;) {
         if (ioctl(r.vcpu, KVM_RUN, 0) < 0 || r.run->exit_reason != KVM_EXIT_IO)
-            exit(3);
-        double t = now_us();
-        if (i)
-            out[i - 1] = t - prev;
-        prev = t;
+            exit(9);
+        if (r.run->io.port == VMC_PORT_EXIT)
+            break;
+        if (r.run->io.port != VMC_PORT_HYPERCALL)
+            continue;
+        struct kvm_regs *g = &r.run->s.regs.regs;
+        if (g->rax == 64 && m->n < 4096)
+            m->t[m->n++] = now_us();
+        g->rax = g->rax == 1 ? VMC_ABI_VERSION : 0;
+        r.run->kvm_dirty_regs = KVM_SYNC_X86_REGS;
     }
     raw_destroy(&r);
+    size_t n = lap_times(m, out);
+    free(m);
+    return n;
+}
+
+struct pair {
+    double raw, vmc;
+};
+
+/* Interleave raw and vmcall runs of one loop binary; medians of the per-operation lap times. */
+static struct pair compare_loop(struct vmc_kvm *kvm, int kfd, const struct kvm_cpuid2 *cpuid, int run_size,
+                                const char *path, bool user, int reps)
+{
+    size_t len, nr = 0, nv = 0;
+    const uint8_t *code = read_file(path, &len);
+    double *r = calloc((size_t)reps * LAPS, sizeof(double)), *v = calloc((size_t)reps * LAPS, sizeof(double));
+    for (int k = 0; k < reps; k++) {
+        nr += raw_loop(kfd, cpuid, run_size, code, len, user, r + nr);
+        nv += vmc_loop(kvm, path, user, v + nv);
+    }
+    struct pair p = { median(r, nr), median(v, nv) };
+    free(r);
+    free(v);
+    return p;
+}
+
+/* ---- multicall and disk: guest_io.elf marks its phases with hypercall 64 ---- */
+static void io_bench(struct vmc_kvm *kvm, const char *guest, const char *disk, int laps, double *single_us,
+                     double *multi_us, double *rd_s, double *wr_s)
+{
+    struct vmc_config cfg;
+    vmc_config_init(&cfg);
+    cfg.mem_size = MEM;
+    cfg.disk_path = disk;
+    cfg.console_out_fd = -1;
+    char lapstr[16];
+    snprintf(lapstr, sizeof(lapstr), "%d", laps);
+    const char *args[] = { lapstr };
+    cfg.argc = 1;
+    cfg.argv = args;
+    struct vmc_vm *vm;
+    char err[256];
+    struct marks *m = calloc(1, sizeof(*m));
+    if (vmc_vm_create(kvm, &cfg, &vm, err, sizeof(err)) || vmc_vm_load_elf(vm, guest) ||
+        vmc_hypercall_register(vm, 64, "mark", mark_hc, m, VMC_HC_F_USER)) {
+        fprintf(stderr, "vmcbench: %s\n", err[0] ? err : vmc_vm_strerror(vm));
+        exit(10);
+    }
+    struct vmc_result res;
+    if (vmc_vm_run(vm, &res) || res.stop != VMC_STOP_EXIT || m->n != (size_t)(2 * laps + 5))
+        exit(11);
+    vmc_vm_destroy(vm);
+    /* marks: laps+1 around the single calls, laps+1 around the multicalls, 3 around the disk phases */
+    double *v = calloc((size_t)laps, sizeof(double));
+    for (int i = 0; i < laps; i++)
+        v[i] = (m->t[i + 1] - m->t[i]) / 64;
+    *single_us = median(v, (size_t)laps);
+    for (int i = 0; i < laps; i++)
+        v[i] = (m->t[laps + 2 + i] - m->t[laps + 1 + i]) / (4 * 64);
+    *multi_us = median(v, (size_t)laps);
+    size_t d = (size_t)(2 * laps + 2);
+    *rd_s = (m->t[d + 1] - m->t[d]) / 1e6;
+    *wr_s = (m->t[d + 2] - m->t[d + 1]) / 1e6;
+    free(v);
+    free(m);
+}
+
+static void host_io(const char *path, size_t size, double *rd_s, double *wr_s)
+{
+    static char buf[VMC_BLOCK_MAX_SECTORS * VMC_BLOCK_SECTOR_SIZE];
+    int fd = open(path, O_RDWR);
+    double t0 = now_us();
+    for (size_t off = 0; off + sizeof(buf) <= size; off += sizeof(buf))
+        if (pread(fd, buf, sizeof(buf), (off_t)off) != (ssize_t)sizeof(buf))
+            exit(12);
+    double t1 = now_us();
+    for (size_t off = 0; off + sizeof(buf) <= size; off += sizeof(buf))
+        if (pwrite(fd, buf, sizeof(buf), (off_t)off) != (ssize_t)sizeof(buf))
+            exit(12);
+    double t2 = now_us();
+    close(fd);
+    *rd_s = (t1 - t0) / 1e6;
+    *wr_s = (t2 - t1) / 1e6;
 }
 
 static double spawn_ms(const char *const argv[])
@@ -137,8 +262,8 @@ int main(int argc, char **argv)
     const char *guests = getenv("GUESTS") ? getenv("GUESTS") : "build/guest";
     struct vmc_kvm *kvm;
     char err[256];
-    if (vmc_kvm_open(&kvm, err, sizeof(err)) != 0) {
-        fprintf(stderr, "vmcbench: %s\n", err);
+    if (reps < 1 || vmc_kvm_open(&kvm, err, sizeof(err)) != 0) {
+        fprintf(stderr, "vmcbench: %s\n", reps < 1 ? "bad repetition count" : err);
         return 2;
     }
     int kfd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
@@ -148,7 +273,12 @@ int main(int argc, char **argv)
     if (ioctl(kfd, KVM_GET_SUPPORTED_CPUID, cpuid) < 0)
         return 2;
     const char *first = write_flat(code_first_exit, sizeof(code_first_exit));
-    const char *loop = write_flat(code_loop, sizeof(code_loop));
+    char hcloop[512], ioloop[512], guest_io[512], vmcall[512], hello[512];
+    snprintf(hcloop, sizeof(hcloop), "%s/bench/hcloop.bin", build);
+    snprintf(ioloop, sizeof(ioloop), "%s/bench/ioloop.bin", build);
+    snprintf(guest_io, sizeof(guest_io), "%s/bench/guest_io.elf", guests);
+    snprintf(vmcall, sizeof(vmcall), "%s/bin/vmcall", build);
+    snprintf(hello, sizeof(hello), "%s/tests/hello.elf", guests);
 
     /* Lifecycle: alternate raw and vmcall so that drift on this shared host hits both alike. */
     enum { LIFE = 40 };
@@ -180,43 +310,58 @@ int main(int argc, char **argv)
         vmc_c[i] = t1 - t0;
         vmc_d[i] = now_us() - t1;
     }
+    struct pair io0 = compare_loop(kvm, kfd, cpuid, run_size, ioloop, false, reps);
+    struct pair io3 = compare_loop(kvm, kfd, cpuid, run_size, ioloop, true, reps);
+    struct pair hc0 = compare_loop(kvm, kfd, cpuid, run_size, hcloop, false, reps);
+    struct pair hc3 = compare_loop(kvm, kfd, cpuid, run_size, hcloop, true, reps);
 
-    enum { LOOP = 2000 };
-    size_t nr = (size_t)reps * LOOP;
-    double *rr[2], *vr[2];
-    for (int user = 0; user < 2; user++) {
-        rr[user] = calloc(nr, sizeof(double));
-        vr[user] = calloc(nr, sizeof(double));
-        for (int k = 0; k < reps; k++) {
-            raw_roundtrips(kfd, cpuid, run_size, user, rr[user] + (size_t)k * LOOP, LOOP);
-            vmc_roundtrips(kvm, loop, user, vr[user] + (size_t)k * LOOP, LOOP);
-        }
-    }
-
-    char vmcall[512], hello[512];
-    snprintf(vmcall, sizeof(vmcall), "%s/bin/vmcall", build);
-    snprintf(hello, sizeof(hello), "%s/tests/hello.elf", guests);
     const char *const hv[] = { vmcall, "run", hello, NULL };
     size_t np = (size_t)reps * 6;
     double *proc = calloc(np, sizeof(double));
     for (size_t i = 0; i < np; i++)
         proc[i] = spawn_ms(hv);
 
+    char disk[] = "/tmp/vmcbench-disk-XXXXXX";
+    int dfd = mkstemp(disk);
+    const size_t dsize = 32u << 20;
+    if (dfd < 0 || ftruncate(dfd, (off_t)dsize) != 0)
+        return 13;
+    close(dfd);
+    double s_us, m_us, grd, gwr, hrd, hwr;
+    host_io(disk, dsize, &hrd, &hwr); /* warm the page cache for both sides */
+    io_bench(kvm, guest_io, disk, 10 * reps, &s_us, &m_us, &grd, &gwr);
+    host_io(disk, dsize, &hrd, &hwr);
+    unlink(disk);
+    unlink(first);
+
     double c_raw = median(raw_c, nl), c_vmc = median(vmc_c, nl), d_raw = median(raw_d, nl),
            d_vmc = median(vmc_d, nl);
-    double r0 = median(rr[0], nr), v0 = median(vr[0], nr), r3 = median(rr[1], nr), v3 = median(vr[1], nr);
     printf("vmcall bench: medians; raw = minimal KVM program on the same guest code, same run\n");
-    printf("%-40s %10s %10s %7s %8s\n", "", "raw KVM", "vmcall", "ratio", "target");
-    printf("%-40s %10.1f %10.1f %7.2f %8s\n", "create -> first exit (us, 64 MiB)", c_raw, c_vmc,
+    printf("%-44s %10s %10s %7s %8s\n", "", "raw KVM", "vmcall", "ratio", "target");
+    printf("%-44s %10.1f %10.1f %7.2f %8s\n", "create -> first exit (us, 64 MiB)", c_raw, c_vmc,
            c_vmc / c_raw, "<=1.25");
-    printf("%-40s %10.1f %10.1f %7.2f %8s\n", "destroy (us)", d_raw, d_vmc, d_vmc / d_raw, "");
-    printf("%-40s %10.2f %10.2f %7.2f %8s\n", "I/O exit round trip, CPL0 (us)", r0, v0, v0 / r0, "<=1.10");
-    printf("%-40s %10.2f %10.2f %7.2f %8s\n", "I/O exit round trip, CPL3 (us)", r3, v3, v3 / r3, "<=1.10");
-    printf("%-40s %10s %10.2f %7s %8s\n", "whole process `vmcall run hello` (ms)", "-", median(proc, np), "",
+    printf("%-44s %10.1f %10.1f %7.2f %8s\n", "destroy (us)", d_raw, d_vmc, d_vmc / d_raw, "");
+    printf("%-44s %10.2f %10.2f %7.2f %8s\n", "I/O exit round trip, CPL0 (us)", io0.raw, io0.vmc,
+           io0.vmc / io0.raw, "<=1.10");
+    printf("%-44s %10.2f %10.2f %7.2f %8s\n", "I/O exit round trip, CPL3 (us)", io3.raw, io3.vmc,
+           io3.vmc / io3.raw, "<=1.10");
+    printf("%-44s %10.2f %10.2f %7.2f %8s\n", "hypercall round trip via page, CPL0 (us)", hc0.raw, hc0.vmc,
+           hc0.vmc / hc0.raw, "<=1.10");
+    printf("%-44s %10.2f %10.2f %7.2f %8s\n", "hypercall round trip via page, CPL3 (us)", hc3.raw, hc3.vmc,
+           hc3.vmc / hc3.raw, "<=1.10");
+    printf("%-44s %10s %10.2f %7s %8s\n", "whole process `vmcall run hello` (ms)", "-", median(proc, np), "",
            "");
-    printf("samples: %zu lifecycles, %zu round trips per mode, %zu processes\n", nl, nr, np);
-    unlink(first);
-    unlink(loop);
+    printf("\n%-44s %10s %10s %7s %8s\n", "multicall, CPL0 (version calls)", "single", "batch 64", "ratio",
+           "target");
+    printf("%-44s %10.0f %10.0f %7.1f %8s\n", "calls per second", 1e6 / s_us, 1e6 / m_us, s_us / m_us,
+           ">=30");
+    printf("\n%-44s %10s %10s %7s\n", "disk, 32 MiB in 128 KiB requests (MB/s)", "host", "guest", "ratio");
+    printf("%-44s %10.0f %10.0f %7.2f\n", "read", dsize / 1e6 / hrd, dsize / 1e6 / grd, hrd / grd);
+    printf("%-44s %10.0f %10.0f %7.2f\n", "write", dsize / 1e6 / hwr, dsize / 1e6 / gwr, hwr / gwr);
+    printf(
+        "\nsamples: %zu lifecycles; %d laps of %d operations per loop and mode; %zu processes; %d multicall "
+        "laps\n",
+        nl, reps * LAPS, K, np, 10 * reps);
     vmc_kvm_close(kvm);
     return 0;
 }

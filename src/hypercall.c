@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/uio.h>
 #include <time.h>
 
 #include "internal.h"
@@ -35,6 +36,38 @@ int vmc_hc_copy_to(const struct vmc_hcall *hc, uint64_t gaddr, const void *src, 
     if (!hc->long64)
         return -EFAULT;
     return vmc_gva_write(mem, hc->cr3, gaddr, hc->a.cpl == 3 ? VMC_ACC_USER : 0, src, len);
+}
+
+int vmc_hc_iov(const struct vmc_hcall *hc, uint64_t gaddr, uint64_t len, bool guest_writes, struct iovec *iov,
+               int max)
+{
+    const struct vmc_mem *mem = &hc->vcpu->vm->mem;
+    unsigned acc = (hc->a.cpl == 3 ? VMC_ACC_USER : 0) | (guest_writes ? VMC_ACC_WRITE : 0);
+    int n = 0;
+    if (len && gaddr + (len - 1) < gaddr)
+        return -EFAULT;
+    if (hc->paging && !hc->long64)
+        return -EFAULT;
+    while (len) {
+        uint64_t chunk = 4096 - (gaddr & 4095), gpa = gaddr;
+        if (chunk > len)
+            chunk = len;
+        if (hc->paging && vmc_gva_to_gpa(mem, hc->cr3, gaddr, acc, &gpa) != 0)
+            return -EFAULT;
+        uint8_t *host = vmc_mem_ptr(mem, gpa, chunk);
+        if (!host)
+            return -EFAULT;
+        if (n > 0 && (uint8_t *)iov[n - 1].iov_base + iov[n - 1].iov_len == host) {
+            iov[n - 1].iov_len += chunk; /* guest-contiguous and host-contiguous: one segment */
+        } else {
+            if (n == max)
+                return -EFAULT;
+            iov[n++] = (struct iovec){ host, chunk };
+        }
+        gaddr += chunk;
+        len -= chunk;
+    }
+    return n;
 }
 
 int vmc_handle_elem(uint64_t base, uint64_t idx, uint64_t size, uint64_t *out)
@@ -220,26 +253,28 @@ static int64_t multicall(struct vmc_hcall *hc, bool compat)
         return -VMC_E2BIG;
     const uint64_t esize =
         compat ? sizeof(struct vmc_multicall_entry_compat) : sizeof(struct vmc_multicall_entry);
+    /* The whole list is copied into host memory in one checked copy (one page walk per page, not per
+     * entry); entries are then read only from this copy, and only results go back to the guest. */
+    union {
+        struct vmc_multicall_entry n[VMC_MULTICALL_MAX];
+        struct vmc_multicall_entry_compat c[VMC_MULTICALL_MAX];
+    } ents;
+    if (nr && vmc_hc_copy_from(hc, &ents, list, nr * esize))
+        return -VMC_EFAULT;
     for (uint64_t i = 0; i < nr; i++) {
         struct vmc_hcall sub = *hc;
         sub.depth = hc->depth + 1;
-        uint64_t addr;
+        uint64_t addr = list + i * esize; /* cannot wrap: the whole list was copied */
         int64_t result;
-        if (vmc_handle_elem(list, i, esize, &addr))
-            return -VMC_EFAULT;
         if (compat) {
-            struct vmc_multicall_entry_compat e;
-            if (vmc_hc_copy_from(hc, &e, addr, sizeof(e)))
-                return -VMC_EFAULT;
-            sub.a.nr = e.op;
+            const struct vmc_multicall_entry_compat *e = &ents.c[i];
+            sub.a.nr = e->op;
             for (int k = 0; k < 5; k++)
-                sub.a.args[k] = e.args[k];
+                sub.a.args[k] = e->args[k];
         } else {
-            struct vmc_multicall_entry e;
-            if (vmc_hc_copy_from(hc, &e, addr, sizeof(e)))
-                return -VMC_EFAULT;
-            sub.a.nr = e.op >= VMC_HYPERCALL_NR_MAX ? UINT32_MAX : (uint32_t)e.op;
-            memcpy(sub.a.args, e.args, sizeof(sub.a.args));
+            const struct vmc_multicall_entry *e = &ents.n[i];
+            sub.a.nr = e->op >= VMC_HYPERCALL_NR_MAX ? UINT32_MAX : (uint32_t)e->op;
+            memcpy(sub.a.args, e->args, sizeof(sub.a.args));
         }
         hc->vcpu->hc = &sub;
         result = vmc_hc_dispatch(&sub);

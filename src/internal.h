@@ -157,6 +157,12 @@ typedef int64_t (*vmc_hc_fn)(struct vmc_hcall *hc);
 #define vmc_handle(h, a) ((h).addr = (a))
 int vmc_hc_copy_from(const struct vmc_hcall *hc, void *dst, uint64_t gaddr, uint64_t len);
 int vmc_hc_copy_to(const struct vmc_hcall *hc, uint64_t gaddr, const void *src, uint64_t len);
+/* Host memory behind a guest buffer, as at most max iovecs (contiguous pages merged), every page
+ * translated and permission-checked first (writable when the VMM will write into it). Returns the
+ * count or -EFAULT. For bulk data only: the guest may change the buffer while the VMM uses it. */
+struct iovec;
+int vmc_hc_iov(const struct vmc_hcall *hc, uint64_t gaddr, uint64_t len, bool guest_writes, struct iovec *iov,
+               int max);
 /* Address of element idx of a handle, or -EFAULT when idx * size or the sum overflows. */
 int vmc_handle_elem(uint64_t base, uint64_t idx, uint64_t size, uint64_t *out);
 /* Copy n elements at element offset off; the pointer types of dst and h must match. */
@@ -266,8 +272,8 @@ int vmc_exit_dispatch(struct vmc_vcpu *vcpu, struct vmc_exit *ex);
 struct vmc_image {
     uint64_t entry, start, end;
 };
-int vmc_load_elf_fd(const struct vmc_mem *mem, int fd, const char *name, bool elf32, struct vmc_image *img, char *err,
-                    size_t errlen);
+int vmc_load_elf_fd(const struct vmc_mem *mem, int fd, const char *name, bool elf32, struct vmc_image *img,
+                    char *err, size_t errlen);
 int vmc_load_flat_fd(const struct vmc_mem *mem, int fd, const char *name, uint64_t gpa, struct vmc_image *img,
                      char *err, size_t errlen);
 

@@ -37,8 +37,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (in.flags & 1)
         vm->hc_allowed[0] &= ~(1ull << VMC_HC_SCHED_OP);
     struct kvm_regs *r = &vm->vcpu.run->s.regs.regs;
-    *r = (struct kvm_regs){ .rax = in.rax, .rbx = in.rbx, .rcx = in.rcx, .rdx = in.rdx, .rsi = in.rsi,
-                            .rdi = in.rdi, .r8 = in.r8, .r10 = in.r10 };
+    *r = (struct kvm_regs){ .rax = in.rax,
+                            .rbx = in.rbx,
+                            .rcx = in.rcx,
+                            .rdx = in.rdx,
+                            .rsi = in.rsi,
+                            .rdi = in.rdi,
+                            .r8 = in.r8,
+                            .r10 = in.r10 };
     uint64_t ret = fake_ring(vm, 1);
     int64_t sret = (in.mode & 1) ? (int32_t)ret : (int64_t)ret;
     /* Results are either success values or one of the documented codes. */
