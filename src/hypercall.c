@@ -118,9 +118,11 @@ uint64_t vmc_vm_features(const struct vmc_vm *vm)
 static int64_t do_version(struct vmc_hcall *hc)
 {
     if (hc->a.args[0]) {
+        VMC_HANDLE(struct vmc_version) out;
+        vmc_handle(out, hc->a.args[0]);
         struct vmc_version v = { .abi_version = VMC_ABI_VERSION, .features = vmc_vm_features(hc->vcpu->vm) };
         snprintf(v.vmm, sizeof(v.vmm), "vmcall %s", VMC_VERSION);
-        if (vmc_hc_copy_to(hc, hc->a.args[0], &v, sizeof(v)))
+        if (copy_to_guest(hc, out, &v, 1))
             return -VMC_EFAULT;
     }
     return VMC_ABI_VERSION;
@@ -192,8 +194,10 @@ static int64_t do_sched_op(struct vmc_hcall *hc)
     case VMC_SCHEDOP_BLOCK:
         return sched_block(hc, hc->a.args[1]);
     case VMC_SCHEDOP_SHUTDOWN: {
+        VMC_HANDLE(struct vmc_sched_shutdown) in;
+        vmc_handle(in, hc->a.args[1]);
         struct vmc_sched_shutdown sd;
-        if (vmc_hc_copy_from(hc, &sd, hc->a.args[1], sizeof(sd)))
+        if (copy_from_guest(hc, &sd, in, 1))
             return -VMC_EFAULT;
         struct vmc_stop_req *req = &hc->vcpu->req;
         if (sd.reason == VMC_SHUTDOWN_POWEROFF) {
@@ -221,7 +225,9 @@ static int64_t do_time(struct vmc_hcall *hc)
         .monotonic_ns = (uint64_t)mono.tv_sec * 1000000000ull + (uint64_t)mono.tv_nsec,
         .wall_ns = (uint64_t)wall.tv_sec * 1000000000ull + (uint64_t)wall.tv_nsec,
     };
-    return vmc_hc_copy_to(hc, hc->a.args[0], &t, sizeof(t)) ? -VMC_EFAULT : 0;
+    VMC_HANDLE(struct vmc_time) out;
+    vmc_handle(out, hc->a.args[0]);
+    return copy_to_guest(hc, out, &t, 1) ? -VMC_EFAULT : 0;
 }
 
 static int64_t do_random(struct vmc_hcall *hc)
@@ -259,7 +265,11 @@ static int64_t multicall(struct vmc_hcall *hc, bool compat)
         struct vmc_multicall_entry n[VMC_MULTICALL_MAX];
         struct vmc_multicall_entry_compat c[VMC_MULTICALL_MAX];
     } ents;
-    if (nr && vmc_hc_copy_from(hc, &ents, list, nr * esize))
+    VMC_HANDLE(struct vmc_multicall_entry) hn;
+    VMC_HANDLE(struct vmc_multicall_entry_compat) hcmp;
+    vmc_handle(hn, list);
+    vmc_handle(hcmp, list);
+    if (compat ? copy_from_guest(hc, ents.c, hcmp, nr) : copy_from_guest(hc, ents.n, hn, nr))
         return -VMC_EFAULT;
     for (uint64_t i = 0; i < nr; i++) {
         struct vmc_hcall sub = *hc;

@@ -164,8 +164,10 @@ struct vmc_fault_frame {
  * Slot 0 (reserved) is ud2. Unlike Xen and KVM, the transport is port I/O rather than VMCALL/VMMCALL:
  * VMCALL cannot be trapped from every host this VMM runs on (see README), while an I/O exit always can.
  *
- * Callers at CPL3 get -VMC_EPERM unless the call is user-callable (VMC_HC_F_USER below) and the VM
- * allows user-mode callers (VMs started in user mode do). A VM may also be restricted to an allow-list of
+ * Callers at CPL3 get -VMC_EPERM unless the call is user-callable and the VM allows user-mode callers
+ * (VMs started in user mode do). User-callable: version, console_write, console_read, sched_op, time,
+ * random, multicall (each entry is checked again) and block_op; memory_op is kernel-only, and calls
+ * registered by library users say so themselves (VMC_HC_F_USER in vmcall.h). A VM may also be restricted to an allow-list of
  * calls: any other call gets -VMC_EPERM. Unknown numbers get -VMC_ENOSYS.
  *
  * Pointers are guest handles: 64-bit guest-linear addresses, translated through the caller's page tables

@@ -43,8 +43,10 @@ void vmc_disk_close(struct vmc_disk *d)
 static int64_t block_rw(struct vmc_hcall *hc, bool write)
 {
     struct vmc_disk *d = &hc->vcpu->vm->disk;
+    VMC_HANDLE(struct vmc_block_io) req;
+    vmc_handle(req, hc->a.args[1]);
     struct vmc_block_io io;
-    if (vmc_hc_copy_from(hc, &io, hc->a.args[1], sizeof(io)))
+    if (copy_from_guest(hc, &io, req, 1))
         return -VMC_EFAULT;
     if (io.count == 0 || io.count > VMC_BLOCK_MAX_SECTORS)
         return -VMC_EINVAL;
