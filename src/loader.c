@@ -86,15 +86,25 @@ static void widen_phdr(const Elf32_Phdr *p, Elf64_Phdr *o)
                        .p_align = p->p_align };
 }
 
-int vmc_load_elf_fd(const struct vmc_mem *mem, int fd, const char *name, bool elf32, struct vmc_image *img,
-                    char *err, size_t errlen)
+/* The size of the regular file behind fd: images are read with pread, so pipes and devices are refused. */
+static int file_size(int fd, const char *name, uint64_t *size, char *err, size_t errlen)
 {
     struct stat st;
     if (fstat(fd, &st) != 0)
         return fail(err, errlen, name, strerror(errno), -errno);
     if (!S_ISREG(st.st_mode))
         return fail(err, errlen, name, "not a regular file", -ENOEXEC);
-    uint64_t fsize = (uint64_t)st.st_size;
+    *size = (uint64_t)st.st_size;
+    return 0;
+}
+
+int vmc_load_elf_fd(const struct vmc_mem *mem, int fd, const char *name, bool elf32, struct vmc_image *img,
+                    char *err, size_t errlen)
+{
+    uint64_t fsize;
+    int frc = file_size(fd, name, &fsize, err, errlen);
+    if (frc < 0)
+        return frc;
 
     Elf64_Ehdr eh;
     memset(&eh, 0, sizeof(eh));
@@ -233,15 +243,13 @@ int vmc_load_elf_fd(const struct vmc_mem *mem, int fd, const char *name, bool el
 int vmc_load_flat_fd(const struct vmc_mem *mem, int fd, const char *name, uint64_t gpa, struct vmc_image *img,
                      char *err, size_t errlen)
 {
-    struct stat st;
-    if (fstat(fd, &st) != 0)
-        return fail(err, errlen, name, strerror(errno), -errno);
-    if (!S_ISREG(st.st_mode))
-        return fail(err, errlen, name, "not a regular file", -ENOEXEC);
-    if (st.st_size == 0)
+    uint64_t size;
+    int rc = file_size(fd, name, &size, err, errlen);
+    if (rc < 0)
+        return rc;
+    if (size == 0)
         return fail(err, errlen, name, "empty image", -ENOEXEC);
-    uint64_t size = (uint64_t)st.st_size;
-    int rc = check_range(mem, gpa, size, name, "flat image", err, errlen);
+    rc = check_range(mem, gpa, size, name, "flat image", err, errlen);
     if (rc < 0)
         return rc;
     if (read_at(fd, vmc_mem_ptr(mem, gpa, size), size, 0) != 0)
