@@ -52,8 +52,8 @@
 #define VMC_LAYOUT_IST_GUARD 0x12000u      /* never mapped */
 #define VMC_LAYOUT_IST_STACK 0x13000u      /* 8 KiB exception stack */
 #define VMC_LAYOUT_IST_TOP 0x15000u
-#define VMC_LAYOUT_IDT32 0x15000u   /* 32-bit guests: IDT (256 8-byte gates) */
-#define VMC_LAYOUT_STUBS32 0x15800u /* 32-bit guests: exception stubs */
+#define VMC_LAYOUT_IDT32 0x15000u       /* 32-bit guests: IDT (256 8-byte gates) */
+#define VMC_LAYOUT_STUBS32 0x15800u     /* 32-bit guests: exception stubs */
 #define VMC_LAYOUT_STACK_GUARD 0x20000u /* never mapped: stack overflow faults */
 #define VMC_LAYOUT_STACK 0x21000u
 #define VMC_LAYOUT_STACK_TOP 0x100000u
@@ -167,8 +167,8 @@ struct vmc_fault_frame {
  * Callers at CPL3 get -VMC_EPERM unless the call is user-callable and the VM allows user-mode callers
  * (VMs started in user mode do). User-callable: version, console_write, console_read, sched_op, time,
  * random, multicall (each entry is checked again) and block_op; memory_op is kernel-only, and calls
- * registered by library users say so themselves (VMC_HC_F_USER in vmcall.h). A VM may also be restricted to an allow-list of
- * calls: any other call gets -VMC_EPERM. Unknown numbers get -VMC_ENOSYS.
+ * registered by library users say so themselves (VMC_HC_F_USER in vmcall.h). A VM may also be restricted to
+ * an allow-list of calls: any other call gets -VMC_EPERM. Unknown numbers get -VMC_ENOSYS.
  *
  * Pointers are guest handles: 64-bit guest-linear addresses, translated through the caller's page tables
  * (permissions checked: present, user for CPL3 callers, writable for OUT buffers) or guest-physical when
