@@ -2,6 +2,7 @@
 /* vmcall benchmarks: libvmcall against the raw-KVM floor on identical guest code, interleaved in one run. */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -235,6 +236,51 @@ static void host_io(const char *path, size_t size, double *rd_s, double *wr_s)
     *wr_s = (t2 - t1) / 1e6;
 }
 
+/* ---- cancellation: time from vmc_vm_cancel until vmc_vm_run has returned in the vCPU thread ---- */
+struct spinner {
+    struct vmc_vm *vm;
+    double returned;
+    struct vmc_result res;
+};
+
+static void *spin_thread(void *arg)
+{
+    struct spinner *s = arg;
+    vmc_vm_run(s->vm, &s->res);
+    s->returned = now_us();
+    return NULL;
+}
+
+static double cancel_us(struct vmc_kvm *kvm, const char *flat, bool user, int samples)
+{
+    struct vmc_config cfg;
+    vmc_config_init(&cfg);
+    cfg.user_mode = user;
+    cfg.mem_size = MEM;
+    struct spinner s;
+    char err[256];
+    if (vmc_vm_create(kvm, &cfg, &s.vm, err, sizeof(err)) || vmc_vm_load_flat(s.vm, flat, 0x100000))
+        exit(14);
+    double *v = calloc((size_t)samples, sizeof(double));
+    unsigned seed = 1;
+    for (int i = 0; i < samples; i++) {
+        pthread_t t;
+        pthread_create(&t, NULL, spin_thread, &s);
+        struct timespec ts = { 0, (1000 + (long)(rand_r(&seed) % 2000)) * 1000L }; /* 1-3 ms in the guest */
+        nanosleep(&ts, NULL);
+        double t0 = now_us();
+        vmc_vm_cancel(s.vm);
+        pthread_join(t, NULL);
+        if (s.res.stop != VMC_STOP_CANCELLED)
+            exit(15);
+        v[i] = s.returned - t0;
+    }
+    vmc_vm_destroy(s.vm);
+    double m = median(v, (size_t)samples);
+    free(v);
+    return m;
+}
+
 static double spawn_ms(const char *const argv[])
 {
     posix_spawn_file_actions_t fa;
@@ -273,6 +319,8 @@ int main(int argc, char **argv)
     if (ioctl(kfd, KVM_GET_SUPPORTED_CPUID, cpuid) < 0)
         return 2;
     const char *first = write_flat(code_first_exit, sizeof(code_first_exit));
+    static const uint8_t code_spin[] = { 0xeb, 0xfe }; /* jmp . */
+    const char *spin = write_flat(code_spin, sizeof(code_spin));
     char hcloop[512], ioloop[512], guest_io[512], vmcall[512], hello[512];
     snprintf(hcloop, sizeof(hcloop), "%s/bench/hcloop.bin", build);
     snprintf(ioloop, sizeof(ioloop), "%s/bench/ioloop.bin", build);
@@ -331,8 +379,10 @@ int main(int argc, char **argv)
     host_io(disk, dsize, &hrd, &hwr); /* warm the page cache for both sides */
     io_bench(kvm, guest_io, disk, 10 * reps, &s_us, &m_us, &grd, &gwr);
     host_io(disk, dsize, &hrd, &hwr);
+    double cancel0 = cancel_us(kvm, spin, false, 20 * reps), cancel3 = cancel_us(kvm, spin, true, 20 * reps);
     unlink(disk);
     unlink(first);
+    unlink(spin);
 
     double c_raw = median(raw_c, nl), c_vmc = median(vmc_c, nl), d_raw = median(raw_d, nl),
            d_vmc = median(vmc_d, nl);
@@ -358,6 +408,9 @@ int main(int argc, char **argv)
     printf("\n%-44s %10s %10s %7s\n", "disk, 32 MiB in 128 KiB requests (MB/s)", "host", "guest", "ratio");
     printf("%-44s %10.0f %10.0f %7.2f\n", "read", dsize / 1e6 / hrd, dsize / 1e6 / grd, hrd / grd);
     printf("%-44s %10.0f %10.0f %7.2f\n", "write", dsize / 1e6 / hwr, dsize / 1e6 / gwr, hwr / gwr);
+    printf("\n%-44s %10s %10s %8s\n", "cancel a spinning guest -> run returned (us)", "CPL0", "CPL3",
+           "target");
+    printf("%-44s %10.1f %10.1f %8s\n", "median", cancel0, cancel3, "<1000");
     printf(
         "\nsamples: %zu lifecycles; %d laps of %d operations per loop and mode; %zu processes; %d multicall "
         "laps\n",
