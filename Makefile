@@ -24,7 +24,7 @@ endif
 
 LIB_SRCS := src/kvm.c src/vm.c src/vcpu.c src/memory.c src/iobus.c src/exit.c src/loader.c src/report.c \
             src/arch/x86_64/setup.c src/dev/device.c src/dev/console.c src/dev/platform.c \
-            src/dev/debugcon.c src/dev/uart.c src/dev/block.c src/hypercall.c src/memop.c
+            src/dev/debugcon.c src/dev/uart.c src/dev/block.c src/hypercall.c src/memop.c src/event.c
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 LIBA := $(BUILD)/lib/libvmcall.a
 LIBSO := $(BUILD)/lib/libvmcall.so
@@ -34,7 +34,7 @@ VMCALL := $(BUILD)/bin/vmcall
 GUEST_FLAGS := -std=gnu11 -O2 -g -ffreestanding -fno-pie -fno-stack-protector -fcf-protection=none \
                -fno-asynchronous-unwind-tables -mgeneral-regs-only -mno-red-zone -Iinclude \
                -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Werror
-SDK_SRCS := guest/start.c guest/console.c guest/string.c guest/printf.c guest/hypercall.c
+SDK_SRCS := guest/start.c guest/console.c guest/string.c guest/printf.c guest/hypercall.c guest/irq.c
 SDK_OBJS := $(SDK_SRCS:guest/%.c=$(GBUILD)/sdk/%.o)
 SDK_LIB := $(GBUILD)/sdk
 VMCALL_CC := $(GBUILD)/vmcall-cc
@@ -44,14 +44,14 @@ SDK := $(SDK_LIB)/libvmcg.a $(SDK_LIB)/crt0.o $(SDK_LIB)/guest.lds $(VMCALL_CC) 
 
 EXAMPLES := $(GBUILD)/examples/hello.elf $(GBUILD)/examples/mandelbrot.elf
 KERNEL_TESTS := hello echo args exitcode pf ud gp triple nullptr stack_overflow spin unclaimed bigbss \
-                printf internal hc_basic hc_regs hc_xen hc_read memop block hc_custom hc_msr compat32
+                printf internal hc_basic hc_regs hc_xen hc_read memop block hc_custom hc_msr compat32 events
 USER_TESTS := user_fp user_pf user_port user_hc
 TEST_GUESTS := $(KERNEL_TESTS:%=$(GBUILD)/tests/%.elf) $(USER_TESTS:%=$(GBUILD)/tests/%.elf) \
                $(GBUILD)/tests/flat.bin
 
 UNIT_TESTS := test_exit test_iobus test_uart test_loader test_memory test_abi test_hypercall
 UNIT_BINS := $(UNIT_TESTS:%=$(BUILD)/tests/%)
-LIB_TESTS := $(BUILD)/tests/test_two_vms $(BUILD)/tests/test_library
+LIB_TESTS := $(BUILD)/tests/test_two_vms $(BUILD)/tests/test_library $(BUILD)/tests/test_events
 BENCH_BINS := $(BUILD)/bench/vmcbench
 
 .SECONDARY:
@@ -141,6 +141,10 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(LIBA)
 	$(Q)$(CC) -o $@ $^ $(HOST_LDFLAGS)
 
 $(BUILD)/tests/test_two_vms: $(BUILD)/obj/tests/lib/test_two_vms.o $(LIBA)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) -o $@ $^ $(HOST_LDFLAGS)
+
+$(BUILD)/tests/test_events: $(BUILD)/obj/tests/lib/test_events.o $(LIBA)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) -o $@ $^ $(HOST_LDFLAGS)
 

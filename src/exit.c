@@ -168,6 +168,12 @@ static int exit_system_event(struct vmc_vcpu *vcpu, struct vmc_exit *ex)
     return 0;
 }
 
+static int exit_nothing(struct vmc_vcpu *vcpu, struct vmc_exit *ex)
+{
+    (void)vcpu, (void)ex;
+    return 0;
+}
+
 static int exit_unhandled(struct vmc_vcpu *vcpu, struct vmc_exit *ex)
 {
     (void)ex;
@@ -234,6 +240,7 @@ static const exit_fn exit_table[VMC_EXIT_REASON_MAX] = {
     [VMC_EXIT_ENTRY_FAIL_GUEST] = exit_fail_entry,
     [34] = exit_fail_entry, /* entry failure: MSR loading */
     [41] = exit_fail_entry, /* entry failure: machine check */
+    [VMC_EXIT_INTR_WINDOW] = exit_nothing, /* the run loop injects before re-entering */
     [VMC_EXIT_RDMSR] = exit_msr,
     [VMC_EXIT_WRMSR] = exit_msr,
     [VMC_EXIT_INTERNAL_ERROR] = exit_internal_error,

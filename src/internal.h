@@ -137,6 +137,16 @@ struct vmc_stop_req {
     uint16_t cs, ss;
 };
 
+/* Events waiting for the next entry (event.c); guarded by vm->lock. */
+struct vmc_pending {
+    bool any, exception, nmi;
+    struct vmc_event exc;
+    uint64_t irr[4]; /* external interrupt vectors requested, like a PIC's IRR */
+};
+int vmc_event_check(const struct vmc_event *ev);
+/* Before KVM_RUN, in the vCPU thread: load pending events into kvm_run. */
+int vmc_event_deliver(struct vmc_vcpu *vcpu);
+
 /* The hypercall being handled: caller context for guest-handle copies. */
 struct vmc_hcall {
     struct vmc_vcpu *vcpu;
@@ -218,6 +228,7 @@ struct vmc_vcpu {
     struct vmc_exit exit; /* the last decoded exit */
     struct vmc_stop_req req;
     struct vmc_hcall *hc; /* the hypercall being handled, for vmc_vcpu_copy_*_guest */
+    struct vmc_pending pending;
 };
 
 struct vmc_exit_counter {
@@ -246,6 +257,7 @@ struct vmc_vm {
     uint64_t max_pages, populated_pages;
     uint64_t hcpage_msr; /* last value written to VMC_MSR_HYPERCALL_PAGE */
     bool msr_discovery;
+    uint64_t events_injected;
     bool started, finished;
     _Atomic bool cancel;
     pthread_mutex_t lock; /* guards running/thread against vmc_vm_cancel */

@@ -162,7 +162,10 @@ static int run_loop(struct vmc_vcpu *vcpu, uint64_t deadline)
             vcpu->req.stop = VMC_STOP_CANCELLED;
             return 0;
         }
-        int rc = ioctl(vcpu->fd, KVM_RUN, 0);
+        int rc = vmc_event_deliver(vcpu);
+        if (rc < 0)
+            return rc;
+        rc = ioctl(vcpu->fd, KVM_RUN, 0);
         if (rc < 0) {
             int e = errno;
             if (e != EINTR && e != EAGAIN)

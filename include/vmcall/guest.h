@@ -127,6 +127,34 @@ int vmcg_trygetc(void);
 /* Write bytes to the debug console port 0xE9 (no UART involved). */
 void vmcg_debug_write(const void *buf, size_t len);
 
+#if defined(__x86_64__)
+/*
+ * Interrupts and exceptions, for kernel-mode guests. Handlers use GCC's interrupt attribute:
+ *   __attribute__((interrupt)) void h(struct vmcg_iframe *f);                        no error code
+ *   __attribute__((interrupt)) void h(struct vmcg_iframe *f, unsigned long error);   with one
+ * The first vmcg_set_handler switches to an SDK-owned IDT that starts as a copy of the VMM's default
+ * (so unhandled vectors are still reported), then sets a 64-bit interrupt gate for the vector.
+ */
+struct vmcg_iframe {
+    uintptr_t ip, cs, flags, sp, ss;
+};
+void vmcg_set_handler(unsigned vector, void *handler);
+static inline void vmcg_irq_enable(void)
+{
+    __asm__ volatile("sti" ::: "memory");
+}
+static inline void vmcg_irq_disable(void)
+{
+    __asm__ volatile("cli" ::: "memory");
+}
+static inline uint64_t vmcg_read_cr2(void)
+{
+    uint64_t v;
+    __asm__ volatile("mov %%cr2, %0" : "=r"(v));
+    return v;
+}
+#endif
+
 /* Port I/O. From user mode only the ports listed in abi.h are permitted; others raise #GP. */
 static inline void vmcg_outb(uint16_t port, uint8_t v)
 {

@@ -193,6 +193,29 @@ typedef int (*vmc_io_fn)(struct vmc_vcpu *vcpu, void *opaque, uint64_t addr, voi
 int vmc_io_register(struct vmc_vm *vm, uint16_t port, uint32_t count, vmc_io_fn fn, void *opaque);
 int vmc_mmio_register(struct vmc_vm *vm, uint64_t gpa, uint64_t len, vmc_io_fn fn, void *opaque);
 
+/*
+ * Event injection into a vCPU (any thread; the vCPU is kicked to take it promptly). Exceptions need a
+ * vector 0-31 other than 2 (NMI), an error code exactly where the architecture defines one (8, 10-14,
+ * 17, 21, 29, 30), and a CR2 value only for #PF (14). External interrupts take vectors 32-255 and are
+ * delivered when the guest can take them (RFLAGS.IF and no interrupt shadow: KVM's interrupt window).
+ * Invalid requests return -EINVAL and inject nothing; a second exception while one is pending -EBUSY.
+ */
+enum vmc_event_type {
+    VMC_EVENT_EXCEPTION,
+    VMC_EVENT_INTERRUPT,
+    VMC_EVENT_NMI,
+};
+struct vmc_event {
+    enum vmc_event_type type;
+    uint8_t vector;
+    bool has_error_code;
+    uint32_t error_code;
+    uint64_t cr2; /* #PF only: the faulting address the guest will see in CR2 */
+};
+int vmc_vcpu_inject(struct vmc_vcpu *vcpu, const struct vmc_event *ev);
+/* The vCPU with this id, or NULL. */
+struct vmc_vcpu *vmc_vm_vcpu(struct vmc_vm *vm, uint32_t id);
+
 /* From a handler: end the VM after this exit, as if the guest exited with status. */
 void vmc_vcpu_exit(struct vmc_vcpu *vcpu, uint32_t status);
 struct vmc_vm *vmc_vcpu_vm(struct vmc_vcpu *vcpu);
