@@ -121,6 +121,8 @@ void vmc_vm_print_stats(const struct vmc_vm *vm, FILE *f)
         total += es[i].count;
     }
     fprintf(f, "%-22s %10" PRIu64 "\n", "total", total);
+    if (vm->events_injected)
+        fprintf(f, "%-22s %10" PRIu64 "\n", "events injected", vm->events_injected);
     struct vmc_hypercall_stat hs[VMC_HYPERCALL_NR_MAX];
     size_t nh = vmc_vm_hypercall_stats(vm, hs, ARRAY_SIZE(hs));
     if (nh)
