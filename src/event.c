@@ -50,7 +50,7 @@ int vmc_vcpu_inject(struct vmc_vcpu *vcpu, const struct vmc_event *ev)
     } else {
         p->irr[ev->vector / 64] |= 1ull << (ev->vector % 64);
     }
-    p->any = true;
+    atomic_store_explicit(&p->any, true, memory_order_release);
     /* Kick a running vCPU so that the event is taken at the next entry, not at the next exit. */
     if (rc == 0 && vm->running)
         pthread_kill(vm->thread, vm->kvm->kick_signal);
@@ -70,11 +70,11 @@ int vmc_event_deliver(struct vmc_vcpu *vcpu)
 {
     struct vmc_vm *vm = vcpu->vm;
     struct kvm_run *run = vcpu->run;
-    pthread_mutex_lock(&vm->lock);
     struct vmc_pending *p = &vcpu->pending;
+    if (!atomic_load_explicit(&p->any, memory_order_acquire))
+        return 0; /* no lock on the exit path unless an event was injected */
+    pthread_mutex_lock(&vm->lock);
     int rc = 0;
-    if (!p->any)
-        goto out;
     struct kvm_vcpu_events *e = &run->s.regs.events;
     if (p->exception) {
         /* Through sync regs: no KVM_SET_VCPU_EVENTS ioctl. CR2 rides along in SREGS for #PF. */
@@ -112,7 +112,7 @@ int vmc_event_deliver(struct vmc_vcpu *vcpu)
         }
     }
     run->request_interrupt_window = vec >= 0;
-    p->any = p->exception || p->nmi || vec >= 0;
+    atomic_store_explicit(&p->any, p->exception || p->nmi || vec >= 0, memory_order_release);
 out:
     pthread_mutex_unlock(&vm->lock);
     return rc;

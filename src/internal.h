@@ -139,7 +139,8 @@ struct vmc_stop_req {
 
 /* Events waiting for the next entry (event.c); guarded by vm->lock. */
 struct vmc_pending {
-    bool any, exception, nmi;
+    _Atomic bool any; /* read without the lock on every entry: the common case is nothing pending */
+    bool exception, nmi;
     struct vmc_event exc;
     uint64_t irr[4]; /* external interrupt vectors requested, like a PIC's IRR */
 };
