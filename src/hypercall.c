@@ -18,24 +18,27 @@
 
 /* ---- guest handles --------------------------------------------------------------------------------- */
 
-int vmc_hc_copy_from(const struct vmc_hcall *hc, void *dst, uint64_t gaddr, uint64_t len)
+/* Handles are guest-physical with paging off, else translated with the caller's privilege. */
+static int hc_copy(const struct vmc_hcall *hc, uint64_t gaddr, void *buf, uint64_t len, bool to_guest)
 {
     const struct vmc_mem *mem = &hc->vcpu->vm->mem;
     if (!hc->paging)
-        return vmc_mem_read(mem, gaddr, dst, len);
+        return to_guest ? vmc_mem_write(mem, gaddr, buf, len) : vmc_mem_read(mem, gaddr, buf, len);
     if (!hc->long64)
         return -EFAULT; /* 32-bit paging is not walked: 32-bit callers run with paging off */
-    return vmc_gva_read(mem, hc->cr3, gaddr, hc->a.cpl == 3 ? VMC_ACC_USER : 0, dst, len);
+    unsigned acc = hc->a.cpl == 3 ? VMC_ACC_USER : 0;
+    return to_guest ? vmc_gva_write(mem, hc->cr3, gaddr, acc, buf, len)
+                    : vmc_gva_read(mem, hc->cr3, gaddr, acc, buf, len);
+}
+
+int vmc_hc_copy_from(const struct vmc_hcall *hc, void *dst, uint64_t gaddr, uint64_t len)
+{
+    return hc_copy(hc, gaddr, dst, len, false);
 }
 
 int vmc_hc_copy_to(const struct vmc_hcall *hc, uint64_t gaddr, const void *src, uint64_t len)
 {
-    const struct vmc_mem *mem = &hc->vcpu->vm->mem;
-    if (!hc->paging)
-        return vmc_mem_write(mem, gaddr, src, len);
-    if (!hc->long64)
-        return -EFAULT;
-    return vmc_gva_write(mem, hc->cr3, gaddr, hc->a.cpl == 3 ? VMC_ACC_USER : 0, src, len);
+    return hc_copy(hc, gaddr, (void *)src, len, true);
 }
 
 int vmc_hc_iov(const struct vmc_hcall *hc, uint64_t gaddr, uint64_t len, bool guest_writes, struct iovec *iov,
