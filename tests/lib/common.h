@@ -4,8 +4,11 @@
 #define VMCALL_TESTS_LIB_COMMON_H
 
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
+
+#include "vmcall/vmcall.h"
 
 static const char *guest_path(const char *name)
 {
@@ -40,6 +43,18 @@ static const char *capture_read(struct capture *c)
     ssize_t n = read(c->rd, p, 8191);
     p[n > 0 ? n : 0] = 0;
     return p;
+}
+
+/* The process's KVM handle; without one the test cannot run at all (TAP "Bail out!"). */
+static struct vmc_kvm *open_kvm(void)
+{
+    struct vmc_kvm *kvm;
+    char err[256];
+    if (vmc_kvm_open(&kvm, err, sizeof(err)) != 0) {
+        printf("Bail out! %s\n", err);
+        exit(1);
+    }
+    return kvm;
 }
 
 static void capture_close(struct capture *c)

@@ -41,12 +41,8 @@ static int64_t ask(struct vmc_vcpu *vcpu, void *opaque, const struct vmc_hyperca
 
 int main(void)
 {
-    struct vmc_kvm *kvm;
+    struct vmc_kvm *kvm = open_kvm();
     char err[256];
-    if (vmc_kvm_open(&kvm, err, sizeof(err)) != 0) {
-        printf("Bail out! %s\n", err);
-        return 1;
-    }
     struct vmc_config cfg;
     struct capture cap;
     capture_open(&cap);

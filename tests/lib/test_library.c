@@ -284,11 +284,7 @@ static void test_user_calls_forbidden(void)
 
 int main(void)
 {
-    char err[256];
-    if (vmc_kvm_open(&kvm, err, sizeof(err)) != 0) {
-        printf("Bail out! %s\n", err);
-        return 1;
-    }
+    kvm = open_kvm();
     test_config_errors();
     test_load_errors();
     test_device();

@@ -41,12 +41,7 @@ static void *run_job(void *arg)
 
 int main(void)
 {
-    struct vmc_kvm *kvm;
-    char err[256];
-    if (vmc_kvm_open(&kvm, err, sizeof(err)) != 0) {
-        printf("Bail out! %s\n", err);
-        return 1;
-    }
+    struct vmc_kvm *kvm = open_kvm();
     static const char *const a_args[] = { "alpha" };
     static const char *const b_args[] = { "beta", "gamma", "delta" };
     struct job a = { .kvm = kvm, .argv = a_args, .argc = 1 };
