@@ -22,7 +22,7 @@ HOST_CFLAGS += $(SANFLAGS)
 HOST_LDFLAGS += $(SANFLAGS)
 endif
 
-LIB_SRCS := src/kvm.c src/vm.c src/vcpu.c src/memory.c src/iobus.c src/exit.c src/loader.c src/report.c \
+LIB_SRCS := src/kvm.c src/vm.c src/vcpu.c src/smp.c src/memory.c src/iobus.c src/exit.c src/loader.c src/report.c \
             src/arch/x86_64/setup.c src/dev/device.c src/dev/console.c src/dev/platform.c \
             src/dev/debugcon.c src/dev/uart.c src/dev/block.c src/hypercall.c src/memop.c src/event.c
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)

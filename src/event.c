@@ -29,7 +29,7 @@ int vmc_event_check(const struct vmc_event *ev)
 
 struct vmc_vcpu *vmc_vm_vcpu(struct vmc_vm *vm, uint32_t id)
 {
-    return id == 0 ? &vm->vcpu : NULL;
+    return id < vm->nvcpus ? &vm->vcpus[id] : NULL;
 }
 
 int vmc_vcpu_inject(struct vmc_vcpu *vcpu, const struct vmc_event *ev)
@@ -51,11 +51,24 @@ int vmc_vcpu_inject(struct vmc_vcpu *vcpu, const struct vmc_event *ev)
         p->irr[ev->vector / 64] |= 1ull << (ev->vector % 64);
     }
     atomic_store_explicit(&p->any, true, memory_order_release);
-    /* Kick a running vCPU so that the event is taken at the next entry, not at the next exit. */
-    if (rc == 0 && vm->running)
-        pthread_kill(vm->thread, vm->kvm->kick_signal);
+    /* Kick the vCPU so that the event is taken at the next entry, not at the next exit. */
+    if (rc == 0)
+        vmc_vcpu_kick_locked(vcpu);
     pthread_mutex_unlock(&vm->lock);
     return rc;
+}
+
+void vmc_event_raise_irq_locked(struct vmc_vcpu *vcpu, uint8_t vector)
+{
+    struct vmc_pending *p = &vcpu->pending;
+    p->irr[vector / 64] |= 1ull << (vector % 64);
+    atomic_store_explicit(&p->any, true, memory_order_release);
+    vmc_vcpu_kick_locked(vcpu);
+}
+
+bool vmc_event_irq_pending_locked(const struct vmc_vcpu *vcpu)
+{
+    return atomic_load_explicit(&vcpu->pending.any, memory_order_acquire);
 }
 
 static int highest_irr(const uint64_t irr[4])
@@ -89,13 +102,13 @@ int vmc_event_deliver(struct vmc_vcpu *vcpu)
             run->kvm_dirty_regs |= KVM_SYNC_X86_SREGS;
         }
         p->exception = false;
-        vm->events_injected++;
+        vcpu->events_injected++;
     } else if (p->nmi) {
         e->nmi.pending = 1;
         e->flags = KVM_VCPUEVENT_VALID_NMI_PENDING;
         run->kvm_dirty_regs |= KVM_SYNC_X86_EVENTS;
         p->nmi = false;
-        vm->events_injected++;
+        vcpu->events_injected++;
     }
     int vec = highest_irr(p->irr);
     if (vec >= 0) {
@@ -107,7 +120,7 @@ int vmc_event_deliver(struct vmc_vcpu *vcpu)
                 goto out;
             }
             p->irr[vec / 64] &= ~(1ull << (vec % 64));
-            vm->events_injected++;
+            vcpu->events_injected++;
             vec = highest_irr(p->irr);
         }
     }

@@ -124,15 +124,35 @@ static int exit_mmio(struct vmc_vcpu *vcpu, struct vmc_exit *ex)
                           (ex->qualification & VMC_EPTQ_WRITE) != 0);
 }
 
+#define RFLAGS_IF (1ull << 9)
+
+/*
+ * HLT, the userspace counterpart of kvm_emulate_halt: with IF=1 the vCPU thread sleeps until an
+ * interrupt is pending (timer, IPI, injection), then re-enters to take it. With IF=0 and nothing
+ * pending nothing can wake it: the vCPU goes down (the last one down ends the VM with status 0).
+ */
 static int exit_hlt(struct vmc_vcpu *vcpu, struct vmc_exit *ex)
 {
     (void)ex;
-    /*
-     * With IF=0 and no NMI source nothing can ever wake the vCPU: the guest is done. This VMM has no
-     * interrupt source yet either, so a halt with IF=1 cannot be woken and ends the VM the same way.
-     */
-    vcpu->req.stop = VMC_STOP_EXIT;
-    vcpu->req.status = 0;
+    struct vmc_vm *vm = vcpu->vm;
+    if (!(vcpu->run->s.regs.regs.rflags & RFLAGS_IF)) {
+        pthread_mutex_lock(&vm->lock);
+        bool pending = vcpu->pending.exception || vcpu->pending.nmi;
+        pthread_mutex_unlock(&vm->lock);
+        if (!pending)
+            vcpu->req.stop = VMC_STOP_DOWN;
+        return 0;
+    }
+    uint64_t t0 = vmc_now_ns();
+    pthread_mutex_lock(&vm->lock);
+    vcpu->halted = true;
+    pthread_mutex_unlock(&vm->lock);
+    vmc_vcpu_block(vcpu, 0);
+    pthread_mutex_lock(&vm->lock);
+    vcpu->halted = false;
+    pthread_mutex_unlock(&vm->lock);
+    vcpu->halts++;
+    vcpu->halt_ns += vmc_now_ns() - t0;
     return 0;
 }
 
@@ -252,7 +272,7 @@ int vmc_exit_dispatch(struct vmc_vcpu *vcpu, struct vmc_exit *ex)
     uint32_t basic = VMC_EXIT_BASIC(ex->reason);
     exit_fn fn = basic < VMC_EXIT_REASON_MAX ? exit_table[basic] : NULL;
     if (basic < VMC_EXIT_REASON_MAX)
-        vcpu->vm->exits[basic].count++;
+        __atomic_fetch_add(&vcpu->vm->exits[basic].count, 1, __ATOMIC_RELAXED);
     return (fn ? fn : exit_unhandled)(vcpu, ex);
 }
 

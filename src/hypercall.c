@@ -166,25 +166,13 @@ static int64_t do_console_read(struct vmc_hcall *hc)
     return (int64_t)n;
 }
 
-/*
- * Block the vCPU thread until the timeout or a kick (cancel, VM timeout). The kick signal is blocked
- * while the pending-kick flag is checked and unblocked atomically by ppoll, so a kick cannot slip in
- * between the check and the wait.
- */
+/* Wait for an interrupt (timer, IPI, injection) or the timeout; a cancel or stop also ends the wait. */
 static int64_t sched_block(struct vmc_hcall *hc, uint64_t timeout_ns)
 {
-    struct vmc_vm *vm = hc->vcpu->vm;
-    sigset_t block, old;
-    sigemptyset(&block);
-    sigaddset(&block, vm->kvm->kick_signal);
-    pthread_sigmask(SIG_BLOCK, &block, &old);
-    if (!hc->vcpu->run->immediate_exit && !atomic_load(&vm->cancel)) {
-        struct timespec ts = { (time_t)(timeout_ns / 1000000000ull), (long)(timeout_ns % 1000000000ull) };
-        sigdelset(&old, vm->kvm->kick_signal);
-        ppoll(NULL, 0, timeout_ns ? &ts : NULL, &old);
-        sigaddset(&old, vm->kvm->kick_signal);
-    }
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    uint64_t until = 0;
+    if (timeout_ns && __builtin_add_overflow(vmc_now_ns(), timeout_ns, &until))
+        until = 0;
+    vmc_vcpu_block(hc->vcpu, until);
     return 0;
 }
 
@@ -337,6 +325,9 @@ static const struct hc_entry hc_table[VMC_HC_CORE_END] = {
     [VMC_HC_MEMORY_OP] = { "memory_op", vmc_hc_memory_op, vmc_hc_memory_op_compat, 0 },
     [VMC_HC_MULTICALL] = { "multicall", do_multicall, compat_multicall, HC_USER },
     [VMC_HC_BLOCK_OP] = { "block_op", vmc_hc_block_op, vmc_hc_block_op, HC_USER },
+    [VMC_HC_VCPU_OP] = { "vcpu_op", vmc_hc_vcpu_op, vmc_hc_vcpu_op, HC_USER },
+    [VMC_HC_SET_TIMER] = { "set_timer", vmc_hc_set_timer, vmc_hc_set_timer, HC_USER },
+    [VMC_HC_SEND_IPI] = { "send_ipi", vmc_hc_send_ipi, vmc_hc_send_ipi, HC_USER },
 };
 
 /* Clamp idx to [0, size) without a branch the CPU could mispredict (Linux array_index_mask_nospec). */
@@ -369,23 +360,24 @@ int64_t vmc_hc_dispatch(struct vmc_hcall *hc)
         u = &vm->user_hc[nr - VMC_HC_USER_BASE];
         flags = u->flags;
     }
+    /* Counters are shared by the vCPU threads: relaxed atomic adds, no lock. */
     struct vmc_hc_counter *st = &vm->hc_stats[nr];
     if (!fn && !u) {
-        st->count++;
-        st->errors++;
+        STAT_ADD(st->count, 1);
+        STAT_ADD(st->errors, 1);
         return -VMC_ENOSYS;
     }
     if (!allowed(vm, nr) || (hc->a.cpl != 0 && !((flags & HC_USER) && vm->hc_allow_user))) {
-        st->denied++;
+        STAT_ADD(st->denied, 1);
         return -VMC_EPERM;
     }
-    st->count++;
+    STAT_ADD(st->count, 1);
     uint64_t t0 = vm->cfg.stats ? vmc_now_ns() : 0;
     int64_t r = u ? u->fn(hc->vcpu, u->opaque, &hc->a) : fn(hc);
     if (vm->cfg.stats)
-        st->total_ns += vmc_now_ns() - t0;
+        STAT_ADD(st->total_ns, vmc_now_ns() - t0);
     if (r < 0)
-        st->errors++;
+        STAT_ADD(st->errors, 1);
     return r;
 }
 

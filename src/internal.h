@@ -15,6 +15,8 @@
 #include "vmcall/vmcall.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+/* Statistics shared by vCPU threads. */
+#define STAT_ADD(x, n) __atomic_fetch_add(&(x), (n), __ATOMIC_RELAXED)
 #define VMC_PRINTF(a, b) __attribute__((format(printf, a, b)))
 #define VMC_ERR_MAX 256
 
@@ -37,11 +39,17 @@ struct vmc_region {
  * Guest RAM: boot RAM at guest-physical 0, plus hot-added regions (sorted, non-overlapping, with holes
  * between them). Touched only through the checked accessors in memory.c.
  */
+struct vmc_regions {
+    struct vmc_regions *older; /* the table this one replaced, freed with the VM */
+    size_t n;
+    struct vmc_region r[];
+};
 struct vmc_mem {
     uint8_t *host; /* boot RAM */
     uint64_t size;
-    struct vmc_region *extra;
-    size_t nextra;
+    /* Hot-added regions, copy-on-write: other vCPUs read the table without a lock while memory_op
+     * publishes a new one (regions are only ever added, and tables are freed with the VM). */
+    struct vmc_regions *_Atomic extra;
 };
 
 /* Bounds- and overflow-checked translation of [gpa, gpa+len) to a host pointer; NULL unless the whole
@@ -76,9 +84,10 @@ struct vmc_counter {
     uint64_t reads, writes, unclaimed_reads, unclaimed_writes;
 };
 struct vmc_bus {
-    struct vmc_iorange *ranges; /* sorted by base, non-overlapping */
+    struct vmc_iorange *ranges; /* sorted by base, non-overlapping; fixed once the VM runs */
     size_t nranges, cap;
-    struct vmc_counter *ctr; /* open-addressed hash on addr; addr ~0 = empty */
+    pthread_mutex_t ctr_lock; /* vCPUs count concurrently */
+    struct vmc_counter *ctr;  /* open-addressed hash on addr; addr ~0 = empty */
     size_t nctr, ctrcap;
 };
 void vmc_bus_init(struct vmc_bus *bus);
@@ -91,11 +100,14 @@ size_t vmc_bus_stats(const struct vmc_bus *bus, struct vmc_addr_stat *out, size_
 
 /* Buffered console writer shared by the console devices. */
 struct vmc_console {
+    pthread_mutex_t lock; /* init with vmc_console_init: vCPUs write concurrently */
     int out_fd, in_fd;
     bool in_eof;
     size_t len;
     char buf[4096];
 };
+void vmc_console_init(struct vmc_console *con, int out_fd, int in_fd);
+void vmc_console_destroy(struct vmc_console *con);
 void vmc_console_putc(struct vmc_console *con, uint8_t c);
 void vmc_console_write(struct vmc_console *con, const uint8_t *buf, size_t len);
 void vmc_console_flush(struct vmc_console *con);
@@ -124,7 +136,8 @@ struct vmc_device_ops {
 extern const struct vmc_device_ops *const vmc_devices[];
 extern const size_t vmc_ndevices;
 
-/* Why a vCPU asked to stop, set by exit handlers and devices. */
+/* Why a vCPU asked to stop, set by exit handlers and devices. VMC_STOP_DOWN stops only that vCPU. */
+#define VMC_STOP_DOWN ((enum vmc_stop)100)
 struct vmc_stop_req {
     enum vmc_stop stop;
     uint32_t status;
@@ -147,6 +160,20 @@ struct vmc_pending {
 int vmc_event_check(const struct vmc_event *ev);
 /* Before KVM_RUN, in the vCPU thread: load pending events into kvm_run. */
 int vmc_event_deliver(struct vmc_vcpu *vcpu);
+/* With vm->lock held: raise external interrupt vector on vcpu and wake or kick it. */
+void vmc_event_raise_irq_locked(struct vmc_vcpu *vcpu, uint8_t vector);
+/* With vm->lock held: make the vCPU's thread notice new state (wake a blocked wait, or signal KVM_RUN). */
+void vmc_vcpu_kick_locked(struct vmc_vcpu *vcpu);
+/* Is an external interrupt waiting for this vCPU? (vm->lock held) */
+bool vmc_event_irq_pending_locked(const struct vmc_vcpu *vcpu);
+/*
+ * Block the vCPU thread until an interrupt is pending, the VM stops, the vCPU is taken down, or
+ * `until` (monotonic ns, 0 = none) passes. Returns true if an interrupt is pending.
+ */
+bool vmc_vcpu_block(struct vmc_vcpu *vcpu, uint64_t until);
+/* Start the VM's timer thread if needed (vm->lock held); -errno on failure. */
+int vmc_timer_start_locked(struct vmc_vm *vm);
+void vmc_timer_stop(struct vmc_vm *vm);
 
 /* The hypercall being handled: caller context for guest-handle copies. */
 struct vmc_hcall {
@@ -221,6 +248,11 @@ void vmc_disk_close(struct vmc_disk *d);
 /* Hot-added memory bookkeeping (memop.c). */
 void vmc_mem_free_extra(struct vmc_vm *vm);
 
+enum vmc_vcpu_state {
+    VMC_VCPU_DOWN, /* waiting for VMC_VCPUOP_UP (or never started) */
+    VMC_VCPU_UP,
+};
+
 struct vmc_vcpu {
     struct vmc_vm *vm;
     uint32_t id;
@@ -230,6 +262,22 @@ struct vmc_vcpu {
     struct vmc_stop_req req;
     struct vmc_hcall *hc; /* the hypercall being handled, for vmc_vcpu_copy_*_guest */
     struct vmc_pending pending;
+    /* Guarded by vm->lock. */
+    enum vmc_vcpu_state state;
+    bool has_thread; /* a host thread of this vmc_vm_run serves this vCPU (joined when the run ends) */
+    bool alive;      /* thread registered below: it may be signalled */
+    bool blocked;    /* the thread waits on cond (halted, blocked, or down) */
+    bool halted;     /* activity state HLT, for the control block */
+    pthread_t thread;
+    pthread_cond_t cond;
+    uint64_t timer_deadline; /* VMC_HC_SET_TIMER, monotonic ns; 0 = none */
+    uint8_t timer_vector;
+    _Atomic bool down_req; /* another vCPU asked this one to go down */
+    int rc;                /* the VMM error that stopped this vCPU's loop */
+    int last_cpu;          /* host CPU of the last exit handled */
+    pid_t tid;
+    /* Counters (this vCPU's thread writes them). */
+    uint64_t runs, halts, halt_ns, events_injected;
 };
 
 struct vmc_exit_counter {
@@ -245,7 +293,8 @@ struct vmc_vm {
     uint64_t entry;
     uint64_t image_start, image_end;
     bool loaded;
-    struct vmc_vcpu vcpu;
+    struct vmc_vcpu *vcpus; /* nvcpus, created with the VM */
+    uint32_t nvcpus;
     struct vmc_bus pio, mmio;
     struct vmc_console console;
     void *dev_state[8];
@@ -258,14 +307,31 @@ struct vmc_vm {
     uint64_t max_pages, populated_pages;
     uint64_t hcpage_msr; /* last value written to VMC_MSR_HYPERCALL_PAGE */
     bool msr_discovery;
-    uint64_t events_injected;
     bool started, finished;
     _Atomic bool cancel;
-    pthread_mutex_t lock; /* guards running/thread against vmc_vm_cancel */
-    bool running;
-    pthread_t thread; /* valid while running */
+    pthread_mutex_t lock;       /* vCPU states and threads, pending events, timers, the stop below */
+    pthread_mutex_t memop_lock; /* one memory_op at a time */
+    bool running;               /* inside vmc_vm_run */
+    _Atomic bool stopping;      /* a vCPU stopped the VM: every vCPU thread leaves */
+    struct vmc_vcpu *stopper;   /* the vCPU whose stop ends the run */
+    uint32_t nup;               /* vCPUs up */
+    uint64_t deadline;          /* config timeout as monotonic ns, 0 = none */
+    bool timer_started, timer_quit;
+    pthread_t timer_thread;
+    pthread_cond_t timer_cond;
     char err[VMC_ERR_MAX];
 };
+
+/* First run: per-vCPU setup that must follow every configuration call (CPUID). */
+int vmc_vm_start(struct vmc_vm *vm);
+/* Give an up vCPU a host thread if this run has none for it yet (vm->lock held). */
+int vmc_vcpu_spawn_locked(struct vmc_vcpu *vcpu);
+/* Hypercalls for vCPUs and timers (smp.c). */
+int64_t vmc_hc_vcpu_op(struct vmc_hcall *hc);
+int64_t vmc_hc_set_timer(struct vmc_hcall *hc);
+int64_t vmc_hc_send_ipi(struct vmc_hcall *hc);
+void vmc_x86_init_ap_state(struct vmc_vm *vm, const struct kvm_sregs *caller, uint32_t id,
+                           const struct vmc_vcpu_up *up, struct kvm_regs *regs, struct kvm_sregs *sregs);
 
 /* Record a formatted error message on the VM; returns err (a negative errno) for tail calls. */
 int vmc_vm_fail(struct vmc_vm *vm, int err, const char *fmt, ...) VMC_PRINTF(3, 4);

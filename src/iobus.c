@@ -11,12 +11,14 @@
 void vmc_bus_init(struct vmc_bus *bus)
 {
     memset(bus, 0, sizeof(*bus));
+    pthread_mutex_init(&bus->ctr_lock, NULL);
 }
 
 void vmc_bus_free(struct vmc_bus *bus)
 {
     free(bus->ranges);
     free(bus->ctr);
+    pthread_mutex_destroy(&bus->ctr_lock);
     memset(bus, 0, sizeof(*bus));
 }
 
@@ -113,23 +115,19 @@ int vmc_bus_access(struct vmc_bus *bus, struct vmc_vcpu *vcpu, uint64_t addr, vo
                    bool write)
 {
     const struct vmc_iorange *r = find_range(bus, addr);
+    /* Only the counters are locked: handlers run concurrently and lock what they share. */
+    pthread_mutex_lock(&bus->ctr_lock);
     struct vmc_counter *c = counter(bus, addr);
+    if (c) {
+        uint64_t *n =
+            r ? (write ? &c->writes : &c->reads) : (write ? &c->unclaimed_writes : &c->unclaimed_reads);
+        (*n)++;
+    }
+    pthread_mutex_unlock(&bus->ctr_lock);
     if (!r) {
-        if (c) {
-            if (write)
-                c->unclaimed_writes++;
-            else
-                c->unclaimed_reads++;
-        }
         if (!write)
             memset(data, 0xff, len);
         return 0;
-    }
-    if (c) {
-        if (write)
-            c->writes++;
-        else
-            c->reads++;
     }
     return r->fn(vcpu, r->opaque, addr, data, len, write);
 }

@@ -50,14 +50,16 @@ static int check_populate(struct vmc_vm *vm, uint64_t gpa, uint64_t size, uint64
 {
     if (gpa < VMC_HOTADD_BASE || size > VMC_HOTADD_SIZE || gpa - VMC_HOTADD_BASE > VMC_HOTADD_SIZE - size)
         return -EINVAL; /* only inside the hot-add window */
-    for (size_t i = 0; i < vm->mem.nextra; i++) {
-        const struct vmc_region *r = &vm->mem.extra[i];
+    const struct vmc_regions *tab = vm->mem.extra;
+    size_t n = tab ? tab->n : 0;
+    for (size_t i = 0; i < n; i++) {
+        const struct vmc_region *r = &tab->r[i];
         if (gpa < r->gpa + r->size && r->gpa < gpa + size)
             return -EEXIST;
     }
     if (vm->populated_pages + extra_pages + (size >> 12) > vm->max_pages)
         return -ENOMEM; /* --mem-max */
-    if (vm->mem.nextra >= VMC_MAX_REGIONS)
+    if (n >= VMC_MAX_REGIONS)
         return -ENOSPC;
     return 0;
 }
@@ -67,33 +69,40 @@ static int populate(struct vmc_vm *vm, uint64_t gpa, uint64_t size)
     int rc = check_populate(vm, gpa, size, 0);
     if (rc)
         return rc;
-    struct vmc_region *tab = realloc(vm->mem.extra, (vm->mem.nextra + 1) * sizeof(*tab));
+    struct vmc_regions *old = vm->mem.extra;
+    size_t n = old ? old->n : 0;
+    struct vmc_regions *tab = malloc(sizeof(*tab) + (n + 1) * sizeof(tab->r[0]));
     if (!tab)
         return -ENOMEM;
-    vm->mem.extra = tab;
     uint8_t *host =
         mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (host == MAP_FAILED)
+    if (host == MAP_FAILED) {
+        free(tab);
         return -ENOMEM;
+    }
     /* Slot numbers are never reused within a VM: 1 + number of regions ever added. */
     uint32_t slot = 1;
-    for (size_t i = 0; i < vm->mem.nextra; i++)
-        if (tab[i].slot >= slot)
-            slot = tab[i].slot + 1;
+    for (size_t i = 0; i < n; i++)
+        if (old->r[i].slot >= slot)
+            slot = old->r[i].slot + 1;
     struct kvm_userspace_memory_region region = {
         .slot = slot, .guest_phys_addr = gpa, .memory_size = size, .userspace_addr = (uint64_t)(uintptr_t)host
     };
     if (ioctl(vm->fd, KVM_SET_USER_MEMORY_REGION, &region) < 0) {
         munmap(host, size);
+        free(tab);
         return -ENOMEM;
     }
-    size_t i = vm->mem.nextra;
-    while (i > 0 && tab[i - 1].gpa > gpa) {
-        tab[i] = tab[i - 1];
-        i--;
-    }
-    tab[i] = (struct vmc_region){ gpa, size, host, slot };
-    vm->mem.nextra++;
+    /* A new sorted table, published whole: other vCPUs keep reading the old one meanwhile. */
+    size_t i = 0;
+    for (; i < n && old->r[i].gpa < gpa; i++)
+        tab->r[i] = old->r[i];
+    tab->r[i] = (struct vmc_region){ gpa, size, host, slot };
+    for (; i < n; i++)
+        tab->r[i + 1] = old->r[i];
+    tab->n = n + 1;
+    tab->older = old;
+    atomic_store_explicit(&vm->mem.extra, tab, memory_order_release);
     vm->populated_pages += size >> 12;
     return 0;
 }
@@ -237,21 +246,35 @@ static int64_t memory_op(struct vmc_hcall *hc, bool compat)
     }
 }
 
+/* One memory_op at a time: they read and change the region table and the page counts. */
+static int64_t memory_op_locked(struct vmc_hcall *hc, bool compat)
+{
+    struct vmc_vm *vm = hc->vcpu->vm;
+    pthread_mutex_lock(&vm->memop_lock);
+    int64_t r = memory_op(hc, compat);
+    pthread_mutex_unlock(&vm->memop_lock);
+    return r;
+}
+
 int64_t vmc_hc_memory_op(struct vmc_hcall *hc)
 {
-    return memory_op(hc, false);
+    return memory_op_locked(hc, false);
 }
 
 int64_t vmc_hc_memory_op_compat(struct vmc_hcall *hc)
 {
-    return memory_op(hc, true);
+    return memory_op_locked(hc, true);
 }
 
 void vmc_mem_free_extra(struct vmc_vm *vm)
 {
-    for (size_t i = 0; i < vm->mem.nextra; i++)
-        munmap(vm->mem.extra[i].host, vm->mem.extra[i].size);
-    free(vm->mem.extra);
+    struct vmc_regions *tab = vm->mem.extra;
+    for (size_t i = 0; tab && i < tab->n; i++)
+        munmap(tab->r[i].host, tab->r[i].size);
+    while (tab) {
+        struct vmc_regions *older = tab->older;
+        free(tab);
+        tab = older;
+    }
     vm->mem.extra = NULL;
-    vm->mem.nextra = 0;
 }

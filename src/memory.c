@@ -13,10 +13,11 @@ static uint8_t *span(const struct vmc_mem *mem, uint64_t gpa, uint64_t *avail)
         *avail = mem->size - gpa;
         return mem->host + gpa;
     }
-    size_t lo = 0, hi = mem->nextra;
+    const struct vmc_regions *tab = atomic_load_explicit(&mem->extra, memory_order_acquire);
+    size_t lo = 0, hi = tab ? tab->n : 0;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        const struct vmc_region *r = &mem->extra[mid];
+        const struct vmc_region *r = &tab->r[mid];
         if (gpa < r->gpa)
             hi = mid;
         else if (gpa - r->gpa >= r->size)

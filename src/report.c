@@ -121,8 +121,17 @@ void vmc_vm_print_stats(const struct vmc_vm *vm, FILE *f)
         total += es[i].count;
     }
     fprintf(f, "%-22s %10" PRIu64 "\n", "total", total);
-    if (vm->events_injected)
-        fprintf(f, "%-22s %10" PRIu64 "\n", "events injected", vm->events_injected);
+    uint64_t injected = 0, halts = 0, halt_ns = 0;
+    for (uint32_t i = 0; i < vm->nvcpus; i++) {
+        injected += vm->vcpus[i].events_injected;
+        halts += vm->vcpus[i].halts;
+        halt_ns += vm->vcpus[i].halt_ns;
+    }
+    if (injected)
+        fprintf(f, "%-22s %10" PRIu64 "\n", "events injected", injected);
+    if (halts)
+        fprintf(f, "%-22s %10" PRIu64 " %12.1f %10.2f\n", "halts (blocked)", halts, halt_ns / 1e3,
+                halt_ns / 1e3 / (double)halts);
     struct vmc_hypercall_stat hs[VMC_HYPERCALL_NR_MAX];
     size_t nh = vmc_vm_hypercall_stats(vm, hs, ARRAY_SIZE(hs));
     if (nh)

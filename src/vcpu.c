@@ -2,6 +2,7 @@
 /* The vCPU run loop: KVM_RUN, decode, dispatch; cancellation and timeouts by signal + immediate_exit. */
 #include <errno.h>
 #include <inttypes.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -13,18 +14,88 @@
 
 /*
  * Cancellation protocol (the races are those Hyperlight documents):
- *   canceller: set vm->cancel, then (under vm->lock, only while the VM runs) signal the vCPU thread.
- *   vCPU:      check vm->cancel before every KVM_RUN; the signal handler sets run->immediate_exit.
+ *   canceller: set vm->cancel, then (under vm->lock) kick every vCPU thread: a signal for one that may
+ *              be in KVM_RUN, a condition-variable wakeup for one blocked in the VMM.
+ *   vCPU:      check vm->cancel before every KVM_RUN and before every wait; the signal handler sets
+ *              run->immediate_exit.
  * A signal before the check is covered by the flag, one between the check and KVM_RUN by
- * immediate_exit, one during KVM_RUN by -EINTR. The lock keeps the thread alive while it is signalled.
+ * immediate_exit, one during KVM_RUN by -EINTR. The lock keeps the threads alive while they are
+ * signalled. The first vCPU to see the flag consumes it and stops the VM; the others follow `stopping`.
  */
 void vmc_vm_cancel(struct vmc_vm *vm)
 {
     atomic_store(&vm->cancel, true);
     pthread_mutex_lock(&vm->lock);
-    if (vm->running)
-        pthread_kill(vm->thread, vm->kvm->kick_signal);
+    for (uint32_t i = 0; i < vm->nvcpus; i++)
+        vmc_vcpu_kick_locked(&vm->vcpus[i]);
     pthread_mutex_unlock(&vm->lock);
+}
+
+void vmc_vcpu_kick_locked(struct vmc_vcpu *vcpu)
+{
+    if (vcpu->blocked)
+        pthread_cond_signal(&vcpu->cond);
+    else if (vcpu->alive)
+        pthread_kill(vcpu->thread, vcpu->vm->kvm->kick_signal);
+}
+
+/* The first vCPU to stop the VM is the one the result describes; every other vCPU is told to leave. */
+static void vm_stop_locked(struct vmc_vm *vm, struct vmc_vcpu *vcpu)
+{
+    if (atomic_load(&vm->stopping))
+        return;
+    vm->stopper = vcpu;
+    atomic_store(&vm->stopping, true);
+    for (uint32_t i = 0; i < vm->nvcpus; i++)
+        if (&vm->vcpus[i] != vcpu)
+            vmc_vcpu_kick_locked(&vm->vcpus[i]);
+}
+
+static void deadline_ts(uint64_t ns, struct timespec *ts)
+{
+    ts->tv_sec = (time_t)(ns / 1000000000ull);
+    ts->tv_nsec = (long)(ns % 1000000000ull);
+}
+
+/* Wait on the vCPU's condition variable until `wake` (0 = no limit); vm->lock held. */
+static void wait_locked(struct vmc_vcpu *vcpu, uint64_t wake)
+{
+    vcpu->blocked = true;
+    if (wake) {
+        struct timespec ts;
+        deadline_ts(wake, &ts);
+        pthread_cond_timedwait(&vcpu->cond, &vcpu->vm->lock, &ts);
+    } else {
+        pthread_cond_wait(&vcpu->cond, &vcpu->vm->lock);
+    }
+    vcpu->blocked = false;
+}
+
+static uint64_t earliest(uint64_t a, uint64_t b)
+{
+    return !a ? b : !b ? a : a < b ? a : b;
+}
+
+bool vmc_vcpu_block(struct vmc_vcpu *vcpu, uint64_t until)
+{
+    struct vmc_vm *vm = vcpu->vm;
+    bool pending;
+    pthread_mutex_lock(&vm->lock);
+    for (;;) {
+        pending = vmc_event_irq_pending_locked(vcpu);
+        if (pending || atomic_load(&vm->stopping) || atomic_load(&vm->cancel) || atomic_load(&vcpu->down_req))
+            break;
+        uint64_t now = vmc_now_ns();
+        if (vm->deadline && now >= vm->deadline) {
+            vcpu->req.stop = VMC_STOP_TIMEOUT;
+            break;
+        }
+        if (until && now >= until)
+            break;
+        wait_locked(vcpu, earliest(until, vm->deadline));
+    }
+    pthread_mutex_unlock(&vm->lock);
+    return pending;
 }
 
 static int arm_timeout(struct vmc_vm *vm, timer_t *timer)
@@ -149,17 +220,29 @@ static void build_result(struct vmc_vcpu *vcpu, struct vmc_result *res)
     case VMC_STOP_NONE:
         break;
     }
+    if (vm->nvcpus > 1 && res->stop != VMC_STOP_NONE) {
+        char tmp[sizeof(res->summary)];
+        int k = snprintf(tmp, sizeof(tmp), "vCPU %" PRIu32 ": ", vcpu->id);
+        snprintf(tmp + k, sizeof(tmp) - (size_t)k, "%.*s", (int)(sizeof(tmp) - (size_t)k - 1), sum);
+        memcpy(sum, tmp, sizeof(tmp));
+    }
 }
 
-static int run_loop(struct vmc_vcpu *vcpu, uint64_t deadline)
+static int run_loop(struct vmc_vcpu *vcpu)
 {
     struct vmc_vm *vm = vcpu->vm;
     struct kvm_run *run = vcpu->run;
     const bool timed = vm->cfg.stats;
     for (;;) {
-        if (atomic_load_explicit(&vm->cancel, memory_order_acquire)) {
-            atomic_store(&vm->cancel, false);
+        if (atomic_load_explicit(&vm->cancel, memory_order_acquire) && atomic_exchange(&vm->cancel, false)) {
             vcpu->req.stop = VMC_STOP_CANCELLED;
+            return 0;
+        }
+        if (atomic_load_explicit(&vm->stopping, memory_order_acquire))
+            return 0; /* another vCPU ended the VM */
+        if (atomic_load_explicit(&vcpu->down_req, memory_order_acquire)) {
+            atomic_store(&vcpu->down_req, false);
+            vcpu->req.stop = VMC_STOP_DOWN;
             return 0;
         }
         int rc = vmc_event_deliver(vcpu);
@@ -170,10 +253,10 @@ static int run_loop(struct vmc_vcpu *vcpu, uint64_t deadline)
             int e = errno;
             if (e != EINTR && e != EAGAIN)
                 return vmc_vm_fail(vm, -e, "KVM_RUN: %s", strerror(e));
-            /* Kicked: a cancel (checked at the top), the timeout, or a stray signal (resume). */
+            /* Kicked: a cancel, stop or event (checked at the top), the timeout, or a stray signal. */
             run->immediate_exit = 0;
-            vm->exits[VMC_EXIT_EXTERNAL_INTR].count++;
-            if (deadline && vmc_now_ns() >= deadline) {
+            __atomic_fetch_add(&vm->exits[VMC_EXIT_EXTERNAL_INTR].count, 1, __ATOMIC_RELAXED);
+            if (vm->deadline && vmc_now_ns() >= vm->deadline) {
                 vcpu->req.stop = VMC_STOP_TIMEOUT;
                 return 0;
             }
@@ -185,7 +268,7 @@ static int run_loop(struct vmc_vcpu *vcpu, uint64_t deadline)
         if (timed) {
             uint32_t basic = VMC_EXIT_BASIC(vcpu->exit.reason);
             if (basic < VMC_EXIT_REASON_MAX)
-                vm->exits[basic].total_ns += vmc_now_ns() - t0;
+                __atomic_fetch_add(&vm->exits[basic].total_ns, vmc_now_ns() - t0, __ATOMIC_RELAXED);
         }
         if (rc < 0) {
             if (!vm->err[0])
@@ -197,57 +280,159 @@ static int run_loop(struct vmc_vcpu *vcpu, uint64_t deadline)
     }
 }
 
+/*
+ * One vCPU's life within a vmc_vm_run, on its own thread (vCPU 0: the caller's). A vCPU that goes down
+ * waits here to be brought up again; the thread leaves when the VM stops.
+ */
+static void vcpu_main(struct vmc_vcpu *vcpu)
+{
+    struct vmc_vm *vm = vcpu->vm;
+    vmc_kick_arm(vcpu->run);
+    pthread_mutex_lock(&vm->lock);
+    vcpu->thread = pthread_self();
+    vcpu->tid = gettid();
+    vcpu->alive = true;
+    for (;;) {
+        while (vcpu->state == VMC_VCPU_DOWN && !atomic_load(&vm->stopping)) {
+            if (atomic_exchange(&vm->cancel, false)) {
+                vcpu->req.stop = VMC_STOP_CANCELLED;
+                vm_stop_locked(vm, vcpu);
+                break;
+            }
+            if (vm->deadline && vmc_now_ns() >= vm->deadline) {
+                vcpu->req.stop = VMC_STOP_TIMEOUT;
+                vm_stop_locked(vm, vcpu);
+                break;
+            }
+            wait_locked(vcpu, vm->deadline);
+        }
+        if (atomic_load(&vm->stopping))
+            break;
+        memset(&vcpu->req, 0, sizeof(vcpu->req));
+        vcpu->runs++;
+        pthread_mutex_unlock(&vm->lock);
+        int rc = run_loop(vcpu);
+        int cpu = sched_getcpu();
+        pthread_mutex_lock(&vm->lock);
+        vcpu->last_cpu = cpu;
+        if (rc < 0) {
+            vcpu->rc = rc;
+            vcpu->req.stop = VMC_STOP_ERROR;
+        }
+        if (vcpu->req.stop == VMC_STOP_DOWN) {
+            /* This vCPU is done until brought up again; the last one down ends the VM. */
+            vcpu->state = VMC_VCPU_DOWN;
+            vcpu->halted = false;
+            if (--vm->nup == 0) {
+                vcpu->req.stop = VMC_STOP_EXIT;
+                vcpu->req.status = 0;
+                vm_stop_locked(vm, vcpu);
+            }
+            continue;
+        }
+        if (vcpu->req.stop != VMC_STOP_NONE)
+            vm_stop_locked(vm, vcpu);
+        break;
+    }
+    vcpu->alive = false;
+    pthread_mutex_unlock(&vm->lock);
+    vmc_kick_arm(NULL);
+    vcpu->run->immediate_exit = 0;
+}
+
+static void *vcpu_thread(void *arg)
+{
+    vcpu_main(arg);
+    return NULL;
+}
+
+int vmc_vcpu_spawn_locked(struct vmc_vcpu *vcpu)
+{
+    if (vcpu->has_thread || !vcpu->vm->running || atomic_load(&vcpu->vm->stopping))
+        return 0; /* an existing thread picks the new state up; a stopped run spawns it next time */
+    int e = pthread_create(&vcpu->thread, NULL, vcpu_thread, vcpu);
+    if (e)
+        return -e;
+    vcpu->has_thread = true;
+    return 0;
+}
+
 int vmc_vm_run(struct vmc_vm *vm, struct vmc_result *res)
 {
-    struct vmc_vcpu *vcpu = &vm->vcpu;
+    struct vmc_vcpu *boot = &vm->vcpus[0];
     memset(res, 0, sizeof(*res));
     if (!vm->loaded)
         return vmc_vm_fail(vm, -ENOEXEC, "no guest image loaded");
     if (vm->finished)
         return vmc_vm_fail(vm, -EINVAL, "the VM has already stopped for good");
+    if (vm->running)
+        return vmc_vm_fail(vm, -EBUSY, "the VM is already running");
     if (!vm->started) {
+        int rc = vmc_vm_start(vm);
+        if (rc < 0)
+            return rc;
         /* The initial state rides in on the first KVM_RUN via sync regs: no GET/SET_(S)REGS ioctls. */
-        vmc_x86_init_vcpu_state(vm, &vcpu->run->s.regs.regs, &vcpu->run->s.regs.sregs);
-        vcpu->run->kvm_dirty_regs = KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS;
+        vmc_x86_init_vcpu_state(vm, &boot->run->s.regs.regs, &boot->run->s.regs.sregs);
+        boot->run->kvm_dirty_regs = KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS;
+        boot->state = VMC_VCPU_UP;
+        vm->nup = 1;
         vm->started = true;
     }
-    memset(&vcpu->req, 0, sizeof(vcpu->req));
-
-    pthread_mutex_lock(&vm->lock);
-    vm->thread = pthread_self();
-    vm->running = true;
-    pthread_mutex_unlock(&vm->lock);
-    vmc_kick_arm(vcpu->run);
 
     timer_t timer;
     bool have_timer = false;
-    uint64_t deadline = 0;
     int rc = 0;
+    vm->deadline = 0;
     if (vm->cfg.timeout_ns) {
-        deadline = vmc_now_ns() + vm->cfg.timeout_ns;
+        vm->deadline = vmc_now_ns() + vm->cfg.timeout_ns;
         rc = arm_timeout(vm, &timer);
         have_timer = rc == 0;
     }
+    pthread_mutex_lock(&vm->lock);
+    vm->running = true;
+    atomic_store(&vm->stopping, false);
+    vm->stopper = NULL;
+    /* vCPUs left up by a cancelled or timed-out run get their threads back. */
+    for (uint32_t i = 1; i < vm->nvcpus && rc == 0; i++) {
+        if (vm->vcpus[i].state != VMC_VCPU_UP)
+            continue;
+        rc = vmc_vcpu_spawn_locked(&vm->vcpus[i]);
+        if (rc < 0) {
+            vmc_vm_fail(vm, rc, "cannot start the thread of vCPU %u: %s", i, strerror(-rc));
+            boot->rc = rc;
+            boot->req.stop = VMC_STOP_ERROR;
+            vm_stop_locked(vm, boot);
+        }
+    }
+    pthread_mutex_unlock(&vm->lock);
     if (rc == 0)
-        rc = run_loop(vcpu, deadline);
+        vcpu_main(boot);
+    else if (!vm->stopper) {
+        boot->rc = rc;
+        boot->req.stop = VMC_STOP_ERROR;
+        vm->stopper = boot;
+    }
+    /* vm->stopping is set and no thread is started once it is: every thread to join exists now. */
+    for (uint32_t i = 1; i < vm->nvcpus; i++) {
+        if (vm->vcpus[i].has_thread) {
+            pthread_join(vm->vcpus[i].thread, NULL);
+            vm->vcpus[i].has_thread = false;
+        }
+    }
     if (have_timer)
         timer_delete(timer);
-
-    vmc_kick_arm(NULL);
     pthread_mutex_lock(&vm->lock);
     vm->running = false;
     pthread_mutex_unlock(&vm->lock);
-    vcpu->run->immediate_exit = 0;
     vmc_console_flush(&vm->console);
 
-    if (rc < 0) {
-        vcpu->req.stop = VMC_STOP_ERROR;
+    struct vmc_vcpu *stopper = vm->stopper ? vm->stopper : boot;
+    build_result(stopper, res);
+    if (res->stop == VMC_STOP_ERROR) {
         vm->finished = true;
-        build_result(vcpu, res);
-        return rc;
+        return stopper->rc ? stopper->rc : -EIO;
     }
-    if (vcpu->req.stop == VMC_STOP_EXIT || vcpu->req.stop == VMC_STOP_CRASH)
+    if (res->stop == VMC_STOP_EXIT || res->stop == VMC_STOP_CRASH)
         vm->finished = true;
-    build_result(vcpu, res);
     return 0;
 }

@@ -67,6 +67,10 @@ static int check_config(const struct vmc_config *cfg, char *err, size_t errlen)
                  VMC_HOTADD_SIZE >> 20);
         return -EINVAL;
     }
+    if (cfg->vcpus > VMC_VCPU_MAX) {
+        vmc_errf(err, errlen, "%u vCPUs asked for, at most %u supported", cfg->vcpus, VMC_VCPU_MAX);
+        return -EINVAL;
+    }
     if (cfg->argc < 0 || (cfg->argc > 0 && !cfg->argv)) {
         vmc_errf(err, errlen, "bad guest argument vector");
         return -EINVAL;
@@ -113,23 +117,40 @@ static void enable_msr_exits(struct vmc_vm *vm)
     vm->msr_discovery = ioctl(vm->fd, KVM_X86_SET_MSR_FILTER, &filter) == 0;
 }
 
-static int create_vcpu(struct vmc_vm *vm)
+static int init_cond(pthread_cond_t *c)
 {
-    struct vmc_vcpu *v = &vm->vcpu;
+    /* Deadlines are monotonic-clock times, like the guest's timer deadlines. */
+    pthread_condattr_t a;
+    pthread_condattr_init(&a);
+    pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
+    int e = pthread_cond_init(c, &a);
+    pthread_condattr_destroy(&a);
+    return -e;
+}
+
+static int create_vcpu(struct vmc_vm *vm, uint32_t id)
+{
+    struct vmc_vcpu *v = &vm->vcpus[id];
     v->vm = vm;
-    v->id = 0;
-    v->fd = ioctl(vm->fd, KVM_CREATE_VCPU, 0);
+    v->id = id;
+    v->fd = ioctl(vm->fd, KVM_CREATE_VCPU, (unsigned long)id);
     if (v->fd < 0)
-        return vmc_vm_fail(vm, -errno, "KVM_CREATE_VCPU: %s", strerror(errno));
+        return vmc_vm_fail(vm, -errno, "KVM_CREATE_VCPU %u: %s", id, strerror(errno));
     v->run = mmap(NULL, (size_t)vm->kvm->run_size, PROT_READ | PROT_WRITE, MAP_SHARED, v->fd, 0);
     if (v->run == MAP_FAILED) {
         v->run = NULL;
         return vmc_vm_fail(vm, -errno, "mmap kvm_run: %s", strerror(errno));
     }
-    if (ioctl(v->fd, KVM_SET_CPUID2, vm->kvm->cpuid) < 0)
-        return vmc_vm_fail(vm, -errno, "KVM_SET_CPUID2: %s", strerror(errno));
     /* Registers travel in kvm_run on every exit: decoding an exit costs no ioctl. */
     v->run->kvm_valid_regs = KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS | KVM_SYNC_X86_EVENTS;
+    return 0;
+}
+
+int vmc_vm_start(struct vmc_vm *vm)
+{
+    for (uint32_t i = 0; i < vm->nvcpus; i++)
+        if (ioctl(vm->vcpus[i].fd, KVM_SET_CPUID2, vm->kvm->cpuid) < 0)
+            return vmc_vm_fail(vm, -errno, "KVM_SET_CPUID2: %s", strerror(errno));
     return 0;
 }
 
@@ -148,16 +169,28 @@ int vmc_vm_create(struct vmc_kvm *kvm, const struct vmc_config *cfg, struct vmc_
     vm->kvm = kvm;
     vm->cfg = *cfg;
     vm->fd = -1;
-    vm->vcpu.fd = -1;
     vm->disk.fd = -1;
     memset(vm->hc_allowed, 0xff, sizeof(vm->hc_allowed));
     vm->hc_allow_user = cfg->allow_user_hypercalls < 0 ? cfg->user_mode : cfg->allow_user_hypercalls != 0;
     vm->populated_pages = cfg->mem_size >> 12;
     vm->max_pages = (cfg->mem_max ? cfg->mem_max : cfg->mem_size) >> 12;
-    vm->console = (struct vmc_console){ .out_fd = cfg->console_out_fd, .in_fd = cfg->console_in_fd };
+    vmc_console_init(&vm->console, cfg->console_out_fd, cfg->console_in_fd);
     vmc_bus_init(&vm->pio);
     vmc_bus_init(&vm->mmio);
     pthread_mutex_init(&vm->lock, NULL);
+    pthread_mutex_init(&vm->memop_lock, NULL);
+    init_cond(&vm->timer_cond);
+    vm->nvcpus = cfg->vcpus ? cfg->vcpus : 1;
+    vm->vcpus = calloc(vm->nvcpus, sizeof(*vm->vcpus));
+    if (!vm->vcpus) {
+        vm->nvcpus = 0;
+        rc = vmc_vm_fail(vm, -ENOMEM, "out of memory");
+        goto err;
+    }
+    for (uint32_t i = 0; i < vm->nvcpus; i++) {
+        vm->vcpus[i].fd = -1;
+        init_cond(&vm->vcpus[i].cond);
+    }
 
     vm->argv = calloc((size_t)cfg->argc + 1, sizeof(char *));
     if (!vm->argv) {
@@ -211,9 +244,11 @@ int vmc_vm_create(struct vmc_kvm *kvm, const struct vmc_config *cfg, struct vmc_
         goto err;
     }
     enable_msr_exits(vm);
-    rc = create_vcpu(vm);
-    if (rc < 0)
-        goto err;
+    for (uint32_t i = 0; i < vm->nvcpus; i++) {
+        rc = create_vcpu(vm, i);
+        if (rc < 0)
+            goto err;
+    }
     if (cfg->disk_path) {
         rc = vmc_disk_open(vm, cfg->disk_path, cfg->disk_readonly);
         if (rc < 0)
@@ -239,14 +274,20 @@ void vmc_vm_destroy(struct vmc_vm *vm)
 {
     if (!vm)
         return;
+    vmc_timer_stop(vm);
     vmc_console_flush(&vm->console);
     for (size_t i = 0; i < vmc_ndevices; i++)
         if (vm->dev_state[i] && vmc_devices[i]->destroy)
             vmc_devices[i]->destroy(vm->dev_state[i]);
-    if (vm->vcpu.run)
-        munmap(vm->vcpu.run, (size_t)vm->kvm->run_size);
-    if (vm->vcpu.fd >= 0)
-        close(vm->vcpu.fd);
+    for (uint32_t i = 0; i < vm->nvcpus; i++) {
+        struct vmc_vcpu *v = &vm->vcpus[i];
+        if (v->run)
+            munmap(v->run, (size_t)vm->kvm->run_size);
+        if (v->fd >= 0)
+            close(v->fd);
+        pthread_cond_destroy(&v->cond);
+    }
+    free(vm->vcpus);
     if (vm->fd >= 0)
         close(vm->fd);
     if (vm->mem.host)
@@ -260,6 +301,9 @@ void vmc_vm_destroy(struct vmc_vm *vm)
             free(vm->argv[i]);
     free(vm->argv);
     pthread_mutex_destroy(&vm->lock);
+    pthread_mutex_destroy(&vm->memop_lock);
+    pthread_cond_destroy(&vm->timer_cond);
+    vmc_console_destroy(&vm->console);
     free(vm);
 }
 
@@ -346,10 +390,12 @@ size_t vmc_vm_exit_stats(const struct vmc_vm *vm, struct vmc_exit_stat *out, siz
 {
     size_t n = 0;
     for (uint32_t r = 0; r < VMC_EXIT_REASON_MAX; r++) {
-        if (!vm->exits[r].count)
+        uint64_t count = __atomic_load_n(&vm->exits[r].count, __ATOMIC_RELAXED);
+        if (!count)
             continue;
         if (n < max)
-            out[n] = (struct vmc_exit_stat){ r, vm->exits[r].count, vm->exits[r].total_ns };
+            out[n] =
+                (struct vmc_exit_stat){ r, count, __atomic_load_n(&vm->exits[r].total_ns, __ATOMIC_RELAXED) };
         n++;
     }
     return n;

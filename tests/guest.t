@@ -62,10 +62,10 @@ check "hello (kernel mode)" 0 'Hello, world!\n' "" -- run "$T/hello.elf"
 check "hello (user mode)" 0 'Hello, world!\n' "" -- run --user "$T/hello.elf"
 check "hello in the smallest VM" 0 'Hello, world!\n' "" -- run --mem 2M "$T/hello.elf"
 check "arguments and command line" 3 \
-    'argc=3\nargv[0]=[one]\nargv[1]=[two words]\nargv[2]=[]\nargv[argc]=0x0\ncmdline=[one two words ] len=14\nmagic=42434d56 abi=2 size=112 ram=64M\n' \
+    'argc=3\nargv[0]=[one]\nargv[1]=[two words]\nargv[2]=[]\nargv[argc]=0x0\ncmdline=[one two words ] len=14\nmagic=42434d56 abi=3 size=112 ram=64M\n' \
     "" -- run "$T/args.elf" -- one "two words" ""
 check "no arguments" 0 \
-    'argc=0\nargv[argc]=0x0\ncmdline=[] len=0\nmagic=42434d56 abi=2 size=112 ram=128M\n' "" -- run -m 128M "$T/args.elf"
+    'argc=0\nargv[argc]=0x0\ncmdline=[] len=0\nmagic=42434d56 abi=3 size=112 ram=128M\n' "" -- run -m 128M "$T/args.elf"
 check "exit status 7" 7 'argc=1\n' "" -- run "$T/exitcode.elf" -- 7
 check "exit status 123" 123 'argc=1\n' "" -- run "$T/exitcode.elf" -- 123
 check "exit status 300 becomes 123" 123 'argc=1\n' '^vmcall: guest exit status 300 is above 123; exiting with 123$' \
@@ -95,8 +95,8 @@ check "demo hello example" 0 \
 
 # --- hypercalls -------------------------------------------------------------------------------------------
 check "hypercalls from CPL0: every core call, success and error paths" 0 \
-'version=2 abi=2 features=0x17 vmm=vmcall 0.1.0
-version no struct=2
+'version=3 abi=3 features=0x17 vmm=vmcall 0.1.0
+version no struct=3
 console_write ok
 console_write=17
 bad handle=-14
@@ -115,7 +115,7 @@ shutdown bad reason=-22 bad handle=-14
 block_op without disk=-2
 console_read=0
 mc ok
-multicall=0 results=2,-14,6,-22,-38 op0 kept=1
+multicall=0 results=3,-14,6,-22,-38 op0 kept=1
 multicall 65=-7 bad list=-14 empty=0
 ' "" -- run "$T/hc_basic.elf"
 check "console_read returns input, then 0 at its end" 0 \
@@ -124,10 +124,10 @@ check "hypercalls preserve every register but RAX (KVM convention)" 0 'changed r
     -- run "$T/hc_regs.elf"
 check "hypercalls preserve every register but RAX (Xen convention)" 0 'changed registers mask=0x0\n' "" \
     -- run --abi xen "$T/hc_regs.elf"
-check "Xen register convention" 0 'xen convention: console_write\nresult=30 multicall=0/2 abi=1\n' "" \
+check "Xen register convention" 0 'xen convention: console_write\nresult=30 multicall=0/3 abi=1\n' "" \
     -- run --abi xen "$T/hc_xen.elf"
 check "CPL3 callers: user-callable calls only, U/W-checked handles" 0 \
-    'version=2\nmemory_op=-1\nmulticall=0 results=2,-1\nread supervisor page=-14\nwrite read-only page=-14\nblock_op=-2\n' \
+    'version=3\nmemory_op=-1\nmulticall=0 results=3,-1\nread supervisor page=-14\nwrite read-only page=-14\nblock_op=-2\n' \
     "" -- run --user "$T/user_hc.elf"
 check "allow-list: other calls get -EPERM and are counted" 0 'Hello, world!\n' '^exit reason' \
     -- run --stats --allow-hypercalls console_write,4 "$T/hello.elf"
@@ -139,17 +139,17 @@ check "unknown name in the allow-list" 125 '' "^vmcall run: --allow-hypercalls: 
     -- run --allow-hypercalls version,nope "$T/hello.elf"
 
 check "discovery: CPUID leaves, WRMSR fills a page of the guest's choosing" 0 \
-    'signature=vmcallvmcall max=0x40000002\nabi=2\npages=1 msr=0x40000000\nhypervisor bit=1 vmx=0\npage before=00\npage after=b8e6 rdmsr matches=1\nversion through the new page=2\n' \
+    'signature=vmcallvmcall max=0x40000002\nabi=3\npages=1 msr=0x40000000\nhypervisor bit=1 vmx=0\npage before=00\npage after=b8e6 rdmsr matches=1\nversion through the new page=3\n' \
     "" -- run "$T/hc_msr.elf"
 for bad in misaligned outside vmm; do
     check "hypercall-page MSR: $bad address raises #GP" 126 \
-        'signature=vmcallvmcall max=0x40000002\nabi=2\npages=1 msr=0x40000000\nhypervisor bit=1 vmx=0\n' \
+        'signature=vmcallvmcall max=0x40000002\nabi=3\npages=1 msr=0x40000000\nhypervisor bit=1 vmx=0\n' \
         "${crash}guest #GP\(0x0\) at rip=0x10[0-9a-f]{4}$" -- run "$T/hc_msr.elf" -- $bad
 done
 check "32-bit guest: compat path, compat multicall and memory_op layouts" 7 \
 'mode=32 pointer=32 bits argc=2 argv[0]=a cmdline=[a b]
-version=2 time=0 64-bit printf: 18446744073709551615 -9000000000 123456789abc
-compat multicall=0 results=2,-38,-14
+version=3 time=0 64-bit printf: 18446744073709551615 -9000000000 123456789abc
+compat multicall=0 results=3,-38,-14
 compat populate=1 populated=16385
 compat release=1 zero=1
 compat exchange=0 nr_exchanged=1
@@ -242,7 +242,7 @@ check "unknown option" 125 '' 'unrecognized option' -- run --frobnicate "$T/hell
 check "unknown command" 125 '' "^vmcall: unknown command 'walk'" -- walk
 VMCALL_KVM_DEVICE=/nonexistent/kvm check "no KVM device" 125 '' '^vmcall: /nonexistent/kvm: no such device' \
     -- run "$T/hello.elf"
-check "--version" 0 "vmcall 0.1.0 (guest ABI 2)\n" "" -- --version
+check "--version" 0 "vmcall 0.1.0 (guest ABI 3)\n" "" -- --version
 "$VMCALL" --help > "$tmp/help"; "$VMCALL" run --help > "$tmp/runhelp"
 n=$((n + 1))
 if grep -q 'run ' "$tmp/help" && for o in --mem --user --flat --timeout --stats --help; do

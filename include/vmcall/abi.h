@@ -12,7 +12,7 @@
  * Structs are append-only: a new field goes at the end, and the struct's `size` field tells a reader
  * which fields the writer knew about.
  */
-#define VMC_ABI_VERSION 2u /* 2: hypercalls, hypercall page, 32-bit guests */
+#define VMC_ABI_VERSION 3u /* 2: hypercalls, hypercall page, 32-bit guests; 3: vCPUs, timers, IPIs */
 
 /*
  * Guest entry contract (64-bit guests, the default):
@@ -52,8 +52,15 @@
 #define VMC_LAYOUT_IST_GUARD 0x12000u      /* never mapped */
 #define VMC_LAYOUT_IST_STACK 0x13000u      /* 8 KiB exception stack */
 #define VMC_LAYOUT_IST_TOP 0x15000u
-#define VMC_LAYOUT_IDT32 0x15000u       /* 32-bit guests: IDT (256 8-byte gates) */
-#define VMC_LAYOUT_STUBS32 0x15800u     /* 32-bit guests: exception stubs */
+#define VMC_LAYOUT_IDT32 0x15000u   /* 32-bit guests: IDT (256 8-byte gates) */
+#define VMC_LAYOUT_STUBS32 0x15800u /* 32-bit guests: exception stubs */
+/* vCPUs 1..VMC_VCPU_MAX-1: a 128-byte TSS each (vCPU 0 keeps VMC_LAYOUT_TSS), one I/O bitmap shared by
+ * those TSSs (8 KiB + the trailing 0xff byte), and a 256-byte exception stack each (the default stubs push
+ * 96 bytes at most). */
+#define VMC_LAYOUT_TSS_AP 0x16000u
+#define VMC_LAYOUT_IOMAP_AP 0x18000u
+#define VMC_LAYOUT_IST_AP 0x1b000u
+#define VMC_LAYOUT_IST_AP_SIZE 0x100u
 #define VMC_LAYOUT_STACK_GUARD 0x20000u /* never mapped: stack overflow faults */
 #define VMC_LAYOUT_STACK 0x21000u
 #define VMC_LAYOUT_STACK_TOP 0x100000u
@@ -64,6 +71,9 @@
 #define VMC_RAM_MIN 0x200000ull
 #define VMC_RAM_MAX 0xc0000000ull
 #define VMC_MMIO_BASE 0xc0000000ull
+
+/* vCPUs per VM (vmcall run --vcpus N). */
+#define VMC_VCPU_MAX 64u
 
 /* GDT selectors (Linux-like order so that a guest kernel can use SYSRET with STAR = 0x0018_0008 << 32). */
 #define VMC_SEL_KCODE64 0x08u
@@ -106,8 +116,8 @@ struct vmc_boot_info {
     uint32_t cmdline_len;  /* strlen of the command line */
     uint32_t argc;         /* number of guest arguments (those after `--`) */
     uint64_t argv;         /* GPA of uint64_t argv[argc + 1], each a GPA of a NUL-terminated string */
-    uint32_t vcpu_id;      /* this vCPU, 0-based */
-    uint32_t vcpu_count;   /* vCPUs in the VM */
+    uint32_t vcpu_id;      /* 0: boot info is shared; other vCPUs learn their id at entry (VMC_HC_VCPU_OP) */
+    uint32_t vcpu_count;   /* vCPUs in the VM; vCPU 0 starts, the others wait for VMC_VCPUOP_UP */
     /* ABI 2 */
     uint64_t hypercall_page; /* GPA of the pre-installed hypercall page */
     uint32_t hypercall_abi;  /* VMC_HCABI_KVM or VMC_HCABI_XEN: which registers carry arguments */
@@ -191,7 +201,10 @@ enum vmc_hypercall_nr {
     VMC_HC_MEMORY_OP = 7,     /* (VMC_MEMOP_*, IN/OUT struct *) */
     VMC_HC_MULTICALL = 8,     /* (IN/OUT struct vmc_multicall_entry[], nr) -> 0 or -VMC_EFAULT */
     VMC_HC_BLOCK_OP = 9,      /* (VMC_BLOCKOP_*, IN/OUT struct *) */
-    VMC_HC_CORE_END = 10,     /* numbers up to 63 are reserved for vmcall */
+    VMC_HC_VCPU_OP = 10,      /* (VMC_VCPUOP_*, vcpu, IN struct vmc_vcpu_up * for UP) */
+    VMC_HC_SET_TIMER = 11,    /* (deadline_ns, vector) -> 0: one-shot; deadline 0 cancels */
+    VMC_HC_SEND_IPI = 12,     /* (vcpu, vector) -> 0: external interrupt `vector` to that vCPU */
+    VMC_HC_CORE_END = 13,     /* numbers up to 63 are reserved for vmcall */
     VMC_HC_USER_BASE = 64,    /* 64..127: calls registered by library users (vmc_hypercall_register) */
 };
 
@@ -233,15 +246,44 @@ struct vmc_version {
 #define VMC_RANDOM_MAX 4096u
 
 /* VMC_HC_SCHED_OP commands (Xen's SCHEDOP numbers). */
-#define VMC_SCHEDOP_YIELD 0u     /* arg unused -> 0 */
-#define VMC_SCHEDOP_BLOCK 1u     /* arg = timeout in ns (0 = none): wait for an event or the timeout -> 0 */
-#define VMC_SCHEDOP_SHUTDOWN 2u  /* arg = IN struct vmc_sched_shutdown *: the VM stops; never returns */
+#define VMC_SCHEDOP_YIELD 0u /* arg unused -> 0 */
+#define VMC_SCHEDOP_BLOCK                                                                                    \
+    1u                          /* arg = timeout in ns (0 = none): wait until an interrupt is pending or the \
+                                 * timeout -> 0. Does not change RFLAGS.IF: the interrupt is taken once IF=1 */
+#define VMC_SCHEDOP_SHUTDOWN 2u /* arg = IN struct vmc_sched_shutdown *: the VM stops; never returns */
 #define VMC_SHUTDOWN_POWEROFF 0u /* the VM exits with `status` */
 #define VMC_SHUTDOWN_CRASH 1u    /* the VM stops as crashed (vmcall run: status 126) */
 struct vmc_sched_shutdown {
     uint32_t reason; /* IN: VMC_SHUTDOWN_* */
     uint32_t status; /* IN: exit status for POWEROFF */
 };
+
+/*
+ * VMC_HC_VCPU_OP (Xen's VCPUOP numbers where they exist). A VM has boot_info.vcpu_count vCPUs; vCPU 0
+ * starts at the image entry, the others are down until VMC_VCPUOP_UP. A new vCPU starts in its caller's
+ * context (CR0/CR3/CR4/EFER, GDT, IDT, segments, so at the caller's privilege) with its own TSS and
+ * exception stack, RIP = entry, RSP = stack, RDI = arg, RSI = its id, RFLAGS = 0x2, other GPRs zero.
+ * A vCPU that is down (VMC_VCPUOP_DOWN, or HLT with RFLAGS.IF = 0) may be brought up again with a new
+ * context. The VM ends when every vCPU is down (status 0), or when any vCPU exits, shuts down or crashes.
+ * Errors: -VMC_ENOENT for a vCPU id >= vcpu_count, -VMC_EBUSY to bring up a vCPU that is up.
+ */
+#define VMC_VCPUOP_UP 1u    /* (vcpu, IN struct vmc_vcpu_up *) -> 0 */
+#define VMC_VCPUOP_DOWN 2u  /* (vcpu) -> 0; the caller's own id: does not return until brought up again */
+#define VMC_VCPUOP_IS_UP 3u /* (vcpu) -> 1 or 0 */
+#define VMC_VCPUOP_SELF 32u /* () -> the caller's vCPU id */
+struct vmc_vcpu_up {
+    uint64_t entry; /* IN: guest-linear RIP */
+    uint64_t stack; /* IN: RSP */
+    uint64_t arg;   /* IN: RDI */
+};
+
+/*
+ * VMC_HC_SET_TIMER: one timer per vCPU. At `deadline_ns` on the host's monotonic clock (struct vmc_time,
+ * monotonic_ns) external interrupt `vector` (32-255) is raised on the calling vCPU; a deadline in the
+ * past fires at once. A new call replaces the pending timer. -VMC_EINVAL for a bad vector.
+ * VMC_HC_SEND_IPI: raise external interrupt `vector` (32-255) on vCPU `vcpu` (the caller included); a
+ * halted target wakes. Interrupts are taken when the target has RFLAGS.IF = 1.
+ */
 
 /* VMC_HC_TIME */
 struct vmc_time {
@@ -382,5 +424,9 @@ VMC_ABI_ASSERT(sizeof(struct vmc_multicall_entry_compat) == 32, "compat multical
 VMC_ABI_ASSERT(offsetof(struct vmc_multicall_entry_compat, args) == 8, "compat multicall args");
 VMC_ABI_ASSERT(sizeof(struct vmc_block_info) == 16, "block info size");
 VMC_ABI_ASSERT(sizeof(struct vmc_block_io) == 24, "block io size");
+VMC_ABI_ASSERT(sizeof(struct vmc_vcpu_up) == 24, "vcpu up size");
+VMC_ABI_ASSERT(VMC_LAYOUT_TSS_AP + VMC_VCPU_MAX * 128u <= VMC_LAYOUT_IOMAP_AP, "AP TSS array");
+VMC_ABI_ASSERT(VMC_LAYOUT_IST_AP + VMC_VCPU_MAX * VMC_LAYOUT_IST_AP_SIZE <= VMC_LAYOUT_STACK_GUARD,
+               "AP stacks");
 
 #endif /* VMCALL_ABI_H */

@@ -53,11 +53,12 @@ struct vmc_config {
     uint64_t mem_max;          /* RAM limit for memory_op populate; 0 (default): mem_size */
     const char *disk_path;     /* block device backing file, or NULL */
     bool disk_readonly;
+    uint32_t vcpus; /* vCPUs, 1..VMC_VCPU_MAX; 0 = 1. vCPU 0 starts, the others on VMC_VCPUOP_UP */
 };
 /* Fill cfg with the defaults. */
 void vmc_config_init(struct vmc_config *cfg);
 
-/* Create a VM with one vCPU. On failure *vm is NULL and err holds a message. */
+/* Create a VM with cfg->vcpus vCPUs. On failure *vm is NULL and err holds a message. */
 int vmc_vm_create(struct vmc_kvm *kvm, const struct vmc_config *cfg, struct vmc_vm **vm, char *err,
                   size_t errlen);
 /* Destroy a VM that is not running. Flushes console output first. NULL is allowed. */

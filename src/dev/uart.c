@@ -159,11 +159,18 @@ void vmc_uart_write(struct vmc_uart *u, unsigned reg, uint8_t val)
     }
 }
 
+struct uart_dev {
+    pthread_mutex_t lock; /* vCPUs share the device */
+    struct vmc_uart u;
+};
+
 static int uart_io(struct vmc_vcpu *vcpu, void *opaque, uint64_t addr, void *data, uint32_t len, bool write)
 {
     (void)vcpu;
-    struct vmc_uart *u = opaque;
+    struct uart_dev *d = opaque;
+    struct vmc_uart *u = &d->u;
     uint8_t *b = data;
+    pthread_mutex_lock(&d->lock);
     /* A wider access touches consecutive registers, as on the ISA bus. */
     for (uint32_t i = 0; i < len; i++) {
         unsigned reg = (unsigned)(addr - VMC_PORT_COM1 + i);
@@ -177,26 +184,35 @@ static int uart_io(struct vmc_vcpu *vcpu, void *opaque, uint64_t addr, void *dat
         else
             b[i] = vmc_uart_read(u, reg);
     }
+    pthread_mutex_unlock(&d->lock);
     return 0;
+}
+
+static void uart_destroy(void *state)
+{
+    struct uart_dev *d = state;
+    pthread_mutex_destroy(&d->lock);
+    free(d);
 }
 
 static int uart_create(struct vmc_vm *vm, void **state)
 {
-    struct vmc_uart *u = malloc(sizeof(*u));
-    if (!u)
+    struct uart_dev *d = malloc(sizeof(*d));
+    if (!d)
         return -ENOMEM;
-    vmc_uart_init(u, &vm->console);
-    int rc = vmc_io_register(vm, VMC_PORT_COM1, 8, uart_io, u);
+    pthread_mutex_init(&d->lock, NULL);
+    vmc_uart_init(&d->u, &vm->console);
+    int rc = vmc_io_register(vm, VMC_PORT_COM1, 8, uart_io, d);
     if (rc < 0) {
-        free(u);
+        uart_destroy(d);
         return rc;
     }
-    *state = u;
+    *state = d;
     return 0;
 }
 
 const struct vmc_device_ops vmc_uart_ops = {
     .name = "uart16550a",
     .create = uart_create,
-    .destroy = free,
+    .destroy = uart_destroy,
 };

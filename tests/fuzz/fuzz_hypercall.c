@@ -30,13 +30,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memcpy(vm->mem.host + 0x1000, data, size < MEM - 0x1000 ? size : MEM - 0x1000);
     fake_mode(vm, (in.mode & 1) ? 32 : 64, (in.cpl & 1) ? 3 : 0, 0x1000);
     if (in.mode & 2)
-        vm->vcpu.run->s.regs.sregs.cr0 &= ~(1ull << 31); /* paging off */
+        vm->vcpus[0].run->s.regs.sregs.cr0 &= ~(1ull << 31); /* paging off */
     vm->cfg.hypercall_abi = in.abi & 1;
     vm->hc_allow_user = in.flags & 2;
     memset(vm->hc_allowed, 0xff, sizeof(vm->hc_allowed));
     if (in.flags & 1)
         vm->hc_allowed[0] &= ~(1ull << VMC_HC_SCHED_OP);
-    struct kvm_regs *r = &vm->vcpu.run->s.regs.regs;
+    struct kvm_regs *r = &vm->vcpus[0].run->s.regs.regs;
     *r = (struct kvm_regs){ .rax = in.rax,
                             .rbx = in.rbx,
                             .rcx = in.rcx,

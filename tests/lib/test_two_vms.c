@@ -61,12 +61,12 @@ int main(void)
     is_int(a.res.status, 1, "A's status is its own argc");
     is_int(b.res.status, 3, "B's status is its own argc");
     is_str(capture_read(&a.cap),
-           "argc=1\nargv[0]=[alpha]\nargv[argc]=0x0\ncmdline=[alpha] len=5\nmagic=42434d56 abi=2 size=112 "
+           "argc=1\nargv[0]=[alpha]\nargv[argc]=0x0\ncmdline=[alpha] len=5\nmagic=42434d56 abi=3 size=112 "
            "ram=16M\n",
            "A's console has only A's output");
     is_str(capture_read(&b.cap),
            "argc=3\nargv[0]=[beta]\nargv[1]=[gamma]\nargv[2]=[delta]\nargv[argc]=0x0\n"
-           "cmdline=[beta gamma delta] len=16\nmagic=42434d56 abi=2 size=112 ram=32M\n",
+           "cmdline=[beta gamma delta] len=16\nmagic=42434d56 abi=3 size=112 ram=32M\n",
            "B's console has only B's output (user mode, other RAM size)");
     capture_close(&a.cap);
     capture_close(&b.cap);

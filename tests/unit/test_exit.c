@@ -147,7 +147,10 @@ static void test_dispatch(void)
     vm->kvm = &kvm;
     vmc_bus_init(&vm->pio);
     vmc_bus_init(&vm->mmio);
-    struct vmc_vcpu *v = &vm->vcpu;
+    vm->nvcpus = 1;
+    vm->vcpus = calloc(1, sizeof(*vm->vcpus));
+    pthread_mutex_init(&vm->lock, NULL);
+    struct vmc_vcpu *v = &vm->vcpus[0];
     v->vm = vm;
     v->run = new_run(KVM_EXIT_IO);
     ok(vmc_bus_register(&vm->pio, 0x500, 4, port_fn, NULL) == 0, "register a port device");
@@ -183,8 +186,18 @@ static void test_dispatch(void)
     v->run->exit_reason = KVM_EXIT_HLT;
     vmc_exit_decode(v->run, &v->exit);
     vmc_exit_dispatch(v, &v->exit);
-    is_int(v->req.stop, VMC_STOP_EXIT, "HLT ends the VM");
+    is_int(v->req.stop, VMC_STOP_DOWN, "HLT with IF=0 and nothing pending takes the vCPU down");
     is_int(v->req.status, 0, "with status 0");
+
+    memset(&v->req, 0, sizeof(v->req));
+    v->run->s.regs.regs.rflags = 0x202;
+    v->pending.exception = false;
+    v->pending.irr[1] = 1ull << 0; /* vector 0x40 already pending: HLT returns at once to take it */
+    atomic_store(&v->pending.any, true);
+    vmc_exit_dispatch(v, &v->exit);
+    is_int(v->req.stop, VMC_STOP_NONE, "HLT with IF=1 and an interrupt pending: the vCPU keeps running");
+    is_u64(v->halts, 1, "the halt is counted");
+    v->run->s.regs.regs.rflags = 0x2;
 
     memset(&v->req, 0, sizeof(v->req));
     v->run->exit_reason = KVM_EXIT_SHUTDOWN;
@@ -221,6 +234,7 @@ static void test_dispatch(void)
     vmc_bus_free(&vm->pio);
     vmc_bus_free(&vm->mmio);
     free(v->run);
+    free(vm->vcpus);
     free(vm);
 }
 
@@ -231,7 +245,10 @@ static void test_msr(void)
     vm->kvm = &kvm;
     vm->mem.size = 4 << 20;
     vm->mem.host = calloc(1, vm->mem.size);
-    struct vmc_vcpu *v = &vm->vcpu;
+    vm->nvcpus = 1;
+    vm->vcpus = calloc(1, sizeof(*vm->vcpus));
+    pthread_mutex_init(&vm->lock, NULL);
+    struct vmc_vcpu *v = &vm->vcpus[0];
     v->vm = vm;
     v->run = new_run(KVM_EXIT_X86_WRMSR);
     struct {
@@ -269,6 +286,7 @@ static void test_msr(void)
     is_int(v->run->msr.error, 1, "an MSR the VMM does not handle: #GP");
     free(vm->mem.host);
     free(v->run);
+    free(vm->vcpus);
     free(vm);
 }
 

@@ -21,12 +21,12 @@ static int64_t fail38(struct vmc_vcpu *vcpu, void *opaque, const struct vmc_hype
 int main(void)
 {
     struct vmc_vm *vm = fake_vm(4 << 20, VMC_HCABI_KVM);
-    struct kvm_regs *r = &vm->vcpu.run->s.regs.regs;
+    struct kvm_regs *r = &vm->vcpus[0].run->s.regs.regs;
     vmc_hypercall_register(vm, 64, "record", record, NULL, VMC_HC_F_USER);
     vmc_hypercall_register(vm, 65, "fail", fail38, NULL, 0);
 
     fake_mode(vm, 64, 0, 0);
-    vm->vcpu.run->s.regs.sregs.cr0 = 0x33; /* paging off: handles are guest-physical */
+    vm->vcpus[0].run->s.regs.sregs.cr0 = 0x33; /* paging off: handles are guest-physical */
     *r = (struct kvm_regs){ .rax = VMC_HC_VERSION,
                             .rbx = 0,
                             .rcx = 0x1111,
@@ -37,7 +37,7 @@ int main(void)
                             .r10 = 0xaaaa,
                             .rip = 0x100002 };
     is_u64(fake_ring(vm, 1), VMC_ABI_VERSION, "64-bit caller: version");
-    ok(vm->vcpu.run->kvm_dirty_regs & KVM_SYNC_X86_REGS, "RAX goes back through sync regs, no ioctl");
+    ok(vm->vcpus[0].run->kvm_dirty_regs & KVM_SYNC_X86_REGS, "RAX goes back through sync regs, no ioctl");
     ok(r->rcx == 0x1111 && r->rdx == 0x2222 && r->rsi == 0x3333 && r->rdi == 0x4444 && r->r8 == 0x8888 &&
            r->rip == 0x100002,
        "other registers and RIP untouched");
@@ -77,7 +77,7 @@ int main(void)
     is_u64(fake_ring(vm, 1), VMC_ABI_VERSION, "32-bit caller: version through the compat column");
 
     fake_mode(vm, 64, 3, 0);
-    vm->vcpu.run->s.regs.sregs.cr0 = 0x33;
+    vm->vcpus[0].run->s.regs.sregs.cr0 = 0x33;
     r->rax = VMC_HC_VERSION;
     r->rbx = 0;
     vm->hc_allow_user = false;
@@ -93,7 +93,7 @@ int main(void)
     is_u64(fake_ring(vm, 1), (uint64_t)-VMC_ENOSYS, "CPL3 caller, unknown number: -ENOSYS");
 
     fake_mode(vm, 64, 0, 0);
-    vm->vcpu.run->s.regs.sregs.cr0 = 0x33;
+    vm->vcpus[0].run->s.regs.sregs.cr0 = 0x33;
     uint32_t allow[] = { VMC_HC_TIME };
     vmc_vm_allow_hypercalls(vm, allow, 1);
     r->rax = VMC_HC_VERSION;
@@ -120,8 +120,8 @@ int main(void)
     *r = (struct kvm_regs){ .rax = VMC_HC_SCHED_OP, .rbx = VMC_SCHEDOP_SHUTDOWN, .rcx = 0x200000 };
     memcpy(vm->mem.host + 0x200000, (uint32_t[]){ VMC_SHUTDOWN_CRASH, 77 }, 8);
     fake_ring(vm, 1);
-    ok(vm->vcpu.req.stop == VMC_STOP_CRASH && vm->vcpu.req.crash == VMC_CRASH_GUEST &&
-           vm->vcpu.req.status == 77,
+    ok(vm->vcpus[0].req.stop == VMC_STOP_CRASH && vm->vcpus[0].req.crash == VMC_CRASH_GUEST &&
+           vm->vcpus[0].req.status == 77,
        "sched_op shutdown(crash, 77) stops the VM as a guest-reported crash");
     fake_vm_free(vm);
     return tap_done();

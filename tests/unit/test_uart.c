@@ -21,7 +21,8 @@ int main(void)
     if (pipe(in) || pipe(out))
         return 2;
     fcntl(out[0], F_SETFL, O_NONBLOCK);
-    struct vmc_console con = { .out_fd = out[1], .in_fd = in[0] };
+    struct vmc_console con;
+    vmc_console_init(&con, out[1], in[0]);
     struct vmc_uart u;
     vmc_uart_init(&u, &con);
     char buf[64];
@@ -91,7 +92,8 @@ int main(void)
         got++, vmc_uart_read(&u, RBR);
     is_int(got, 16, "receive FIFO holds 16 bytes");
 
-    struct vmc_console none = { .out_fd = -1, .in_fd = -1 };
+    struct vmc_console none;
+    vmc_console_init(&none, -1, -1);
     vmc_uart_init(&u, &none);
     vmc_uart_write(&u, RBR, 'z');
     is_u64(vmc_uart_read(&u, LSR), 0x70, "no input source reads as ended");

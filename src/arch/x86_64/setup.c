@@ -84,6 +84,33 @@ static uint64_t seg_desc(uint32_t flags)
            ((uint64_t)((flags >> 12) & 0xf) << 52);
 }
 
+/* vCPU i > 0 has its own TSS (and so its own RSP0 and IST1 stack) but shares one I/O bitmap. */
+static uint32_t ap_tss(uint32_t i)
+{
+    return VMC_LAYOUT_TSS_AP + i * 128u;
+}
+
+static void write_tss(uint8_t *tss, uint64_t stack_top, uint16_t iomap)
+{
+    memcpy(tss + 4, &stack_top, 8);  /* RSP0: a guest-installed gate without IST still lands on a VMM stack */
+    memcpy(tss + 36, &stack_top, 8); /* IST1 */
+    memcpy(tss + 102, &iomap, 2);
+}
+
+/* I/O permission bitmap (SDM vol. 1 19.5.2): 1 = #GP at CPL3. Only the console and VMM ports are open. */
+static void write_iomap(uint8_t *bm)
+{
+    memset(bm, 0xff, 8192 + 1);
+    static const struct {
+        uint16_t port, count;
+    } open_ports[] = {
+        { VMC_PORT_EXIT, 4 }, { VMC_PORT_DEBUGCON, 1 }, { VMC_PORT_HYPERCALL, 1 }, { VMC_PORT_COM1, 8 }
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(open_ports); i++)
+        for (unsigned p = open_ports[i].port; p < open_ports[i].port + open_ports[i].count; p++)
+            bm[p / 8] &= (uint8_t) ~(1u << (p % 8));
+}
+
 static void build_gdt_tss(struct vmc_vm *vm)
 {
     uint64_t *gdt = (uint64_t *)(vm->mem.host + VMC_LAYOUT_GDT);
@@ -99,23 +126,12 @@ static void build_gdt_tss(struct vmc_vm *vm)
                             ((uint64_t)((TSS_LIMIT >> 16) & 0xf) << 48) | (((base >> 24) & 0xff) << 56);
     gdt[(VMC_SEL_TSS >> 3) + 1] = base >> 32;
 
-    uint8_t *tss = vm->mem.host + VMC_LAYOUT_TSS;
-    uint64_t ist = VMC_LAYOUT_IST_TOP;
-    memcpy(tss + 4, &ist, 8);  /* RSP0: a guest-installed gate without IST still lands on a VMM stack */
-    memcpy(tss + 36, &ist, 8); /* IST1 */
-    uint16_t iomap = TSS_IOMAP_OFFSET;
-    memcpy(tss + 102, &iomap, 2);
-    /* I/O permission bitmap: 1 = #GP at CPL3. Only the console and VMM ports are open. */
-    uint8_t *bm = tss + TSS_IOMAP_OFFSET;
-    memset(bm, 0xff, 8192 + 1);
-    static const struct {
-        uint16_t port, count;
-    } open_ports[] = {
-        { VMC_PORT_EXIT, 4 }, { VMC_PORT_DEBUGCON, 1 }, { VMC_PORT_HYPERCALL, 1 }, { VMC_PORT_COM1, 8 }
-    };
-    for (size_t i = 0; i < ARRAY_SIZE(open_ports); i++)
-        for (unsigned p = open_ports[i].port; p < open_ports[i].port + open_ports[i].count; p++)
-            bm[p / 8] &= (uint8_t) ~(1u << (p % 8));
+    write_tss(vm->mem.host + VMC_LAYOUT_TSS, VMC_LAYOUT_IST_TOP, TSS_IOMAP_OFFSET);
+    for (uint32_t i = 1; i < VMC_VCPU_MAX; i++)
+        write_tss(vm->mem.host + ap_tss(i), VMC_LAYOUT_IST_AP + i * VMC_LAYOUT_IST_AP_SIZE,
+                  (uint16_t)(VMC_LAYOUT_IOMAP_AP - ap_tss(i)));
+    write_iomap(vm->mem.host + VMC_LAYOUT_TSS + TSS_IOMAP_OFFSET);
+    write_iomap(vm->mem.host + VMC_LAYOUT_IOMAP_AP);
 }
 
 /*
@@ -219,7 +235,7 @@ int vmc_x86_write_boot_info(struct vmc_vm *vm)
         .argc = (uint32_t)argc,
         .argv = VMC_LAYOUT_CMDLINE,
         .vcpu_id = 0,
-        .vcpu_count = 1,
+        .vcpu_count = vm->nvcpus,
         .hypercall_page = VMC_LAYOUT_HYPERCALL_PAGE,
         .hypercall_abi = vm->cfg.hypercall_abi,
         .mode = vm->cfg.mode,
@@ -281,6 +297,29 @@ void vmc_x86_init_vcpu_state(struct vmc_vm *vm, struct kvm_regs *regs, struct kv
     regs->rip = vm->entry;
     regs->rsp = VMC_LAYOUT_STACK_TOP;
     regs->rdi = VMC_LAYOUT_BOOT_INFO;
+    regs->rflags = 0x2;
+}
+
+void vmc_x86_init_ap_state(struct vmc_vm *vm, const struct kvm_sregs *caller, uint32_t id,
+                           const struct vmc_vcpu_up *up, struct kvm_regs *regs, struct kvm_sregs *sregs)
+{
+    (void)vm;
+    /* The caller's mode, paging, descriptor tables and privilege; its own TSS. Like INIT/SIPI, the
+     * new vCPU has nothing pending and the BSP flag off in IA32_APIC_BASE. */
+    *sregs = *caller;
+    memset(sregs->interrupt_bitmap, 0, sizeof(sregs->interrupt_bitmap));
+    sregs->apic_base &= ~(1ull << 8);
+    uint32_t tss = ap_tss(id);
+    sregs->tr = (struct kvm_segment){ .base = tss,
+                                      .limit = VMC_LAYOUT_IOMAP_AP - tss + 8192u,
+                                      .selector = VMC_SEL_TSS,
+                                      .type = 0xb,
+                                      .present = 1 };
+    memset(regs, 0, sizeof(*regs));
+    regs->rip = up->entry;
+    regs->rsp = up->stack;
+    regs->rdi = up->arg;
+    regs->rsi = id;
     regs->rflags = 0x2;
 }
 
