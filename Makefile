@@ -44,8 +44,9 @@ SDK := $(SDK_LIB)/libvmcg.a $(SDK_LIB)/crt0.o $(SDK_LIB)/guest.lds $(VMCALL_CC) 
 
 EXAMPLES := $(GBUILD)/examples/hello.elf $(GBUILD)/examples/mandelbrot.elf
 KERNEL_TESTS := hello echo args exitcode pf ud gp triple nullptr stack_overflow spin unclaimed bigbss \
-                printf internal hc_basic hc_regs hc_xen hc_read memop block hc_custom hc_msr compat32 events
-USER_TESTS := user_fp user_pf user_port user_hc
+                printf internal hc_basic hc_regs hc_xen hc_read memop block hc_custom hc_msr compat32 events \
+                smp ipi timer smp_fault
+USER_TESTS := user_fp user_pf user_port user_hc user_smp
 TEST_GUESTS := $(KERNEL_TESTS:%=$(GBUILD)/tests/%.elf) $(USER_TESTS:%=$(GBUILD)/tests/%.elf) \
                $(GBUILD)/tests/flat.bin
 
@@ -202,7 +203,7 @@ $(GBUILD)/examples/%.elf: examples/%/*.c $(SDK)
 	@mkdir -p $(dir $@)
 	$(Q)$(VMCALL_CC) $(if $(filter mandelbrot,$*),--user) -Wall -Wextra -Werror -o $@ $(filter %.c,$^)
 
-$(GBUILD)/tests/user_%.elf: tests/guest/user_%.c $(SDK)
+$(GBUILD)/tests/user_%.elf: tests/guest/user_%.c $(SDK) $(wildcard tests/guest/*.c)
 	@mkdir -p $(dir $@)
 	$(Q)$(VMCALL_CC) --user -Wall -Wextra -Werror -o $@ $<
 

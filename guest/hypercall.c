@@ -92,3 +92,75 @@ long vmcg_block_flush(void)
 {
     return vmcg_hypercall_any(VMC_HC_BLOCK_OP, VMC_BLOCKOP_FLUSH, 0, 0);
 }
+
+unsigned vmcg_vcpu_count(void)
+{
+    return vmcg_boot_info()->vcpu_count;
+}
+
+unsigned vmcg_cpu_id(void)
+{
+    return (unsigned)vmcg_hypercall_any(VMC_HC_VCPU_OP, VMC_VCPUOP_SELF, 0, 0);
+}
+
+long vmcg_vcpu_down(unsigned vcpu)
+{
+    return vmcg_hypercall_any(VMC_HC_VCPU_OP, VMC_VCPUOP_DOWN, vcpu, 0);
+}
+
+long vmcg_vcpu_is_up(unsigned vcpu)
+{
+    return vmcg_hypercall_any(VMC_HC_VCPU_OP, VMC_VCPUOP_IS_UP, vcpu, 0);
+}
+
+long vmcg_send_ipi(unsigned vcpu, unsigned vector)
+{
+    return vmcg_hypercall_any(VMC_HC_SEND_IPI, vcpu, vector, 0);
+}
+
+long vmcg_set_timer(uint64_t deadline_ns, unsigned vector)
+{
+#if defined(__x86_64__)
+    return vmcg_hypercall_any(VMC_HC_SET_TIMER, deadline_ns, vector, 0);
+#else /* compat: the 64-bit deadline travels in two registers */
+    return vmcg_hypercall_any(VMC_HC_SET_TIMER, (uint32_t)deadline_ns, (uint32_t)(deadline_ns >> 32), vector);
+#endif
+}
+
+void vmcg_spin_lock(vmcg_spinlock_t *l)
+{
+    unsigned spins = 0;
+    while (!vmcg_spin_trylock(l)) {
+        while (__atomic_load_n(&l->locked, __ATOMIC_RELAXED)) {
+            __asm__ volatile("pause");
+            if (++spins % 4096 == 0)
+                vmcg_sched_yield(); /* the holder's vCPU may be preempted on the host */
+        }
+    }
+}
+
+#if defined(__x86_64__)
+struct ap_start {
+    void (*fn)(void *);
+    void *arg;
+};
+
+__attribute__((noreturn, used)) static void ap_entry(struct ap_start *s)
+{
+    s->fn(s->arg);
+    vmcg_vcpu_down(vmcg_cpu_id());
+    for (;;)
+        ;
+}
+
+long vmcg_vcpu_start(unsigned vcpu, void (*fn)(void *), void *arg, void *stack, size_t stack_size)
+{
+    /* fn and arg go on the new stack; RSP is set as if ap_entry had been called ((RSP + 8) % 16 == 0). */
+    uintptr_t top = ((uintptr_t)stack + stack_size) & ~(uintptr_t)15;
+    struct ap_start *s = (struct ap_start *)(top - 16);
+    s->fn = fn;
+    s->arg = arg;
+    struct vmc_vcpu_up up = { (uintptr_t)ap_entry, top - 24, (uintptr_t)s };
+    return vmcg_hypercall_any(VMC_HC_VCPU_OP, VMC_VCPUOP_UP, vcpu, (unsigned long)&up);
+}
+#endif

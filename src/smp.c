@@ -98,6 +98,10 @@ int64_t vmc_hc_set_timer(struct vmc_hcall *hc)
     struct vmc_vcpu *vcpu = hc->vcpu;
     struct vmc_vm *vm = vcpu->vm;
     uint64_t deadline = hc->a.args[0], vector = hc->a.args[1];
+    if (hc->a.compat) { /* 32-bit callers: (deadline low, deadline high, vector) */
+        deadline = (uint32_t)hc->a.args[0] | (hc->a.args[1] << 32);
+        vector = hc->a.args[2];
+    }
     if (deadline && !irq_vector_ok(vector))
         return -VMC_EINVAL;
     pthread_mutex_lock(&vm->lock);

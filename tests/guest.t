@@ -194,6 +194,33 @@ check "disk not a multiple of 512 bytes" 125 '' "^vmcall: disk $tmp/odd: size 10
     -- run --disk "$tmp/odd" "$T/block.elf"
 check "missing disk" 125 '' "^vmcall: disk $tmp/none: No such file or directory$" -- run --disk "$tmp/none" "$T/block.elf"
 
+# --- vCPUs, IPIs, timers ---------------------------------------------------------------------------------
+smp_head='vcpu_op: self=0 busy=-16 noent=-2 bad cmd=-22 is_up(0)=1\nsend_ipi: bad vector=-22 noent=-2; set_timer: bad vector=-22\n'
+check "4 vCPUs at CPL0: spinlocked counter exact" 0 "${smp_head}vcpus=4 counter=800 expected=800\n" "" \
+    -- run --vcpus 4 "$T/smp.elf" -- 200
+check "8 vCPUs at CPL3: spinlocked counter exact" 0 "${smp_head}vcpus=8 counter=400000 expected=400000\n" "" \
+    -- run --vcpus 8 --user "$T/user_smp.elf" -- 50000
+check "64 vCPUs, each started and brought down" 0 "${smp_head}vcpus=64 counter=6400 expected=6400\n" "" \
+    -- run --vcpus 64 --user "$T/user_smp.elf" -- 100
+check "one vCPU: the smp guest runs alone" 0 "${smp_head}vcpus=1 counter=7 expected=7\n" "" \
+    -- run "$T/smp.elf" -- 7
+check "IPI ping-pong between two halting vCPUs" 0 'start=0 ping-pong rounds=10/10\n' '^exit reason' \
+    -- run --vcpus 2 --stats "$T/ipi.elf"
+check_err_has "--stats counts the IPIs injected" '^events injected +20$'
+check_err_has "--stats counts halts that blocked" '^halts \(blocked\) +[0-9]+ '
+check_err_has "--stats has the send_ipi row" '^send_ipi\(12\) +20 +0 +0 '
+check "IPI to a vCPU that is down: no start, not lost" 0 'start=-2 ping-pong rounds=0/0\n' "" -- run "$T/ipi.elf"
+check "set_timer wakes a halted vCPU; sched_op block" 0 \
+    'set_timer=0 fired=1 after>=20ms=1 before 2s=1\nblock=0 waited>=10ms=1\nblock until pending=0 fired before sti=1 after=2\ncancelled timer: fired=2 bad vector=-22\n' \
+    "" -- run "$T/timer.elf"
+ud3=$(sym "$T/smp_fault.elf" ud_on_3)
+check "a fault on vCPU 3 ends the VM and names vCPU 3" 126 '' "${crash}vCPU 3: guest #UD at rip=0x$ud3\$" \
+    -- run --vcpus 4 "$T/smp_fault.elf"
+check_err_has "the report's vCPU line" '^  vcpu 3, exit EXCEPTION_NMI'
+check "timeout stops every spinning vCPU" 124 '' "${crash}vCPU [0-9]: guest timed out after 0.300 s" \
+    -- run --vcpus 4 --timeout 0.3 "$T/smp_fault.elf" -- spin
+check "--vcpus out of range" 125 '' '^vmcall run: --vcpus 65: must be 1 to 64$' -- run --vcpus 65 "$T/smp.elf"
+
 # --- guests that must be stopped, with a precise report ------------------------------------------------
 check "#PF on an unmapped write" 126 'about to fault\n' \
     "${crash}guest #PF at rip=0x10[0-9a-f]{4} cr2=0x7ead00000000 \(write, not-present\)$" -- run "$T/pf.elf"

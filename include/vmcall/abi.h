@@ -280,7 +280,8 @@ struct vmc_vcpu_up {
 /*
  * VMC_HC_SET_TIMER: one timer per vCPU. At `deadline_ns` on the host's monotonic clock (struct vmc_time,
  * monotonic_ns) external interrupt `vector` (32-255) is raised on the calling vCPU; a deadline in the
- * past fires at once. A new call replaces the pending timer. -VMC_EINVAL for a bad vector.
+ * past fires at once. A new call replaces the pending timer. -VMC_EINVAL for a bad vector. 32-bit callers
+ * pass (deadline low 32 bits, deadline high 32 bits, vector).
  * VMC_HC_SEND_IPI: raise external interrupt `vector` (32-255) on vCPU `vcpu` (the caller included); a
  * halted target wakes. Interrupts are taken when the target has RFLAGS.IF = 1.
  */

@@ -114,6 +114,56 @@ long vmcg_block_read(uint64_t sector, uint64_t count, void *buf);
 long vmcg_block_write(uint64_t sector, uint64_t count, const void *buf);
 long vmcg_block_flush(void);
 
+/*
+ * vCPUs, interrupts between them, timers (abi.h: VMC_HC_VCPU_OP, VMC_HC_SEND_IPI, VMC_HC_SET_TIMER).
+ * vmcg_vcpu_start runs fn(arg) on vCPU `vcpu` with the given stack, in the caller's context (same page
+ * tables, IDT and privilege); when fn returns the vCPU goes down and may be started again.
+ */
+unsigned vmcg_vcpu_count(void);
+unsigned vmcg_cpu_id(void); /* this vCPU's id (a hypercall: cache it where it matters) */
+#if defined(__x86_64__)
+long vmcg_vcpu_start(unsigned vcpu, void (*fn)(void *), void *arg, void *stack, size_t stack_size);
+#endif
+long vmcg_vcpu_down(unsigned vcpu); /* the caller's own id: does not return */
+long vmcg_vcpu_is_up(unsigned vcpu);
+long vmcg_send_ipi(unsigned vcpu, unsigned vector);
+long vmcg_set_timer(uint64_t deadline_ns, unsigned vector); /* on vmcg_monotonic_ns()'s clock; 0 cancels */
+
+/* Atomics (GCC builtins, sequentially consistent) and a spinlock that yields to the host after a while
+ * spinning, as paravirtual spinlocks do: a preempted holder then gets to run. */
+static inline long vmcg_atomic_add(volatile long *p, long v) /* returns the new value */
+{
+    return __atomic_add_fetch(p, v, __ATOMIC_SEQ_CST);
+}
+static inline long vmcg_atomic_load(const volatile long *p)
+{
+    return __atomic_load_n(p, __ATOMIC_SEQ_CST);
+}
+static inline void vmcg_atomic_store(volatile long *p, long v)
+{
+    __atomic_store_n(p, v, __ATOMIC_SEQ_CST);
+}
+static inline int vmcg_atomic_cmpxchg(volatile long *p, long *expected, long desired)
+{
+    return __atomic_compare_exchange_n(p, expected, desired, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+}
+typedef struct {
+    volatile int locked;
+} vmcg_spinlock_t;
+#define VMCG_SPINLOCK_INIT                                                                                   \
+    {                                                                                                        \
+        0                                                                                                    \
+    }
+void vmcg_spin_lock(vmcg_spinlock_t *l);
+static inline int vmcg_spin_trylock(vmcg_spinlock_t *l)
+{
+    return !__atomic_exchange_n(&l->locked, 1, __ATOMIC_ACQUIRE);
+}
+static inline void vmcg_spin_unlock(vmcg_spinlock_t *l)
+{
+    __atomic_store_n(&l->locked, 0, __ATOMIC_RELEASE);
+}
+
 /* Console output through the console_write hypercall: one exit per call, not per byte. */
 void vmcg_console_write(const void *buf, size_t len);
 /* The same bytes through COM1, for drivers and tests of the UART itself (16-byte FIFO bursts). */
@@ -146,6 +196,12 @@ static inline void vmcg_irq_enable(void)
 static inline void vmcg_irq_disable(void)
 {
     __asm__ volatile("cli" ::: "memory");
+}
+/* Wait for an interrupt with interrupts enabled (STI's one-instruction shadow makes sti; hlt atomic:
+ * an interrupt raised after a check made with IF=0 still wakes this HLT). Returns with IF=1. */
+static inline void vmcg_halt(void)
+{
+    __asm__ volatile("sti; hlt" ::: "memory");
 }
 static inline uint64_t vmcg_read_cr2(void)
 {

@@ -195,6 +195,34 @@ static void test_cancel(bool user)
     capture_close(&cap);
 }
 
+/* Four vCPUs spinning (smp_fault with an argument): a cancel stops them all, and a resumed run gets
+ * its threads back and can be cancelled again. */
+static void test_cancel_smp(bool user)
+{
+    const char *mode = user ? "CPL3" : "CPL0";
+    struct vmc_config cfg;
+    vmc_config_init(&cfg);
+    cfg.user_mode = user;
+    cfg.vcpus = 4;
+    const char *args[] = { "spin" };
+    cfg.argc = 1;
+    cfg.argv = args;
+    struct vmc_vm *vm = new_vm(&cfg, NULL);
+    is_int(vmc_vm_load_elf(vm, guest_path("smp_fault")), 0, "%s: 4-vCPU guest loaded", mode);
+    for (int round = 0; round < 2; round++) {
+        struct canceller c = { vm, 100 };
+        pthread_t t;
+        pthread_create(&t, NULL, cancel_later, &c);
+        struct vmc_result res;
+        is_int(vmc_vm_run(vm, &res), 0, "%s: 4 vCPUs, run %d returns after a cancel", mode, round);
+        pthread_join(t, NULL);
+        is_int(res.stop, VMC_STOP_CANCELLED, "%s: run %d stopped as cancelled", mode, round);
+        ok(strstr(res.summary, "guest cancelled at rip=") != NULL, "%s: summary: %s", mode, res.summary);
+    }
+    ok(vmc_vm_vcpu(vm, 3) != NULL && vmc_vm_vcpu(vm, 4) == NULL, "%s: vCPUs 0-3 exist, 4 does not", mode);
+    vmc_vm_destroy(vm);
+}
+
 static void test_timeout(void)
 {
     struct vmc_config cfg;
@@ -291,6 +319,8 @@ int main(void)
     test_crash_results();
     test_cancel(false);
     test_cancel(true);
+    test_cancel_smp(false);
+    test_cancel_smp(true);
     test_timeout();
     test_custom_hypercall(false);
     test_custom_hypercall(true);

@@ -51,6 +51,9 @@ static void usage_run(FILE *f)
         "                       console_write,sched_op); others return -EPERM and are counted\n"
         "      --mem-max SIZE   RAM the guest may reach with memory_op populate (default: --mem)\n"
         "      --disk FILE[,ro] attach FILE as the block device (a multiple of 512 bytes); ro: read-only\n"
+        "  -c, --vcpus N        N vCPUs (1-64, default 1), one host thread each; vCPU 0 starts at the "
+        "entry,\n"
+        "                       the others when the guest starts them (vcpu_op up)\n"
         "  -h, --help           show this help\n"
         "\n"
         "The console (COM1 at 0x3f8 and the debug port 0xe9) is connected to stdin/stdout.\n"
@@ -128,6 +131,7 @@ static int cmd_run(int argc, char **argv)
         { "allow-hypercalls", required_argument, NULL, 'L' },
         { "mem-max", required_argument, NULL, 'X' },
         { "disk", required_argument, NULL, 'D' },
+        { "vcpus", required_argument, NULL, 'c' },
         { NULL, 0, NULL, 0 },
     };
     struct vmc_config cfg;
@@ -142,7 +146,7 @@ static int cmd_run(int argc, char **argv)
     char *disk = NULL;
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "+m:uf:t:shM:A:L:X:D:", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "+m:uf:t:shM:A:L:X:D:c:", opts, NULL)) != -1) {
         switch (c) {
         case 'm':
             if (parse_size(optarg, &cfg.mem_size) != 0) {
@@ -224,6 +228,15 @@ static int cmd_run(int argc, char **argv)
                 *comma = 0;
             }
             cfg.disk_path = disk;
+            break;
+        }
+        case 'c': {
+            uint64_t n;
+            if (parse_u64(optarg, &n) != 0 || n < 1 || n > VMC_VCPU_MAX) {
+                fprintf(stderr, "vmcall run: --vcpus %s: must be 1 to %u\n", optarg, VMC_VCPU_MAX);
+                return EXIT_VMM;
+            }
+            cfg.vcpus = (uint32_t)n;
             break;
         }
         case 'h':

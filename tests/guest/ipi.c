@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: MIT */
+/* Guest test: IPI ping-pong between vCPU 0 and vCPU 1, each halting (IF=1) until the other's interrupt. */
+#include "vmcall/guest.h"
+
+#define ROUNDS 10
+static volatile long got0, got1;
+static uint8_t stack1[8192] __attribute__((aligned(16)));
+
+__attribute__((interrupt)) static void on_ping(struct vmcg_iframe *f)
+{
+    (void)f;
+    got1++;
+}
+
+__attribute__((interrupt)) static void on_pong(struct vmcg_iframe *f)
+{
+    (void)f;
+    got0++;
+}
+
+/* Halt until *counter reaches want; checking with IF=0 and halting with sti;hlt loses no wakeup. */
+static void wait_for(volatile long *counter, long want)
+{
+    vmcg_irq_disable();
+    while (*counter < want) {
+        vmcg_halt();
+        vmcg_irq_disable();
+    }
+    vmcg_irq_enable();
+}
+
+static void pong(void *arg)
+{
+    (void)arg;
+    for (long i = 1; i <= ROUNDS; i++) {
+        wait_for(&got1, i);
+        vmcg_send_ipi(0, 0x51);
+    }
+}
+
+int main(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    vmcg_set_handler(0x50, (void *)on_ping);
+    vmcg_set_handler(0x51, (void *)on_pong);
+    long r = vmcg_vcpu_start(1, pong, 0, stack1, sizeof(stack1));
+    for (long i = 1; i <= ROUNDS && r == 0; i++) {
+        vmcg_send_ipi(1, 0x50);
+        wait_for(&got0, i);
+    }
+    printf("start=%ld ping-pong rounds=%ld/%ld\n", r, got1, got0);
+    return 0;
+}

@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: MIT */
+/* Guest test: every vCPU adds to one counter under the SDK spinlock; the total must be exact. Also the
+ * vcpu_op, send_ipi and set_timer error codes. Argument: iterations per vCPU (default 1000). */
+#include "vmcall/guest.h"
+
+static vmcg_spinlock_t lock = VMCG_SPINLOCK_INIT;
+static volatile long counter, done;
+static long iters = 1000;
+static uint8_t stacks[VMC_VCPU_MAX][4096] __attribute__((aligned(16)));
+
+static void work(void *arg)
+{
+    (void)arg;
+    for (long i = 0; i < iters; i++) {
+        vmcg_spin_lock(&lock);
+        counter = counter + 1; /* a plain read-modify-write: only the lock makes it exact */
+        vmcg_spin_unlock(&lock);
+    }
+    vmcg_atomic_add(&done, 1);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc > 0)
+        iters = strtol(argv[0], 0, 0);
+    unsigned n = vmcg_vcpu_count();
+    printf("vcpu_op: self=%u busy=%ld noent=%ld bad cmd=%ld is_up(0)=%ld\n", vmcg_cpu_id(),
+           vmcg_vcpu_start(0, work, 0, stacks[0], sizeof(stacks[0])),
+           vmcg_vcpu_start(n, work, 0, stacks[0], sizeof(stacks[0])),
+           vmcg_hypercall_any(VMC_HC_VCPU_OP, 99, 0, 0), vmcg_vcpu_is_up(0));
+    printf("send_ipi: bad vector=%ld noent=%ld; set_timer: bad vector=%ld\n", vmcg_send_ipi(0, 31),
+           vmcg_send_ipi(n, 0x40), vmcg_set_timer(1, 256));
+    for (unsigned i = 1; i < n; i++) {
+        long r = vmcg_vcpu_start(i, work, 0, stacks[i], sizeof(stacks[i]));
+        if (r)
+            printf("start %u: %ld\n", i, r);
+    }
+    work(0);
+    while (vmcg_atomic_load(&done) < (long)n)
+        vmcg_sched_yield();
+    /* Each vCPU goes down when work returns; wait for all of them. */
+    for (unsigned i = 1; i < n; i++)
+        while (vmcg_vcpu_is_up(i))
+            vmcg_sched_yield();
+    printf("vcpus=%u counter=%ld expected=%ld\n", n, counter, (long)n * iters);
+    return 0;
+}
