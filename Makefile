@@ -116,7 +116,8 @@ $(GBUILD)/bench/guest_io.elf: bench/guest_io.c $(SDK)
 	@mkdir -p $(dir $@)
 	$(Q)$(VMCALL_CC) -Wall -Wextra -Werror -o $@ $<
 
-bench: all $(BENCH_BINS) $(BUILD)/bench/hcloop.bin $(BUILD)/bench/ioloop.bin $(GBUILD)/bench/guest_io.elf
+bench: all $(BENCH_BINS) $(BUILD)/bench/hcloop.bin $(BUILD)/bench/ioloop.bin $(GBUILD)/bench/guest_io.elf \
+       $(GBUILD)/tests/smp_fault.elf
 	$(Q)BUILD=$(BUILD) GUESTS=$(GBUILD) bench/run.sh
 
 # --- host objects -------------------------------------------------------------------------------------

@@ -251,15 +251,22 @@ static void *spin_thread(void *arg)
     return NULL;
 }
 
-static double cancel_us(struct vmc_kvm *kvm, const char *flat, bool user, int samples)
+/* flat: a one-vCPU spin loop; elf: tests/guest/smp_fault.elf, whose vCPUs all spin given an argument. */
+static double cancel_us(struct vmc_kvm *kvm, const char *flat, const char *elf, uint32_t vcpus, bool user,
+                        int samples)
 {
     struct vmc_config cfg;
     vmc_config_init(&cfg);
     cfg.user_mode = user;
     cfg.mem_size = MEM;
+    cfg.vcpus = vcpus;
+    const char *args[] = { "spin" };
+    cfg.argc = 1;
+    cfg.argv = args;
     struct spinner s;
     char err[256];
-    if (vmc_vm_create(kvm, &cfg, &s.vm, err, sizeof(err)) || vmc_vm_load_flat(s.vm, flat, 0x100000))
+    if (vmc_vm_create(kvm, &cfg, &s.vm, err, sizeof(err)) ||
+        (elf ? vmc_vm_load_elf(s.vm, elf) : vmc_vm_load_flat(s.vm, flat, 0x100000)))
         exit(14);
     double *v = calloc((size_t)samples, sizeof(double));
     unsigned seed = 1;
@@ -321,7 +328,8 @@ int main(int argc, char **argv)
     const char *first = write_flat(code_first_exit, sizeof(code_first_exit));
     static const uint8_t code_spin[] = { 0xeb, 0xfe }; /* jmp . */
     const char *spin = write_flat(code_spin, sizeof(code_spin));
-    char hcloop[512], ioloop[512], guest_io[512], vmcall[512], hello[512];
+    char hcloop[512], ioloop[512], guest_io[512], vmcall[512], hello[512], smp[512];
+    snprintf(smp, sizeof(smp), "%s/tests/smp_fault.elf", guests);
     snprintf(hcloop, sizeof(hcloop), "%s/bench/hcloop.bin", build);
     snprintf(ioloop, sizeof(ioloop), "%s/bench/ioloop.bin", build);
     snprintf(guest_io, sizeof(guest_io), "%s/bench/guest_io.elf", guests);
@@ -379,7 +387,10 @@ int main(int argc, char **argv)
     host_io(disk, dsize, &hrd, &hwr); /* warm the page cache for both sides */
     io_bench(kvm, guest_io, disk, 10 * reps, &s_us, &m_us, &grd, &gwr);
     host_io(disk, dsize, &hrd, &hwr);
-    double cancel0 = cancel_us(kvm, spin, false, 20 * reps), cancel3 = cancel_us(kvm, spin, true, 20 * reps);
+    double cancel0 = cancel_us(kvm, spin, NULL, 1, false, 20 * reps),
+           cancel3 = cancel_us(kvm, spin, NULL, 1, true, 20 * reps);
+    double cancel0x4 = cancel_us(kvm, NULL, smp, 4, false, 20 * reps),
+           cancel3x4 = cancel_us(kvm, NULL, smp, 4, true, 20 * reps);
     unlink(disk);
     unlink(first);
     unlink(spin);
@@ -410,7 +421,9 @@ int main(int argc, char **argv)
     printf("%-44s %10.0f %10.0f %7.2f\n", "write", dsize / 1e6 / hwr, dsize / 1e6 / gwr, hwr / gwr);
     printf("\n%-44s %10s %10s %8s\n", "cancel a spinning guest -> run returned (us)", "CPL0", "CPL3",
            "target");
-    printf("%-44s %10.1f %10.1f %8s\n", "median", cancel0, cancel3, "<1000");
+    printf("%-44s %10.1f %10.1f %8s\n", "median, 1 vCPU", cancel0, cancel3, "<1000");
+    printf("%-44s %10.1f %10.1f %8s\n", "median, 4 vCPUs (until every thread returned)", cancel0x4, cancel3x4,
+           "<1000");
     printf(
         "\nsamples: %zu lifecycles; %d laps of %d operations per loop and mode; %zu processes; %d multicall "
         "laps\n",
