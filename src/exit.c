@@ -107,9 +107,12 @@ static int exit_io(struct vmc_vcpu *vcpu, struct vmc_exit *ex)
     if (run->io.data_offset > (uint64_t)run_size || bytes > (uint64_t)run_size - run->io.data_offset)
         return vmc_vm_fail(vcpu->vm, -EIO, "KVM reported I/O data outside kvm_run");
     uint8_t *data = (uint8_t *)run + run->io.data_offset;
+    int rc = vmc_io_filter(vcpu, VMC_IOQ_PORT(ex->qualification), size, write, data, ex->count);
+    if (rc != 0)
+        return rc < 0 ? rc : 0;
     for (uint32_t i = 0; i < ex->count; i++) {
-        int rc = vmc_bus_access(&vcpu->vm->pio, vcpu, VMC_IOQ_PORT(ex->qualification), data + i * size, size,
-                                write);
+        rc = vmc_bus_access(&vcpu->vm->pio, vcpu, VMC_IOQ_PORT(ex->qualification), data + i * size, size,
+                            write);
         if (rc < 0)
             return rc;
     }

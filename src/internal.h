@@ -81,7 +81,7 @@ struct vmc_iorange {
 };
 struct vmc_counter {
     uint64_t addr;
-    uint64_t reads, writes, unclaimed_reads, unclaimed_writes;
+    uint64_t reads, writes, unclaimed_reads, unclaimed_writes, ignored, denied;
 };
 struct vmc_bus {
     struct vmc_iorange *ranges; /* sorted by base, non-overlapping; fixed once the VM runs */
@@ -97,6 +97,14 @@ int vmc_bus_register(struct vmc_bus *bus, uint64_t base, uint64_t len, vmc_io_fn
 int vmc_bus_access(struct vmc_bus *bus, struct vmc_vcpu *vcpu, uint64_t addr, void *data, uint32_t len,
                    bool write);
 size_t vmc_bus_stats(const struct vmc_bus *bus, struct vmc_addr_stat *out, size_t max);
+/* Count an access the I/O policy stopped before the bus. */
+void vmc_bus_count_policy(struct vmc_bus *bus, uint64_t addr, bool denied);
+bool vmc_bus_claimed(const struct vmc_bus *bus, uint64_t addr);
+
+/* I/O policy (control.c): 0 = pass to the bus, 1 = handled here (ignored, or #GP queued). */
+int vmc_io_filter(struct vmc_vcpu *vcpu, uint16_t port, uint32_t size, bool write, void *data,
+                  uint32_t count);
+void vmc_x86_update_iomap(struct vmc_vm *vm);
 
 /* Buffered console writer shared by the console devices. */
 struct vmc_console {
@@ -304,6 +312,8 @@ struct vmc_vm {
     bool hc_allow_user;
     struct vmc_hc_counter hc_stats[VMC_HYPERCALL_NR_MAX];
     struct vmc_disk disk;
+    uint8_t io_policy[65536]; /* per port: 0 = none of its own, else 1 + enum vmc_io_policy */
+    bool io_filtered;         /* some port is not PASS: exits consult the policy */
     uint64_t max_pages, populated_pages;
     uint64_t hcpage_msr; /* last value written to VMC_MSR_HYPERCALL_PAGE */
     bool msr_discovery;

@@ -111,6 +111,20 @@ static struct vmc_counter *counter(struct vmc_bus *bus, uint64_t addr)
     return c;
 }
 
+void vmc_bus_count_policy(struct vmc_bus *bus, uint64_t addr, bool denied)
+{
+    pthread_mutex_lock(&bus->ctr_lock);
+    struct vmc_counter *c = counter(bus, addr);
+    if (c)
+        (*(denied ? &c->denied : &c->ignored))++;
+    pthread_mutex_unlock(&bus->ctr_lock);
+}
+
+bool vmc_bus_claimed(const struct vmc_bus *bus, uint64_t addr)
+{
+    return find_range(bus, addr) != NULL;
+}
+
 int vmc_bus_access(struct vmc_bus *bus, struct vmc_vcpu *vcpu, uint64_t addr, void *data, uint32_t len,
                    bool write)
 {
@@ -151,7 +165,8 @@ size_t vmc_bus_stats(const struct vmc_bus *bus, struct vmc_addr_stat *out, size_
         if (c->addr == CTR_EMPTY)
             continue;
         all[n++] =
-            (struct vmc_addr_stat){ c->addr, c->reads, c->writes, c->unclaimed_reads, c->unclaimed_writes };
+            (struct vmc_addr_stat){ c->addr,    c->reads, c->writes, c->unclaimed_reads, c->unclaimed_writes,
+                                    c->ignored, c->denied };
     }
     qsort(all, n, sizeof(*all), cmp_stat);
     if (out && max)

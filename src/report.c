@@ -152,11 +152,15 @@ void vmc_vm_print_stats(const struct vmc_vm *vm, FILE *f)
         if (!as)
             return;
         m = vmc_vm_addr_stats(vm, mmio, as, m);
-        fprintf(f, "%-18s %10s %10s %14s %15s\n", mmio ? "mmio address" : "port", "reads", "writes",
-                "unclaimed_rd", "unclaimed_wr");
-        for (size_t i = 0; i < m; i++)
-            fprintf(f, "0x%-16" PRIx64 " %10" PRIu64 " %10" PRIu64 " %14" PRIu64 " %15" PRIu64 "\n",
-                    as[i].addr, as[i].reads, as[i].writes, as[i].unclaimed_reads, as[i].unclaimed_writes);
+        fprintf(f, "%-18s %10s %10s %14s %15s%s\n", mmio ? "mmio address" : "port", "reads", "writes",
+                "unclaimed_rd", "unclaimed_wr", mmio ? "" : "    ignored     denied");
+        for (size_t i = 0; i < m; i++) {
+            fprintf(f, "0x%-16" PRIx64 " %10" PRIu64 " %10" PRIu64 " %14" PRIu64 " %15" PRIu64, as[i].addr,
+                    as[i].reads, as[i].writes, as[i].unclaimed_reads, as[i].unclaimed_writes);
+            if (!mmio)
+                fprintf(f, " %10" PRIu64 " %10" PRIu64, as[i].ignored, as[i].denied);
+            fputc('\n', f);
+        }
         free(as);
     }
 }

@@ -53,7 +53,8 @@ struct vmc_config {
     uint64_t mem_max;          /* RAM limit for memory_op populate; 0 (default): mem_size */
     const char *disk_path;     /* block device backing file, or NULL */
     bool disk_readonly;
-    uint32_t vcpus; /* vCPUs, 1..VMC_VCPU_MAX; 0 = 1. vCPU 0 starts, the others on VMC_VCPUOP_UP */
+    uint32_t vcpus;      /* vCPUs, 1..VMC_VCPU_MAX; 0 = 1. vCPU 0 starts, the others on VMC_VCPUOP_UP */
+    uint32_t io_default; /* enum vmc_io_policy for ports no device claims and no policy names (PASS) */
 };
 /* Fill cfg with the defaults. */
 void vmc_config_init(struct vmc_config *cfg);
@@ -195,6 +196,26 @@ int vmc_io_register(struct vmc_vm *vm, uint16_t port, uint32_t count, vmc_io_fn 
 int vmc_mmio_register(struct vmc_vm *vm, uint64_t gpa, uint64_t len, vmc_io_fn fn, void *opaque);
 
 /*
+ * I/O policy: the VMM's I/O bitmap (VMX I/O bitmaps A and B, SDM vol. 3C 25.6.4). A port with a policy
+ * other than PASS is intercepted; a multi-byte access is intercepted if any of its ports is, and takes
+ * the strictest policy among them (DENY over IGNORE); an access wrapping past port 0xFFFF is always
+ * denied. PASS: to the device (unclaimed ports read all-ones, writes are dropped). IGNORE: never reaches
+ * a device; reads return all-ones, writes are dropped, both counted. DENY: #GP(0) is injected at the
+ * I/O instruction, which has no effect. A port without a policy of its own gets PASS when a device
+ * claims it, else config io_default. For user-mode guests the TSS I/O permission bitmap follows: ports
+ * set to PASS or IGNORE are opened for CPL3, DENY closes them (the CPU raises the #GP itself).
+ * Set before or between runs.
+ */
+enum vmc_io_policy {
+    VMC_IO_PASS = 0,
+    VMC_IO_IGNORE = 1,
+    VMC_IO_DENY = 2,
+};
+int vmc_vm_set_io_policy(struct vmc_vm *vm, uint16_t port, uint32_t count, enum vmc_io_policy policy);
+/* The effective policy of one port (as the I/O bitmap dump shows it). */
+enum vmc_io_policy vmc_vm_io_policy(const struct vmc_vm *vm, uint16_t port);
+
+/*
  * Event injection into a vCPU (any thread; the vCPU is kicked to take it promptly). Exceptions need a
  * vector 0-31 other than 2 (NMI), an error code exactly where the architecture defines one (8, 10-14,
  * 17, 21, 29, 30), and a CR2 value only for #PF (14). External interrupts take vectors 32-255 and are
@@ -260,6 +281,7 @@ struct vmc_addr_stat {
     uint64_t addr; /* port, or guest-physical address for MMIO */
     uint64_t reads, writes;
     uint64_t unclaimed_reads, unclaimed_writes;
+    uint64_t ignored, denied; /* ports only: accesses the I/O policy ignored or denied (#GP) */
 };
 /* Copy up to max entries with a non-zero count, in reason order; returns the number available. */
 size_t vmc_vm_exit_stats(const struct vmc_vm *vm, struct vmc_exit_stat *out, size_t max);

@@ -47,6 +47,30 @@ static void test_config_errors(void)
     cfg.argv = argv;
     is_int(vmc_vm_create(kvm, &cfg, &vm, err, sizeof(err)), -E2BIG, "a 5000-byte command line is refused");
     ok(strstr(err, "too long") != NULL, "with a message: %s", err);
+    vmc_config_init(&cfg);
+    cfg.vcpus = 65;
+    is_int(vmc_vm_create(kvm, &cfg, &vm, err, sizeof(err)), -EINVAL, "65 vCPUs are refused");
+    vmc_config_init(&cfg);
+    cfg.io_default = 3;
+    is_int(vmc_vm_create(kvm, &cfg, &vm, err, sizeof(err)), -EINVAL, "an unknown I/O default is refused");
+}
+
+/* The I/O policy API: effective policies, and every invalid request refused. */
+static void test_io_policy(void)
+{
+    struct vmc_config cfg;
+    vmc_config_init(&cfg);
+    cfg.io_default = VMC_IO_IGNORE;
+    struct vmc_vm *vm = new_vm(&cfg, NULL);
+    is_int(vmc_vm_io_policy(vm, 0x80), VMC_IO_IGNORE, "an unclaimed port takes the default");
+    is_int(vmc_vm_io_policy(vm, VMC_PORT_COM1), VMC_IO_PASS, "a device port passes");
+    is_int(vmc_vm_set_io_policy(vm, 0x3f8, 8, VMC_IO_DENY), 0, "deny COM1");
+    is_int(vmc_vm_io_policy(vm, 0x3ff), VMC_IO_DENY, "a port's own policy wins over its device");
+    is_int(vmc_vm_set_io_policy(vm, 0xfff0, 17, VMC_IO_DENY), -EINVAL, "a range past 0xffff is refused");
+    is_int(vmc_vm_set_io_policy(vm, 0x80, 0, VMC_IO_DENY), -EINVAL, "an empty range is refused");
+    is_int(vmc_vm_set_io_policy(vm, 0x80, 1, (enum vmc_io_policy)7), -EINVAL, "an unknown policy is refused");
+    is_int(vmc_vm_io_policy(vm, 0x80), VMC_IO_IGNORE, "refused requests changed nothing");
+    vmc_vm_destroy(vm);
 }
 
 static void test_load_errors(void)
@@ -317,6 +341,7 @@ int main(void)
     test_load_errors();
     test_device();
     test_crash_results();
+    test_io_policy();
     test_cancel(false);
     test_cancel(true);
     test_cancel_smp(false);

@@ -51,6 +51,13 @@ static void usage_run(FILE *f)
         "                       console_write,sched_op); others return -EPERM and are counted\n"
         "      --mem-max SIZE   RAM the guest may reach with memory_op populate (default: --mem)\n"
         "      --disk FILE[,ro] attach FILE as the block device (a multiple of 512 bytes); ro: read-only\n"
+        "      --io-default pass|ignore|deny\n"
+        "                       what ports no device claims do: pass (default: reads all-ones, writes\n"
+        "                       dropped), ignore (the same, counted as ignored), deny (#GP in the guest)\n"
+        "      --io-allow PORTS, --io-ignore PORTS, --io-deny PORTS\n"
+        "                       per-port policy, e.g. 0x70-0x71,0x80 (ranges inclusive); later options win.\n"
+        "                       A multi-byte access takes its strictest port; one wrapping past 0xffff is\n"
+        "                       denied. In user mode allow/ignore also open the ports for CPL3\n"
         "  -c, --vcpus N        N vCPUs (1-64, default 1), one host thread each; vCPU 0 starts at the "
         "entry,\n"
         "                       the others when the guest starts them (vcpu_op up)\n"
@@ -117,6 +124,41 @@ static int parse_u64(const char *s, uint64_t *out)
     return 0;
 }
 
+static int parse_policy(const char *s)
+{
+    return !strcmp(s, "pass")     ? VMC_IO_PASS
+           : !strcmp(s, "ignore") ? VMC_IO_IGNORE
+           : !strcmp(s, "deny")   ? VMC_IO_DENY
+                                  : -1;
+}
+
+#define MAX_RULES 256
+struct io_rule {
+    uint32_t first, last;
+    enum vmc_io_policy policy;
+};
+
+/* "0x70-0x71,0x80": ports or inclusive ranges, applied in order. */
+static int parse_ports(const char *arg, enum vmc_io_policy p, struct io_rule *rules, size_t *n)
+{
+    char *list = strdup(arg), *save = NULL;
+    int rc = list ? 0 : -1;
+    for (char *tok = list ? strtok_r(list, ",", &save) : NULL; tok && rc == 0;
+         tok = strtok_r(NULL, ",", &save)) {
+        char *dash = strchr(tok + 1, '-');
+        uint64_t first, last;
+        if (dash)
+            *dash = 0;
+        if (parse_u64(tok, &first) || (dash ? parse_u64(dash + 1, &last) : (last = first, 0)) ||
+            first > last || last > 0xffff || *n >= MAX_RULES)
+            rc = -1;
+        else
+            rules[(*n)++] = (struct io_rule){ (uint32_t)first, (uint32_t)last, p };
+    }
+    free(list);
+    return rc;
+}
+
 static int cmd_run(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -132,6 +174,10 @@ static int cmd_run(int argc, char **argv)
         { "mem-max", required_argument, NULL, 'X' },
         { "disk", required_argument, NULL, 'D' },
         { "vcpus", required_argument, NULL, 'c' },
+        { "io-default", required_argument, NULL, 'I' },
+        { "io-allow", required_argument, NULL, 'P' },
+        { "io-ignore", required_argument, NULL, 'G' },
+        { "io-deny", required_argument, NULL, 'N' },
         { NULL, 0, NULL, 0 },
     };
     struct vmc_config cfg;
@@ -144,9 +190,11 @@ static int cmd_run(int argc, char **argv)
     size_t nallow = 0;
     bool restrict_calls = false;
     char *disk = NULL;
+    struct io_rule io[MAX_RULES];
+    size_t nio = 0;
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "+m:uf:t:shM:A:L:X:D:c:", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "+m:uf:t:shM:A:L:X:D:c:I:P:G:N:", opts, NULL)) != -1) {
         switch (c) {
         case 'm':
             if (parse_size(optarg, &cfg.mem_size) != 0) {
@@ -239,6 +287,29 @@ static int cmd_run(int argc, char **argv)
             cfg.vcpus = (uint32_t)n;
             break;
         }
+        case 'I': {
+            int p = parse_policy(optarg);
+            if (p < 0) {
+                fprintf(stderr, "vmcall run: --io-default %s: must be pass, ignore or deny\n", optarg);
+                return EXIT_VMM;
+            }
+            cfg.io_default = (uint32_t)p;
+            break;
+        }
+        case 'P':
+        case 'G':
+        case 'N': {
+            enum vmc_io_policy p = c == 'P' ? VMC_IO_PASS : c == 'G' ? VMC_IO_IGNORE : VMC_IO_DENY;
+            if (parse_ports(optarg, p, io, &nio) != 0) {
+                fprintf(stderr, "vmcall run: %s %s: not a port list (e.g. 0x70-0x71,0x80)\n",
+                        c == 'P'   ? "--io-allow"
+                        : c == 'G' ? "--io-ignore"
+                                   : "--io-deny",
+                        optarg);
+                return EXIT_VMM;
+            }
+            break;
+        }
         case 'h':
             usage_run(stdout);
             return 0;
@@ -278,6 +349,8 @@ static int cmd_run(int argc, char **argv)
     }
     int status = EXIT_VMM;
     int rc = restrict_calls ? vmc_vm_allow_hypercalls(vm, allow, nallow) : 0;
+    for (size_t i = 0; i < nio && rc == 0; i++)
+        rc = vmc_vm_set_io_policy(vm, io[i].first, io[i].last - io[i].first + 1u, io[i].policy);
     if (rc == 0)
         rc = flat ? vmc_vm_load_flat(vm, guest, flat_addr) : vmc_vm_load_elf(vm, guest);
     if (rc < 0) {

@@ -97,8 +97,11 @@ static void write_tss(uint8_t *tss, uint64_t stack_top, uint16_t iomap)
     memcpy(tss + 102, &iomap, 2);
 }
 
-/* I/O permission bitmap (SDM vol. 1 19.5.2): 1 = #GP at CPL3. Only the console and VMM ports are open. */
-static void write_iomap(uint8_t *bm)
+/*
+ * I/O permission bitmap (SDM vol. 1 19.5.2): 1 = #GP at CPL3. Open: the console and VMM ports, ports the
+ * I/O policy names PASS or IGNORE, and every port when the default is IGNORE; DENY closes any port.
+ */
+static void write_iomap(const struct vmc_vm *vm, uint8_t *bm)
 {
     memset(bm, 0xff, 8192 + 1);
     static const struct {
@@ -106,9 +109,24 @@ static void write_iomap(uint8_t *bm)
     } open_ports[] = {
         { VMC_PORT_EXIT, 4 }, { VMC_PORT_DEBUGCON, 1 }, { VMC_PORT_HYPERCALL, 1 }, { VMC_PORT_COM1, 8 }
     };
+    if (vm->cfg.io_default == VMC_IO_IGNORE)
+        memset(bm, 0, 8192);
     for (size_t i = 0; i < ARRAY_SIZE(open_ports); i++)
         for (unsigned p = open_ports[i].port; p < open_ports[i].port + open_ports[i].count; p++)
             bm[p / 8] &= (uint8_t) ~(1u << (p % 8));
+    for (unsigned p = 0; p < 65536; p++) {
+        uint8_t own = vm->io_policy[p];
+        if (own == 1 + VMC_IO_DENY)
+            bm[p / 8] |= (uint8_t)(1u << (p % 8));
+        else if (own)
+            bm[p / 8] &= (uint8_t) ~(1u << (p % 8));
+    }
+}
+
+void vmc_x86_update_iomap(struct vmc_vm *vm)
+{
+    write_iomap(vm, vm->mem.host + VMC_LAYOUT_TSS + TSS_IOMAP_OFFSET);
+    write_iomap(vm, vm->mem.host + VMC_LAYOUT_IOMAP_AP);
 }
 
 static void build_gdt_tss(struct vmc_vm *vm)
@@ -130,8 +148,7 @@ static void build_gdt_tss(struct vmc_vm *vm)
     for (uint32_t i = 1; i < VMC_VCPU_MAX; i++)
         write_tss(vm->mem.host + ap_tss(i), VMC_LAYOUT_IST_AP + i * VMC_LAYOUT_IST_AP_SIZE,
                   (uint16_t)(VMC_LAYOUT_IOMAP_AP - ap_tss(i)));
-    write_iomap(vm->mem.host + VMC_LAYOUT_TSS + TSS_IOMAP_OFFSET);
-    write_iomap(vm->mem.host + VMC_LAYOUT_IOMAP_AP);
+    vmc_x86_update_iomap(vm);
 }
 
 /*

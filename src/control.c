@@ -1,0 +1,145 @@
+/* SPDX-License-Identifier: MIT */
+/* Execution controls: the I/O policy (the VMM's I/O bitmap), applied to port exits before the bus. */
+#include <errno.h>
+#include <string.h>
+#include <sys/ioctl.h>
+
+#include "internal.h"
+
+enum vmc_io_policy vmc_vm_io_policy(const struct vmc_vm *vm, uint16_t port)
+{
+    uint8_t own = vm->io_policy[port];
+    if (own)
+        return (enum vmc_io_policy)(own - 1);
+    return vmc_bus_claimed(&vm->pio, port) ? VMC_IO_PASS : (enum vmc_io_policy)vm->cfg.io_default;
+}
+
+static void update_filtered(struct vmc_vm *vm)
+{
+    bool any = vm->cfg.io_default != VMC_IO_PASS;
+    for (uint32_t p = 0; p < 65536 && !any; p++)
+        any = vm->io_policy[p] > 1 + VMC_IO_PASS;
+    vm->io_filtered = any;
+}
+
+int vmc_vm_set_io_policy(struct vmc_vm *vm, uint16_t port, uint32_t count, enum vmc_io_policy policy)
+{
+    if (count == 0 || (uint32_t)port + count > 0x10000 || (unsigned)policy > VMC_IO_DENY)
+        return vmc_vm_fail(vm, -EINVAL, "I/O policy for ports 0x%x+%u is invalid", port, count);
+    if (vm->running)
+        return vmc_vm_fail(vm, -EBUSY, "the I/O policy cannot change while the VM runs");
+    memset(vm->io_policy + port, 1 + (int)policy, count);
+    update_filtered(vm);
+    vmc_x86_update_iomap(vm);
+    return 0;
+}
+
+/*
+ * VMX semantics (SDM vol. 3C 25.6.4): an access is intercepted if the bit of any port it touches is set,
+ * and always when it wraps past 0xFFFF. Intercepted, it takes the strictest policy of its ports.
+ */
+static enum vmc_io_policy access_policy(const struct vmc_vm *vm, uint16_t port, uint32_t size)
+{
+    if ((uint32_t)port + size > 0x10000)
+        return VMC_IO_DENY;
+    if (!vm->io_filtered)
+        return VMC_IO_PASS;
+    enum vmc_io_policy worst = VMC_IO_PASS;
+    for (uint32_t i = 0; i < size; i++) {
+        enum vmc_io_policy p = vmc_vm_io_policy(vm, (uint16_t)(port + i));
+        if (p > worst)
+            worst = p;
+    }
+    return worst;
+}
+
+/*
+ * The length of the OUT instruction that ends just before rip, or 0 if the bytes there are not one for
+ * this port and size. Emulating KVMs finish an OUT (RIP past it) before exiting to userspace; fast PIO
+ * exits with RIP still on it. Forms (SDM vol. 2B, OUT): [66] [REX] EE/EF (port in DX), [66] [REX] E6/E7 ib.
+ */
+static unsigned out_insn_len(struct vmc_vcpu *vcpu, uint64_t rip, uint16_t port, uint32_t size)
+{
+    const struct kvm_sregs *s = &vcpu->run->s.regs.sregs;
+    const struct kvm_regs *r = &vcpu->run->s.regs.regs;
+    bool long_mode = (s->efer & (1ull << 10)) && s->cs.l;
+    uint8_t b[4];
+    if (rip < sizeof(b))
+        return 0;
+    int rc = (s->cr0 & (1ull << 31)) ? vmc_gva_read(&vcpu->vm->mem, s->cr3, rip - 4, 0, b, 4)
+                                     : vmc_mem_read(&vcpu->vm->mem, (uint32_t)(s->cs.base + rip - 4), b, 4);
+    if (rc != 0)
+        return 0;
+    uint8_t dx_op = size == 1 ? 0xee : 0xef, imm_op = size == 1 ? 0xe6 : 0xe7;
+    unsigned len;
+    if (b[3] == dx_op && (uint16_t)r->rdx == port)
+        len = 1;
+    else if (b[2] == imm_op && b[3] == port && port < 256)
+        len = 2;
+    else
+        return 0;
+    if (long_mode && len < 4 && (b[3 - len] & 0xf0) == 0x40)
+        len++; /* REX */
+    if (size == 2 && len < 4 && b[3 - len] == 0x66)
+        len++;
+    return len;
+}
+
+/*
+ * #GP(0) at the I/O instruction, with no effect. KVM completes a userspace I/O exit on the next
+ * KVM_RUN (advancing RIP, writing RAX for IN): run that completion without entering the guest
+ * (immediate_exit, api.rst), then put the registers of the exit back and queue the exception. A REP
+ * string instruction may need several completions; they are all given all-ones and dropped.
+ */
+static int deny(struct vmc_vcpu *vcpu, uint16_t port, uint32_t size, bool write, uint32_t count)
+{
+    struct kvm_run *run = vcpu->run;
+    struct vmc_vm *vm = vcpu->vm;
+    const struct kvm_regs saved = run->s.regs.regs;
+    for (int i = 0;; i++) {
+        run->immediate_exit = 1;
+        int rc = ioctl(vcpu->fd, KVM_RUN, 0);
+        int e = errno;
+        run->immediate_exit = 0;
+        if (rc < 0 && (e == EINTR || e == EAGAIN))
+            break;
+        if (rc < 0)
+            return vmc_vm_fail(vm, -e, "KVM_RUN (completing a denied I/O access): %s", strerror(e));
+        if (run->exit_reason != KVM_EXIT_IO || i == 65536)
+            return vmc_vm_fail(vm, -EIO, "KVM did not complete a denied I/O access (exit %u)",
+                               run->exit_reason);
+        if (run->io.direction == KVM_EXIT_IO_IN && run->io.data_offset < (uint64_t)vm->kvm->run_size &&
+            (uint64_t)run->io.size * run->io.count <= (uint64_t)vm->kvm->run_size - run->io.data_offset)
+            memset((uint8_t *)run + run->io.data_offset, 0xff, (size_t)run->io.size * run->io.count);
+    }
+    if (run->s.regs.regs.rip != saved.rip) {
+        run->s.regs.regs = saved; /* the completion stepped over it: back to the exit's state */
+        run->kvm_dirty_regs |= KVM_SYNC_X86_REGS;
+    } else if (write && count == 1) {
+        unsigned len = out_insn_len(vcpu, saved.rip, port, size);
+        run->s.regs.regs = saved;
+        run->s.regs.regs.rip -= len; /* 0 if unrecognised: the #GP then points past the OUT */
+        run->kvm_dirty_regs |= KVM_SYNC_X86_REGS;
+    }
+    pthread_mutex_lock(&vm->lock);
+    struct vmc_pending *p = &vcpu->pending;
+    p->exc = (struct vmc_event){ .type = VMC_EVENT_EXCEPTION, .vector = 13, .has_error_code = true };
+    p->exception = true;
+    atomic_store(&p->any, true);
+    pthread_mutex_unlock(&vm->lock);
+    return 1;
+}
+
+int vmc_io_filter(struct vmc_vcpu *vcpu, uint16_t port, uint32_t size, bool write, void *data, uint32_t count)
+{
+    struct vmc_vm *vm = vcpu->vm;
+    enum vmc_io_policy p = access_policy(vm, port, size);
+    if (p == VMC_IO_PASS)
+        return 0;
+    vmc_bus_count_policy(&vm->pio, port, p == VMC_IO_DENY);
+    if (p == VMC_IO_DENY)
+        return deny(vcpu, port, size, write, count);
+    if (!write)
+        memset(data, 0xff, (size_t)size * count);
+    return 1;
+}
