@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* Execution controls: the I/O policy (the VMM's I/O bitmap), applied to port exits before the bus. */
+/* Execution controls: the I/O policy (the VMM's I/O bitmap) and the MSR policy (KVM's MSR filter). */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 
@@ -142,4 +143,109 @@ int vmc_io_filter(struct vmc_vcpu *vcpu, uint16_t port, uint32_t size, bool writ
     if (!write)
         memset(data, 0xff, (size_t)size * count);
     return 1;
+}
+
+/* ---- MSR policy ------------------------------------------------------------------------------------- */
+
+const struct vmc_msr_rule *vmc_msr_rule(const struct vmc_vm *vm, uint32_t index)
+{
+    for (unsigned i = 0; i < vm->nmsr_rules; i++)
+        if (vm->msr_rules[i].index == index)
+            return &vm->msr_rules[i];
+    return NULL;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+#define FILTER_SPAN 512u /* MSRs per filter range: a 64-byte bitmap */
+
+/*
+ * One KVM filter with every denied or handled MSR (and the VMM's own) cleared in its range's bitmap,
+ * default allow (abi-reference 3.6). Consecutive indices share a range; KVM takes at most
+ * KVM_MSR_FILTER_MAX_RANGES of them and copies the bitmaps.
+ */
+int vmc_msr_apply(struct vmc_vm *vm)
+{
+    if (!vm->msr_exits)
+        return 0;
+    uint32_t idx[VMC_MSR_RULES_MAX + 8];
+    size_t n = 0;
+    for (unsigned i = 0; i < vm->nmsr_rules; i++)
+        idx[n++] = vm->msr_rules[i].index;
+    for (size_t i = 0; i < vmc_nbuiltin_msrs; i++)
+        if (!vmc_msr_rule(vm, vmc_builtin_msrs[i]))
+            idx[n++] = vmc_builtin_msrs[i];
+    qsort(idx, n, sizeof(idx[0]), cmp_u32);
+    _Static_assert(KVM_MSR_FILTER_MAX_RANGES >= 16, "filter ranges");
+    uint8_t bitmaps[16][FILTER_SPAN / 8];
+    struct kvm_msr_filter filter = { .flags = KVM_MSR_FILTER_DEFAULT_ALLOW };
+    unsigned nr = 0;
+    for (size_t i = 0; i < n; i++) {
+        struct kvm_msr_filter_range *r = nr ? &filter.ranges[nr - 1] : NULL;
+        if (!r || idx[i] - r->base >= FILTER_SPAN) {
+            if (nr == 16)
+                return vmc_vm_fail(vm, -ENOSPC, "MSR policy: more than 16 clusters of MSRs");
+            r = &filter.ranges[nr];
+            memset(bitmaps[nr], 0xff, sizeof(bitmaps[nr]));
+            *r = (struct kvm_msr_filter_range){ .flags = KVM_MSR_FILTER_READ | KVM_MSR_FILTER_WRITE,
+                                                .base = idx[i],
+                                                .bitmap = bitmaps[nr] };
+            nr++;
+        }
+        uint32_t bit = idx[i] - r->base;
+        bitmaps[nr - 1][bit / 8] &= (uint8_t) ~(1u << (bit % 8));
+        r->nmsrs = bit + 1;
+    }
+    if (ioctl(vm->fd, KVM_X86_SET_MSR_FILTER, &filter) < 0)
+        return vmc_vm_fail(vm, -errno, "KVM_X86_SET_MSR_FILTER: %s", strerror(errno));
+    return 0;
+}
+
+static int set_rule(struct vmc_vm *vm, uint32_t index, bool deny, vmc_msr_fn fn, void *opaque)
+{
+    if (!vm->msr_exits)
+        return vmc_vm_fail(vm, -EOPNOTSUPP, "this host's KVM has no MSR filter");
+    struct vmc_msr_rule *r = (struct vmc_msr_rule *)vmc_msr_rule(vm, index);
+    if (fn && r && !r->deny)
+        return vmc_vm_fail(vm, -EBUSY, "MSR 0x%x already has a handler", index);
+    bool builtin = false;
+    for (size_t i = 0; i < vmc_nbuiltin_msrs; i++)
+        builtin |= vmc_builtin_msrs[i] == index;
+    if (fn && builtin)
+        return vmc_vm_fail(vm, -EBUSY, "MSR 0x%x is the VMM's own", index);
+    if (!r) {
+        if (vm->nmsr_rules == VMC_MSR_RULES_MAX)
+            return vmc_vm_fail(vm, -ENOSPC, "more than %u MSR rules", VMC_MSR_RULES_MAX);
+        r = &vm->msr_rules[vm->nmsr_rules++];
+    }
+    const struct vmc_msr_rule old = *r;
+    *r = (struct vmc_msr_rule){ index, deny, fn, opaque };
+    int rc = vm->started ? vmc_msr_apply(vm) : 0;
+    if (rc < 0)
+        *r = old;
+    return rc;
+}
+
+int vmc_vm_set_msr_policy(struct vmc_vm *vm, uint32_t index, enum vmc_msr_policy policy)
+{
+    if (policy == VMC_MSR_DENY)
+        return set_rule(vm, index, true, NULL, NULL);
+    if (policy != VMC_MSR_ALLOW)
+        return vmc_vm_fail(vm, -EINVAL, "unknown MSR policy %d", (int)policy);
+    struct vmc_msr_rule *r = (struct vmc_msr_rule *)vmc_msr_rule(vm, index);
+    if (!r || !r->deny)
+        return 0; /* allowed already, or a handler's: handlers stay */
+    *r = vm->msr_rules[--vm->nmsr_rules];
+    return vm->started ? vmc_msr_apply(vm) : 0;
+}
+
+int vmc_msr_register(struct vmc_vm *vm, uint32_t index, vmc_msr_fn fn, void *opaque)
+{
+    if (!fn)
+        return vmc_vm_fail(vm, -EINVAL, "MSR 0x%x: no handler", index);
+    return set_rule(vm, index, false, fn, opaque);
 }

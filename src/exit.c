@@ -227,7 +227,7 @@ static int hcpage_rdmsr(struct vmc_vcpu *vcpu, uint64_t *val)
 }
 
 /* MSRs the VMM handles itself; any other MSR access that reaches userspace raises #GP. */
-static const struct {
+static const struct msr_handler {
     uint32_t index;
     int (*rd)(struct vmc_vcpu *vcpu, uint64_t *val);
     int (*wr)(struct vmc_vcpu *vcpu, uint64_t val);
@@ -235,19 +235,26 @@ static const struct {
     { VMC_MSR_HYPERCALL_PAGE, hcpage_rdmsr, hcpage_wrmsr },
 };
 
+const uint32_t vmc_builtin_msrs[] = { VMC_MSR_HYPERCALL_PAGE };
+const size_t vmc_nbuiltin_msrs = ARRAY_SIZE(vmc_builtin_msrs);
+
+/* The MSR policy first (deny, or an embedder's handler), then the VMM's own handlers; else #GP. */
 static int exit_msr(struct vmc_vcpu *vcpu, struct vmc_exit *ex)
 {
     struct kvm_run *run = vcpu->run;
     bool write = VMC_EXIT_BASIC(ex->reason) == VMC_EXIT_WRMSR;
+    uint64_t val = run->msr.data;
     int rc = -1;
-    for (size_t i = 0; i < ARRAY_SIZE(msr_table); i++) {
-        if (msr_table[i].index != run->msr.index)
-            continue;
-        uint64_t val = run->msr.data;
-        rc = write ? msr_table[i].wr(vcpu, val) : msr_table[i].rd(vcpu, &val);
-        if (!write && rc == 0)
-            run->msr.data = val;
+    const struct vmc_msr_rule *rule = vmc_msr_rule(vcpu->vm, run->msr.index);
+    if (rule) {
+        rc = rule->deny ? -1 : rule->fn(vcpu, rule->opaque, run->msr.index, write, &val);
+    } else {
+        for (size_t i = 0; i < ARRAY_SIZE(msr_table); i++)
+            if (msr_table[i].index == run->msr.index)
+                rc = write ? msr_table[i].wr(vcpu, val) : msr_table[i].rd(vcpu, &val);
     }
+    if (!write && rc == 0)
+        run->msr.data = val;
     run->msr.error = rc != 0; /* KVM injects #GP on re-entry */
     return 0;
 }

@@ -105,6 +105,12 @@ bool vmc_bus_claimed(const struct vmc_bus *bus, uint64_t addr);
 int vmc_io_filter(struct vmc_vcpu *vcpu, uint16_t port, uint32_t size, bool write, void *data,
                   uint32_t count);
 void vmc_x86_update_iomap(struct vmc_vm *vm);
+/* MSR policy (control.c): install the filter; the rule for an index, or NULL. */
+int vmc_msr_apply(struct vmc_vm *vm);
+const struct vmc_msr_rule *vmc_msr_rule(const struct vmc_vm *vm, uint32_t index);
+/* The VMM's own MSR handlers (exit.c), filtered whenever MSR exits are available. */
+extern const uint32_t vmc_builtin_msrs[];
+extern const size_t vmc_nbuiltin_msrs;
 
 /* Buffered console writer shared by the console devices. */
 struct vmc_console {
@@ -312,6 +318,14 @@ struct vmc_vm {
     bool hc_allow_user;
     struct vmc_hc_counter hc_stats[VMC_HYPERCALL_NR_MAX];
     struct vmc_disk disk;
+    struct vmc_msr_rule {
+        uint32_t index;
+        bool deny; /* else fn handles it */
+        vmc_msr_fn fn;
+        void *opaque;
+    } msr_rules[VMC_MSR_RULES_MAX];
+    unsigned nmsr_rules;
+    bool msr_exits;           /* KVM exits to us for filtered MSRs */
     uint8_t io_policy[65536]; /* per port: 0 = none of its own, else 1 + enum vmc_io_policy */
     bool io_filtered;         /* some port is not PASS: exits consult the policy */
     uint64_t max_pages, populated_pages;

@@ -100,9 +100,10 @@ static int check_config(const struct vmc_config *cfg, char *err, size_t errlen)
 }
 
 /*
- * Route guest accesses to the hypercall-page MSR to userspace: KVM's MSR filter denies it, and with
- * KVM_MSR_EXIT_REASON_FILTER a denied access exits (abi-reference 3.6) instead of raising #GP. Hosts
- * without the capabilities still boot; the page then comes from boot info only.
+ * MSRs the filter denies exit to userspace (KVM_MSR_EXIT_REASON_FILTER, abi-reference 3.6) instead of
+ * raising #GP: that is how the VMM handles the hypercall-page MSR and applies the MSR policy. The filter
+ * itself is installed at the first run (vmc_msr_apply). Hosts without the capabilities still boot; the
+ * hypercall page then comes from boot info only.
  */
 static void enable_msr_exits(struct vmc_vm *vm)
 {
@@ -110,15 +111,8 @@ static void enable_msr_exits(struct vmc_vm *vm)
         ioctl(vm->fd, KVM_CHECK_EXTENSION, KVM_CAP_X86_MSR_FILTER) <= 0)
         return;
     struct kvm_enable_cap cap = { .cap = KVM_CAP_X86_USER_SPACE_MSR, .args = { KVM_MSR_EXIT_REASON_FILTER } };
-    if (ioctl(vm->fd, KVM_ENABLE_CAP, &cap) < 0)
-        return;
-    static uint8_t deny[1]; /* bit 0 clear: the range's one MSR is denied; read-only after start */
-    struct kvm_msr_filter filter = { .flags = KVM_MSR_FILTER_DEFAULT_ALLOW };
-    filter.ranges[0] = (struct kvm_msr_filter_range){ .flags = KVM_MSR_FILTER_READ | KVM_MSR_FILTER_WRITE,
-                                                      .nmsrs = 1,
-                                                      .base = VMC_MSR_HYPERCALL_PAGE,
-                                                      .bitmap = deny };
-    vm->msr_discovery = ioctl(vm->fd, KVM_X86_SET_MSR_FILTER, &filter) == 0;
+    vm->msr_exits = ioctl(vm->fd, KVM_ENABLE_CAP, &cap) == 0;
+    vm->msr_discovery = vm->msr_exits;
 }
 
 static int init_cond(pthread_cond_t *c)
@@ -152,6 +146,9 @@ static int create_vcpu(struct vmc_vm *vm, uint32_t id)
 
 int vmc_vm_start(struct vmc_vm *vm)
 {
+    int rc = vmc_msr_apply(vm);
+    if (rc < 0)
+        return rc;
     for (uint32_t i = 0; i < vm->nvcpus; i++)
         if (ioctl(vm->vcpus[i].fd, KVM_SET_CPUID2, vm->kvm->cpuid) < 0)
             return vmc_vm_fail(vm, -errno, "KVM_SET_CPUID2: %s", strerror(errno));

@@ -251,6 +251,17 @@ check "user mode: --io-deny closes a console port for CPL3" 126 '' "${crash}gues
 check "bad port list" 125 '' '^vmcall run: --io-deny 0x80-0x70: not a port list' -- run --io-deny 0x80-0x70 "$T/io.elf"
 check "bad I/O default" 125 '' '^vmcall run: --io-default open: must be pass, ignore or deny$' -- run --io-default open "$T/io.elf"
 
+# --- MSR policy (KVM's MSR filter) ----------------------------------------------------------------------
+check "MSRs: allowed ones reach KVM, unknown ones #GP, the hypercall-page MSR is the VMM's" 0 \
+    'rd:0xc0000102 -> 0x0\nwr:0xc0000102=0x123456789 -> ok\nrd:0xc0000102 -> 0x123456789\nrd:0x12345678 -> #GP at the instruction=1\nrd:0x40000000 -> 0x0\n' \
+    "" -- run "$T/msr.elf" -- rd:0xc0000102 wr:0xc0000102=0x123456789 rd:0xc0000102 rd:0x12345678 rd:0x40000000
+check "--msr-deny: RDMSR and WRMSR of denied MSRs raise #GP; others still work" 0 \
+    'rd:0xc0000102 -> #GP at the instruction=1\nwr:0xc0000102=5 -> #GP at the instruction=1\nrd:0x174 -> #GP at the instruction=1\nrd:0xc0000100 -> 0x0\n' \
+    "" -- run --msr-deny 0xc0000102,0x174 "$T/msr.elf" -- rd:0xc0000102 wr:0xc0000102=5 rd:0x174 rd:0xc0000100
+check "--msr-allow after --msr-deny gives the MSR back to KVM" 0 'rd:0xc0000102 -> 0x0\n' "" \
+    -- run --msr-deny 0xc0000102 --msr-allow 0xc0000102 "$T/msr.elf" -- rd:0xc0000102
+check "bad MSR list" 125 '' '^vmcall run: --msr-deny 0x1,x: not a list of MSR indices$' -- run --msr-deny 0x1,x "$T/msr.elf"
+
 # --- guests that must be stopped, with a precise report ------------------------------------------------
 check "#PF on an unmapped write" 126 'about to fault\n' \
     "${crash}guest #PF at rip=0x10[0-9a-f]{4} cr2=0x7ead00000000 \(write, not-present\)$" -- run "$T/pf.elf"

@@ -216,6 +216,22 @@ int vmc_vm_set_io_policy(struct vmc_vm *vm, uint16_t port, uint32_t count, enum 
 enum vmc_io_policy vmc_vm_io_policy(const struct vmc_vm *vm, uint16_t port);
 
 /*
+ * MSR policy: the VMM's MSR bitmap, through KVM's MSR filter (KVM_X86_SET_MSR_FILTER with
+ * KVM_CAP_X86_USER_SPACE_MSR). ALLOW: KVM handles the MSR as usual (the default). DENY: RDMSR/WRMSR of
+ * it raise #GP. A registered handler serves both (0 = done, negative = #GP), like a port on the bus;
+ * the hypercall-page MSR is the VMM's own such handler. At most VMC_MSR_RULES_MAX denied or handled
+ * MSRs, in at most 16 clusters of 512 consecutive indices. -EOPNOTSUPP on hosts without the filter.
+ */
+#define VMC_MSR_RULES_MAX 64
+enum vmc_msr_policy {
+    VMC_MSR_ALLOW = 0,
+    VMC_MSR_DENY = 1,
+};
+int vmc_vm_set_msr_policy(struct vmc_vm *vm, uint32_t index, enum vmc_msr_policy policy);
+typedef int (*vmc_msr_fn)(struct vmc_vcpu *vcpu, void *opaque, uint32_t index, bool write, uint64_t *value);
+int vmc_msr_register(struct vmc_vm *vm, uint32_t index, vmc_msr_fn fn, void *opaque);
+
+/*
  * Event injection into a vCPU (any thread; the vCPU is kicked to take it promptly). Exceptions need a
  * vector 0-31 other than 2 (NMI), an error code exactly where the architecture defines one (8, 10-14,
  * 17, 21, 29, 30), and a CR2 value only for #PF (14). External interrupts take vectors 32-255 and are

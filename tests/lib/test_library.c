@@ -55,6 +55,66 @@ static void test_config_errors(void)
     is_int(vmc_vm_create(kvm, &cfg, &vm, err, sizeof(err)), -EINVAL, "an unknown I/O default is refused");
 }
 
+/* An embedder's MSR handler: reads return a value derived from the last write. */
+static int msr_fn(struct vmc_vcpu *vcpu, void *opaque, uint32_t index, bool write, uint64_t *value)
+{
+    (void)vcpu;
+    uint64_t *store = opaque;
+    if (index != 0x4b000100)
+        return -1;
+    if (write) {
+        if (*value == 0xbad)
+            return -1; /* refused: the guest gets #GP */
+        *store = *value;
+    } else {
+        *value = *store + 1;
+    }
+    return 0;
+}
+
+static void test_msr_policy(void)
+{
+    struct vmc_config cfg;
+    struct capture cap;
+    capture_open(&cap);
+    vmc_config_init(&cfg);
+    const char *args[] = { "rd:0x4b000100",       "wr:0x4b000100=0x41", "rd:0x4b000100",
+                           "wr:0x4b000100=0xbad", "rd:0xc0000102",      "rd:0x174" };
+    cfg.argc = 6;
+    cfg.argv = args;
+    struct vmc_vm *vm = new_vm(&cfg, &cap);
+    uint64_t store = 0;
+    is_int(vmc_msr_register(vm, 0x4b000100, msr_fn, &store), 0, "MSR handler registered");
+    is_int(vmc_msr_register(vm, 0x4b000100, msr_fn, &store), -EBUSY, "a second handler for it is refused");
+    is_int(vmc_msr_register(vm, VMC_MSR_HYPERCALL_PAGE, msr_fn, &store), -EBUSY,
+           "the VMM's own MSR is refused");
+    is_int(vmc_msr_register(vm, 0x10, NULL, NULL), -EINVAL, "no handler: refused");
+    is_int(vmc_vm_set_msr_policy(vm, 0x174, VMC_MSR_DENY), 0, "deny SYSENTER_CS");
+    is_int(vmc_vm_set_msr_policy(vm, 0x174, (enum vmc_msr_policy)5), -EINVAL, "an unknown policy is refused");
+    vmc_vm_load_elf(vm, guest_path("msr"));
+    struct vmc_result res;
+    is_int(vmc_vm_run(vm, &res), 0, "MSR guest ran");
+    is_int(res.stop, VMC_STOP_EXIT, "and exited");
+    is_str(capture_read(&cap),
+           "rd:0x4b000100 -> 0x1\nwr:0x4b000100=0x41 -> ok\nrd:0x4b000100 -> 0x42\n"
+           "wr:0x4b000100=0xbad -> #GP at the instruction=1\nrd:0xc0000102 -> 0x0\n"
+           "rd:0x174 -> #GP at the instruction=1\n",
+           "handled, refused and denied MSRs as the guest sees them");
+    is_u64(store, 0x41, "the handler saw the write");
+    vmc_vm_destroy(vm);
+    capture_close(&cap);
+
+    /* More clusters than KVM's filter has ranges: refused when the filter is built, the VM not run. */
+    vmc_config_init(&cfg);
+    vm = new_vm(&cfg, NULL);
+    for (uint32_t i = 0; i < 17; i++)
+        vmc_vm_set_msr_policy(vm, 0x1000u * (i + 1), VMC_MSR_DENY);
+    vmc_vm_load_elf(vm, guest_path("hello"));
+    is_int(vmc_vm_run(vm, &res), -ENOSPC, "17 MSR clusters do not fit the filter");
+    ok(strstr(vmc_vm_strerror(vm), "16 clusters") != NULL, "message: %s", vmc_vm_strerror(vm));
+    vmc_vm_destroy(vm);
+}
+
 /* The I/O policy API: effective policies, and every invalid request refused. */
 static void test_io_policy(void)
 {
@@ -342,6 +402,7 @@ int main(void)
     test_device();
     test_crash_results();
     test_io_policy();
+    test_msr_policy();
     test_cancel(false);
     test_cancel(true);
     test_cancel_smp(false);

@@ -58,6 +58,9 @@ static void usage_run(FILE *f)
         "                       per-port policy, e.g. 0x70-0x71,0x80 (ranges inclusive); later options win.\n"
         "                       A multi-byte access takes its strictest port; one wrapping past 0xffff is\n"
         "                       denied. In user mode allow/ignore also open the ports for CPL3\n"
+        "      --msr-deny LIST, --msr-allow LIST\n"
+        "                       MSR indices (comma-separated) whose RDMSR/WRMSR raise #GP, or that KVM\n"
+        "                       handles as usual (the default)\n"
         "  -c, --vcpus N        N vCPUs (1-64, default 1), one host thread each; vCPU 0 starts at the "
         "entry,\n"
         "                       the others when the guest starts them (vcpu_op up)\n"
@@ -138,6 +141,11 @@ struct io_rule {
     enum vmc_io_policy policy;
 };
 
+struct msr_rule {
+    uint32_t index;
+    enum vmc_msr_policy policy;
+};
+
 /* "0x70-0x71,0x80": ports or inclusive ranges, applied in order. */
 static int parse_ports(const char *arg, enum vmc_io_policy p, struct io_rule *rules, size_t *n)
 {
@@ -178,6 +186,8 @@ static int cmd_run(int argc, char **argv)
         { "io-allow", required_argument, NULL, 'P' },
         { "io-ignore", required_argument, NULL, 'G' },
         { "io-deny", required_argument, NULL, 'N' },
+        { "msr-deny", required_argument, NULL, 'R' },
+        { "msr-allow", required_argument, NULL, 'W' },
         { NULL, 0, NULL, 0 },
     };
     struct vmc_config cfg;
@@ -192,9 +202,11 @@ static int cmd_run(int argc, char **argv)
     char *disk = NULL;
     struct io_rule io[MAX_RULES];
     size_t nio = 0;
+    struct msr_rule msr[MAX_RULES];
+    size_t nmsr = 0;
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "+m:uf:t:shM:A:L:X:D:c:I:P:G:N:", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "+m:uf:t:shM:A:L:X:D:c:I:P:G:N:R:W:", opts, NULL)) != -1) {
         switch (c) {
         case 'm':
             if (parse_size(optarg, &cfg.mem_size) != 0) {
@@ -310,6 +322,25 @@ static int cmd_run(int argc, char **argv)
             }
             break;
         }
+        case 'R':
+        case 'W': {
+            char *list = strdup(optarg), *save = NULL;
+            bool bad = !list;
+            for (char *tok = list ? strtok_r(list, ",", &save) : NULL; tok && !bad;
+                 tok = strtok_r(NULL, ",", &save)) {
+                uint64_t idx;
+                bad = parse_u64(tok, &idx) != 0 || idx > UINT32_MAX || nmsr >= MAX_RULES;
+                if (!bad)
+                    msr[nmsr++] = (struct msr_rule){ (uint32_t)idx, c == 'R' ? VMC_MSR_DENY : VMC_MSR_ALLOW };
+            }
+            free(list);
+            if (bad) {
+                fprintf(stderr, "vmcall run: %s %s: not a list of MSR indices\n",
+                        c == 'R' ? "--msr-deny" : "--msr-allow", optarg);
+                return EXIT_VMM;
+            }
+            break;
+        }
         case 'h':
             usage_run(stdout);
             return 0;
@@ -351,6 +382,8 @@ static int cmd_run(int argc, char **argv)
     int rc = restrict_calls ? vmc_vm_allow_hypercalls(vm, allow, nallow) : 0;
     for (size_t i = 0; i < nio && rc == 0; i++)
         rc = vmc_vm_set_io_policy(vm, io[i].first, io[i].last - io[i].first + 1u, io[i].policy);
+    for (size_t i = 0; i < nmsr && rc == 0; i++)
+        rc = vmc_vm_set_msr_policy(vm, msr[i].index, msr[i].policy);
     if (rc == 0)
         rc = flat ? vmc_vm_load_flat(vm, guest, flat_addr) : vmc_vm_load_elf(vm, guest);
     if (rc < 0) {
