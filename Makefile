@@ -45,7 +45,7 @@ SDK := $(SDK_LIB)/libvmcg.a $(SDK_LIB)/crt0.o $(SDK_LIB)/guest.lds $(VMCALL_CC) 
 EXAMPLES := $(GBUILD)/examples/hello.elf $(GBUILD)/examples/mandelbrot.elf
 KERNEL_TESTS := hello echo args exitcode pf ud gp triple nullptr stack_overflow spin unclaimed bigbss \
                 printf internal hc_basic hc_regs hc_xen hc_read memop block hc_custom hc_msr compat32 events \
-                smp ipi timer smp_fault io msr
+                smp ipi timer smp_fault io msr cpuid
 USER_TESTS := user_fp user_pf user_port user_hc user_smp user_io
 TEST_GUESTS := $(KERNEL_TESTS:%=$(GBUILD)/tests/%.elf) $(USER_TESTS:%=$(GBUILD)/tests/%.elf) \
                $(GBUILD)/tests/flat.bin

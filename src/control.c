@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Execution controls: the I/O policy (the VMM's I/O bitmap) and the MSR policy (KVM's MSR filter). */
+/* Execution controls: the I/O policy (the VMM's I/O bitmap), the MSR policy (KVM's MSR filter), CPUID. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -248,4 +248,63 @@ int vmc_msr_register(struct vmc_vm *vm, uint32_t index, vmc_msr_fn fn, void *opa
     if (!fn)
         return vmc_vm_fail(vm, -EINVAL, "MSR 0x%x: no handler", index);
     return set_rule(vm, index, false, fn, opaque);
+}
+
+/* ---- CPUID policy ----------------------------------------------------------------------------------- */
+
+static bool leaf_matches(const struct kvm_cpuid_entry2 *e, uint32_t function, uint32_t index)
+{
+    return e->function == function && (!(e->flags & KVM_CPUID_FLAG_SIGNIFCANT_INDEX) || e->index == index);
+}
+
+static const struct kvm_cpuid2 *vm_cpuid(const struct vmc_vm *vm)
+{
+    return vm->cpuid ? vm->cpuid : vm->kvm->cpuid;
+}
+
+int vmc_vm_get_cpuid(const struct vmc_vm *vm, uint32_t function, uint32_t index, struct vmc_cpuid_leaf *out)
+{
+    const struct kvm_cpuid2 *c = vm_cpuid(vm);
+    for (uint32_t i = 0; i < c->nent; i++) {
+        const struct kvm_cpuid_entry2 *e = &c->entries[i];
+        if (leaf_matches(e, function, index)) {
+            *out = (struct vmc_cpuid_leaf){ function, index, e->eax, e->ebx, e->ecx, e->edx };
+            return 0;
+        }
+    }
+    return -ENOENT;
+}
+
+/* The VM gets its own copy of the process-wide curated table at its first override. */
+int vmc_vm_set_cpuid(struct vmc_vm *vm, const struct vmc_cpuid_leaf *leaf)
+{
+    if (vm->started)
+        return vmc_vm_fail(vm, -EBUSY, "CPUID cannot change once the VM has run");
+    const struct kvm_cpuid2 *cur = vm_cpuid(vm);
+    uint32_t slot = cur->nent;
+    for (uint32_t i = 0; i < cur->nent; i++)
+        if (leaf_matches(&cur->entries[i], leaf->function, leaf->index))
+            slot = i;
+    if (slot == cur->nent && cur->nent >= 1024)
+        return vmc_vm_fail(vm, -ENOSPC, "too many CPUID leaves");
+    uint32_t nent = cur->nent + (slot == cur->nent);
+    size_t bytes = sizeof(*cur) + nent * sizeof(cur->entries[0]);
+    struct kvm_cpuid2 *c = malloc(bytes);
+    if (!c)
+        return vmc_vm_fail(vm, -ENOMEM, "out of memory");
+    memcpy(c, cur, sizeof(*cur) + cur->nent * sizeof(cur->entries[0]));
+    c->nent = nent;
+    struct kvm_cpuid_entry2 *e = &c->entries[slot];
+    if (slot == cur->nent)
+        *e = (struct kvm_cpuid_entry2){ .function = leaf->function,
+                                        .index = leaf->index,
+                                        .flags = leaf->index ? KVM_CPUID_FLAG_SIGNIFCANT_INDEX : 0 };
+    e->eax = leaf->eax;
+    e->ebx = leaf->ebx;
+    e->ecx = leaf->ecx;
+    e->edx = leaf->edx;
+    vmc_x86_cpuid_sanitize(e);
+    free(vm->cpuid);
+    vm->cpuid = c;
+    return 0;
 }

@@ -326,6 +326,7 @@ struct vmc_vm {
     } msr_rules[VMC_MSR_RULES_MAX];
     unsigned nmsr_rules;
     bool msr_exits;           /* KVM exits to us for filtered MSRs */
+    struct kvm_cpuid2 *cpuid; /* this VM's CPUID: the curated one plus overrides (control.c) */
     uint8_t io_policy[65536]; /* per port: 0 = none of its own, else 1 + enum vmc_io_policy */
     bool io_filtered;         /* some port is not PASS: exits consult the policy */
     uint64_t max_pages, populated_pages;
@@ -366,6 +367,8 @@ int vmc_x86_setup_memory(struct vmc_vm *vm);
 int vmc_x86_write_boot_info(struct vmc_vm *vm);
 void vmc_x86_init_vcpu_state(struct vmc_vm *vm, struct kvm_regs *regs, struct kvm_sregs *sregs);
 int vmc_x86_build_cpuid(int kvm_fd, struct kvm_cpuid2 **out);
+/* Clear what the guest must never see (VMX, SVM) and set the hypervisor bit, in one entry. */
+void vmc_x86_cpuid_sanitize(struct kvm_cpuid_entry2 *e);
 
 /* Exit decoding (pure) and dispatch. */
 void vmc_exit_decode(const struct kvm_run *run, struct vmc_exit *ex);

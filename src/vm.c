@@ -149,8 +149,9 @@ int vmc_vm_start(struct vmc_vm *vm)
     int rc = vmc_msr_apply(vm);
     if (rc < 0)
         return rc;
+    const struct kvm_cpuid2 *cpuid = vm->cpuid ? vm->cpuid : vm->kvm->cpuid;
     for (uint32_t i = 0; i < vm->nvcpus; i++)
-        if (ioctl(vm->vcpus[i].fd, KVM_SET_CPUID2, vm->kvm->cpuid) < 0)
+        if (ioctl(vm->vcpus[i].fd, KVM_SET_CPUID2, cpuid) < 0)
             return vmc_vm_fail(vm, -errno, "KVM_SET_CPUID2: %s", strerror(errno));
     return 0;
 }
@@ -290,6 +291,7 @@ void vmc_vm_destroy(struct vmc_vm *vm)
         pthread_cond_destroy(&v->cond);
     }
     free(vm->vcpus);
+    free(vm->cpuid);
     if (vm->fd >= 0)
         close(vm->fd);
     if (vm->mem.host)

@@ -262,6 +262,18 @@ check "--msr-allow after --msr-deny gives the MSR back to KVM" 0 'rd:0xc0000102 
     -- run --msr-deny 0xc0000102 --msr-allow 0xc0000102 "$T/msr.elf" -- rd:0xc0000102
 check "bad MSR list" 125 '' '^vmcall run: --msr-deny 0x1,x: not a list of MSR indices$' -- run --msr-deny 0x1,x "$T/msr.elf"
 
+# --- CPUID policy (tested from kernel mode: CPUID at CPL3 is not trapped on every host) ----------------
+check "CPUID: VMX/SVM hidden, hypervisor bit, vmcall leaves" 0 \
+    'signature=vmcallvmcall max=0x40000002 vmx=0 svm=0 hypervisor=1\n0x40000001: 00000003 00000000 00000000 00000000\n0x40000002: 00000001 40000000 00000000 00000000\n' \
+    "" -- run "$T/cpuid.elf" -- 0x40000001 0x40000002
+check "--cpuid adds leaves and subleaves" 0 \
+    'signature=vmcallvmcall max=0x40000002 vmx=0 svm=0 hypervisor=1\n0x40000100: 00000001 00000002 00000003 00000004\n0x40000101.2: 0000000a 0000000b 0000000c 0000000d\n' \
+    "" -- run --cpuid 0x40000100=1:2:3:4 --cpuid 0x40000101.2=10:11:12:13 "$T/cpuid.elf" -- 0x40000100 0x40000101.2
+check "--cpuid overrides vmcall's own leaf" 0 \
+    'signature=vmcallvmcall max=0x40000002 vmx=0 svm=0 hypervisor=1\n0x40000002: 00000007 40000000 00000000 00000000\n' \
+    "" -- run --cpuid 0x40000002=7:0x40000000:0:0 "$T/cpuid.elf" -- 0x40000002
+check "bad --cpuid" 125 '' '^vmcall run: --cpuid 7=1: expected LEAF\[.SUB\]=EAX:EBX:ECX:EDX$' -- run --cpuid 7=1 "$T/cpuid.elf"
+
 # --- guests that must be stopped, with a precise report ------------------------------------------------
 check "#PF on an unmapped write" 126 'about to fault\n' \
     "${crash}guest #PF at rip=0x10[0-9a-f]{4} cr2=0x7ead00000000 \(write, not-present\)$" -- run "$T/pf.elf"

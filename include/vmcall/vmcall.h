@@ -232,6 +232,22 @@ typedef int (*vmc_msr_fn)(struct vmc_vcpu *vcpu, void *opaque, uint32_t index, b
 int vmc_msr_register(struct vmc_vm *vm, uint32_t index, vmc_msr_fn fn, void *opaque);
 
 /*
+ * CPUID policy. Guests see KVM_GET_SUPPORTED_CPUID curated: VMX and SVM hidden, the hypervisor bit set,
+ * vmcall's leaves at 0x40000000-0x40000002 (abi.h) in place of KVM's. Embedders override or add leaves
+ * before the first run (-EBUSY after); index selects a subleaf for leaves that have them (4, 7, 0xb,
+ * 0xd, ...). VMX and SVM stay hidden whatever an override says: this VMM cannot nest. Where the host
+ * does not trap CPUID at CPL3 (some nested hosts), user-mode guests see the host's values instead.
+ */
+struct vmc_cpuid_leaf {
+    uint32_t function, index;
+    uint32_t eax, ebx, ecx, edx;
+};
+int vmc_vm_set_cpuid(struct vmc_vm *vm, const struct vmc_cpuid_leaf *leaf);
+/* The leaf the guest will see, or -ENOENT when there is none (the CPU then reports the highest basic
+ * leaf's values, SDM vol. 2A CPUID). */
+int vmc_vm_get_cpuid(const struct vmc_vm *vm, uint32_t function, uint32_t index, struct vmc_cpuid_leaf *out);
+
+/*
  * Event injection into a vCPU (any thread; the vCPU is kicked to take it promptly). Exceptions need a
  * vector 0-31 other than 2 (NMI), an error code exactly where the architecture defines one (8, 10-14,
  * 17, 21, 29, 30), and a CR2 value only for #PF (14). External interrupts take vectors 32-255 and are

@@ -115,6 +115,34 @@ static void test_msr_policy(void)
     vmc_vm_destroy(vm);
 }
 
+/* CPUID overrides as the VM's table holds them (what KVM_SET_CPUID2 gets at the first run). */
+static void test_cpuid_policy(void)
+{
+    struct vmc_config cfg;
+    vmc_config_init(&cfg);
+    struct vmc_vm *vm = new_vm(&cfg, NULL);
+    struct vmc_cpuid_leaf l;
+    is_int(vmc_vm_get_cpuid(vm, 0x40000000, 0, &l), 0, "vmcall's base leaf is there");
+    is_u64(l.ebx, VMC_CPUID_SIG_EBX, "with the signature");
+    is_int(vmc_vm_get_cpuid(vm, 1, 0, &l), 0, "leaf 1");
+    ok(!(l.ecx & (1u << 5)) && (l.ecx & (1u << 31)), "VMX hidden, hypervisor bit set (ecx=0x%x)", l.ecx);
+    struct vmc_cpuid_leaf all = { 1, 0, 0x11, 0x22, 0xffffffff, 0x44 };
+    is_int(vmc_vm_set_cpuid(vm, &all), 0, "override leaf 1 with every ECX bit");
+    vmc_vm_get_cpuid(vm, 1, 0, &l);
+    ok(l.eax == 0x11 && l.edx == 0x44 && l.ecx == (0xffffffffu & ~(1u << 5)), "VMX stays hidden (ecx=0x%x)",
+       l.ecx);
+    struct vmc_cpuid_leaf sub = { 7, 0, 0, 0x5, 0, 0 };
+    is_int(vmc_vm_set_cpuid(vm, &sub), 0, "override subleaf 7.0");
+    vmc_vm_get_cpuid(vm, 7, 0, &l);
+    is_u64(l.ebx, 5, "7.0 EBX as set");
+    is_int(vmc_vm_get_cpuid(vm, 0x40000123, 0, &l), -ENOENT, "an absent leaf");
+    vmc_vm_load_elf(vm, guest_path("hello"));
+    struct vmc_result res;
+    vmc_vm_run(vm, &res);
+    is_int(vmc_vm_set_cpuid(vm, &sub), -EBUSY, "no CPUID change after the first run");
+    vmc_vm_destroy(vm);
+}
+
 /* The I/O policy API: effective policies, and every invalid request refused. */
 static void test_io_policy(void)
 {
@@ -403,6 +431,7 @@ int main(void)
     test_crash_results();
     test_io_policy();
     test_msr_policy();
+    test_cpuid_policy();
     test_cancel(false);
     test_cancel(true);
     test_cancel_smp(false);

@@ -61,6 +61,9 @@ static void usage_run(FILE *f)
         "      --msr-deny LIST, --msr-allow LIST\n"
         "                       MSR indices (comma-separated) whose RDMSR/WRMSR raise #GP, or that KVM\n"
         "                       handles as usual (the default)\n"
+        "      --cpuid LEAF[.SUB]=EAX:EBX:ECX:EDX\n"
+        "                       override or add a CPUID leaf (hex or decimal numbers); VMX and SVM stay\n"
+        "                       hidden. CPUID at CPL3 is not trapped on some hosts: test from kernel mode\n"
         "  -c, --vcpus N        N vCPUs (1-64, default 1), one host thread each; vCPU 0 starts at the "
         "entry,\n"
         "                       the others when the guest starts them (vcpu_op up)\n"
@@ -141,6 +144,31 @@ struct io_rule {
     enum vmc_io_policy policy;
 };
 
+/* "0x40000100=1:2:3:4" or "7.0=...": every number in C syntax (0x for hex). */
+static int parse_cpuid(const char *arg, struct vmc_cpuid_leaf *out)
+{
+    char *end;
+    uint64_t v[6] = { 0 };
+    const char *p = arg;
+    for (int i = 0; i < 6; i++) {
+        if (*p == '-' || !*p)
+            return -1;
+        errno = 0;
+        v[i] = strtoull(p, &end, 0);
+        if (errno || end == p || v[i] > UINT32_MAX)
+            return -1;
+        char want = i == 0 ? (*end == '.' ? '.' : '=') : i == 1 ? '=' : i < 5 ? ':' : 0;
+        if (i == 0 && *end == '=')
+            i++; /* no subleaf */
+        if (*end != want)
+            return -1;
+        p = end + (want != 0);
+    }
+    *out = (struct vmc_cpuid_leaf){ (uint32_t)v[0], (uint32_t)v[1], (uint32_t)v[2],
+                                    (uint32_t)v[3], (uint32_t)v[4], (uint32_t)v[5] };
+    return 0;
+}
+
 struct msr_rule {
     uint32_t index;
     enum vmc_msr_policy policy;
@@ -188,6 +216,7 @@ static int cmd_run(int argc, char **argv)
         { "io-deny", required_argument, NULL, 'N' },
         { "msr-deny", required_argument, NULL, 'R' },
         { "msr-allow", required_argument, NULL, 'W' },
+        { "cpuid", required_argument, NULL, 'C' },
         { NULL, 0, NULL, 0 },
     };
     struct vmc_config cfg;
@@ -204,9 +233,11 @@ static int cmd_run(int argc, char **argv)
     size_t nio = 0;
     struct msr_rule msr[MAX_RULES];
     size_t nmsr = 0;
+    struct vmc_cpuid_leaf cpuid[MAX_RULES];
+    size_t ncpuid = 0;
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "+m:uf:t:shM:A:L:X:D:c:I:P:G:N:R:W:", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "+m:uf:t:shM:A:L:X:D:c:I:P:G:N:R:W:C:", opts, NULL)) != -1) {
         switch (c) {
         case 'm':
             if (parse_size(optarg, &cfg.mem_size) != 0) {
@@ -341,6 +372,13 @@ static int cmd_run(int argc, char **argv)
             }
             break;
         }
+        case 'C':
+            if (ncpuid >= MAX_RULES || parse_cpuid(optarg, &cpuid[ncpuid]) != 0) {
+                fprintf(stderr, "vmcall run: --cpuid %s: expected LEAF[.SUB]=EAX:EBX:ECX:EDX\n", optarg);
+                return EXIT_VMM;
+            }
+            ncpuid++;
+            break;
         case 'h':
             usage_run(stdout);
             return 0;
@@ -382,6 +420,8 @@ static int cmd_run(int argc, char **argv)
     int rc = restrict_calls ? vmc_vm_allow_hypercalls(vm, allow, nallow) : 0;
     for (size_t i = 0; i < nio && rc == 0; i++)
         rc = vmc_vm_set_io_policy(vm, io[i].first, io[i].last - io[i].first + 1u, io[i].policy);
+    for (size_t i = 0; i < ncpuid && rc == 0; i++)
+        rc = vmc_vm_set_cpuid(vm, &cpuid[i]);
     for (size_t i = 0; i < nmsr && rc == 0; i++)
         rc = vmc_vm_set_msr_policy(vm, msr[i].index, msr[i].policy);
     if (rc == 0)

@@ -347,6 +347,14 @@ void vmc_x86_init_ap_state(struct vmc_vm *vm, const struct kvm_sregs *caller, ui
 #define CPUID1_EDX_APIC (1u << 9)
 #define CPUID80000001_ECX_SVM (1u << 2)
 
+void vmc_x86_cpuid_sanitize(struct kvm_cpuid_entry2 *e)
+{
+    if (e->function == 1)
+        e->ecx = (e->ecx & ~CPUID1_ECX_VMX) | CPUID1_ECX_HYPERVISOR;
+    if (e->function == 0x80000001)
+        e->ecx &= ~CPUID80000001_ECX_SVM;
+}
+
 int vmc_x86_build_cpuid(int kvm_fd, struct kvm_cpuid2 **out)
 {
     for (unsigned nent = 64; nent <= 1024; nent *= 2) {
@@ -369,11 +377,10 @@ int vmc_x86_build_cpuid(int kvm_fd, struct kvm_cpuid2 **out)
             if (e.function >= 0x40000000 && e.function < 0x40010000)
                 continue;
             if (e.function == 1) {
-                e.ecx = (e.ecx & ~(CPUID1_ECX_VMX | CPUID1_ECX_X2APIC)) | CPUID1_ECX_HYPERVISOR;
+                e.ecx &= ~CPUID1_ECX_X2APIC;
                 e.edx &= ~CPUID1_EDX_APIC;
             }
-            if (e.function == 0x80000001)
-                e.ecx &= ~CPUID80000001_ECX_SVM;
+            vmc_x86_cpuid_sanitize(&e);
             c->entries[w++] = e;
         }
         c->entries[w++] = (struct kvm_cpuid_entry2){ .function = VMC_CPUID_BASE,
