@@ -22,7 +22,7 @@ HOST_CFLAGS += $(SANFLAGS)
 HOST_LDFLAGS += $(SANFLAGS)
 endif
 
-LIB_SRCS := src/kvm.c src/vm.c src/vcpu.c src/smp.c src/control.c src/memory.c src/iobus.c src/exit.c src/loader.c src/report.c \
+LIB_SRCS := src/kvm.c src/vm.c src/vcpu.c src/smp.c src/control.c src/vmcs.c src/memory.c src/iobus.c src/exit.c src/loader.c src/report.c \
             src/arch/x86_64/setup.c src/dev/device.c src/dev/console.c src/dev/platform.c \
             src/dev/debugcon.c src/dev/uart.c src/dev/block.c src/hypercall.c src/memop.c src/event.c
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
@@ -45,7 +45,7 @@ SDK := $(SDK_LIB)/libvmcg.a $(SDK_LIB)/crt0.o $(SDK_LIB)/guest.lds $(VMCALL_CC) 
 EXAMPLES := $(GBUILD)/examples/hello.elf $(GBUILD)/examples/mandelbrot.elf
 KERNEL_TESTS := hello echo args exitcode pf ud gp triple nullptr stack_overflow spin unclaimed bigbss \
                 printf internal hc_basic hc_regs hc_xen hc_read memop block hc_custom hc_msr compat32 events \
-                smp ipi timer smp_fault io msr cpuid
+                smp ipi timer smp_fault io msr cpuid vmcs
 USER_TESTS := user_fp user_pf user_port user_hc user_smp user_io
 TEST_GUESTS := $(KERNEL_TESTS:%=$(GBUILD)/tests/%.elf) $(USER_TESTS:%=$(GBUILD)/tests/%.elf) \
                $(GBUILD)/tests/flat.bin

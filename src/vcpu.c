@@ -371,11 +371,6 @@ int vmc_vm_run(struct vmc_vm *vm, struct vmc_result *res)
         int rc = vmc_vm_start(vm);
         if (rc < 0)
             return rc;
-        /* The initial state rides in on the first KVM_RUN via sync regs: no GET/SET_(S)REGS ioctls. */
-        vmc_x86_init_vcpu_state(vm, &boot->run->s.regs.regs, &boot->run->s.regs.sregs);
-        boot->run->kvm_dirty_regs = KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS;
-        boot->state = VMC_VCPU_UP;
-        vm->nup = 1;
         vm->started = true;
     }
 

@@ -329,6 +329,13 @@ static int load_common(struct vmc_vm *vm, const char *path, bool flat, uint64_t 
     vm->image_start = img.start;
     vm->image_end = img.end;
     vm->loaded = true;
+    /* vCPU 0's entry state rides in on the first KVM_RUN via sync regs (no GET/SET_(S)REGS ioctls);
+     * until then the control block shows it and may change it. */
+    struct vmc_vcpu *boot = &vm->vcpus[0];
+    vmc_x86_init_vcpu_state(vm, &boot->run->s.regs.regs, &boot->run->s.regs.sregs);
+    boot->run->kvm_dirty_regs = KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS;
+    boot->state = VMC_VCPU_UP;
+    vm->nup = 1;
     return vmc_x86_write_boot_info(vm);
 }
 

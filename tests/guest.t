@@ -274,6 +274,28 @@ check "--cpuid overrides vmcall's own leaf" 0 \
     "" -- run --cpuid 0x40000002=7:0x40000000:0:0 "$T/cpuid.elf" -- 0x40000002
 check "bad --cpuid" 125 '' '^vmcall run: --cpuid 7=1: expected LEAF\[.SUB\]=EAX:EBX:ECX:EDX$' -- run --cpuid 7=1 "$T/cpuid.elf"
 
+# --- the control block (--dump-vmcs) ---------------------------------------------------------------------
+# Host-area lines (thread id, CPU, counters), the CPUID leaf count and the unusable LDTR's access rights
+# (VMX reads back 0x10000, others keep the type bits) depend on the machine; the rest is exact.
+hlt_at=$(sym "$T/vmcs.elf" vmcs_hlt)
+rip=$(printf '0x%016x' $((0x$hlt_at + 1)))
+"$VMCALL" run --dump-vmcs "$T/vmcs.elf" > "$tmp/out" 2> "$tmp/err"
+status=$?
+grep -v '^host\.\|^exec\.cpuid\.leaves \|^guest\.ldtr\.access_rights ' "$tmp/err" > "$tmp/dump"
+sed "s/@RIP@/$rip/" tests/guest/vmcs.out > "$tmp/want"
+n=$((n + 1))
+if [ "$status" = 0 ] && cmp -s "$tmp/dump" "$tmp/want"; then echo "ok $n - --dump-vmcs: exact guest state, controls and exit record after HLT"; else
+    failed=$((failed + 1)); echo "not ok $n - --dump-vmcs: exact guest state, controls and exit record after HLT"
+    diff "$tmp/want" "$tmp/dump" | sed 's/^/#    /'; fi
+check_err_has "--dump-vmcs: host area present" '^host\.thread_id [1-9][0-9]*$'
+check "--dump-vmcs: one block per vCPU and the I/O and MSR bitmaps" 0 '' '^vmcs\.vcpu 0$' \
+    -- run --dump-vmcs --vcpus 2 --io-deny 0x70-0x71,0x8000 --msr-deny 0x174 "$T/vmcs.elf"
+check_err_has "vCPU 1 never started: waiting for SIPI" '^guest\.activity_state 3 wait-for-sipi$'
+check_err_has "vCPU 1 block" '^vmcs\.vcpu 1$'
+check_err_has "I/O bitmap A counts intercepted ports" '^exec\.io_bitmap_a\.intercepted 2$'
+check_err_has "I/O bitmap B counts intercepted ports" '^exec\.io_bitmap_b\.intercepted 1$'
+check_err_has "MSR bitmap counts rules" '^exec\.msr_bitmap\.rules 1$'
+
 # --- guests that must be stopped, with a precise report ------------------------------------------------
 check "#PF on an unmapped write" 126 'about to fault\n' \
     "${crash}guest #PF at rip=0x10[0-9a-f]{4} cr2=0x7ead00000000 \(write, not-present\)$" -- run "$T/pf.elf"

@@ -270,6 +270,81 @@ int vmc_vcpu_inject(struct vmc_vcpu *vcpu, const struct vmc_event *ev);
 /* The vCPU with this id, or NULL. */
 struct vmc_vcpu *vmc_vm_vcpu(struct vmc_vm *vm, uint32_t id);
 
+/*
+ * The control block: one vCPU's state in the six areas of Intel's VMCS (SDM vol. 3C 25.3-25.9;
+ * abi-reference 4), mapped onto what KVM and this VMM keep. Read it, and write the guest state and the
+ * pending event, while the vCPU is not running (before, between or after vmc_vm_run; -EBUSY during).
+ * A get followed later by a set restores the guest registers, segments, control registers and DR7.
+ */
+struct vmc_vmcs_segment {
+    uint16_t selector;
+    uint64_t base;
+    uint32_t limit;
+    uint32_t access_rights; /* VMX layout (SDM 25.4.1): type, S, DPL, P, AVL, L, D/B, G; bit 16 unusable */
+};
+#define VMC_ACTIVITY_ACTIVE 0u
+#define VMC_ACTIVITY_HLT 1u
+#define VMC_ACTIVITY_SHUTDOWN 2u
+#define VMC_ACTIVITY_WAIT_SIPI 3u /* down: waiting for VMC_VCPUOP_UP, as an AP waits for a SIPI */
+#define VMC_INTR_INFO_VALID (1u << 31)
+#define VMC_INTR_TYPE_EXT_INTR (0u << 8)
+#define VMC_INTR_TYPE_NMI (2u << 8)
+#define VMC_INTR_TYPE_HW_EXC (3u << 8)
+#define VMC_INTR_DELIVER_CODE (1u << 11)
+struct vmc_vmcs {
+    uint32_t vcpu;
+    struct { /* guest-state area */
+        uint64_t rax, rbx, rcx, rdx, rsi, rdi, rbp, rsp;
+        uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
+        uint64_t rip, rflags;
+        uint64_t cr0, cr2, cr3, cr4, efer, dr7;
+        struct vmc_vmcs_segment es, cs, ss, ds, fs, gs, ldtr, tr;
+        uint64_t gdtr_base, idtr_base;
+        uint32_t gdtr_limit, idtr_limit;
+        uint32_t interruptibility; /* bit 0 blocking by STI, 1 by MOV SS, 3 by NMI (SDM table 25-3) */
+        uint32_t activity;         /* VMC_ACTIVITY_* */
+    } guest;
+    struct {               /* host-state area: what stands for it in a userspace VMM */
+        int32_t thread_id; /* Linux TID of the thread that last ran the vCPU, 0 if none */
+        int32_t last_cpu;  /* host CPU of its last exit, -1 if unknown */
+        uint64_t runs, halts, halt_ns, events_injected;
+    } host;
+    struct {                                         /* VM-execution controls */
+        uint32_t io_intercepted_a, io_intercepted_b; /* ports 0-0x7fff / 0x8000-0xffff not passed */
+        uint32_t io_default;                         /* enum vmc_io_policy */
+        uint32_t msr_rules;                          /* denied or handled MSRs (the MSR bitmap) */
+        bool msr_filter;                             /* KVM's MSR filter is in use */
+        uint32_t exception_bitmap;                   /* vectors the VMM's default IDT reports */
+        uint32_t cpuid_leaves;                       /* entries in the guest's CPUID table */
+        bool hlt_blocks;                             /* HLT with IF=1 blocks until an interrupt is due */
+        bool user_hypercalls;                        /* CPL3 callers allowed */
+        uint64_t timer_deadline_ns;                  /* set_timer, 0 = none */
+        uint8_t timer_vector;
+        uint64_t timeout_ns; /* the VM's run timeout, 0 = none */
+    } exec;
+    struct {                    /* VM-exit controls */
+        bool host_64;           /* "host address-space size": the VMM is 64-bit */
+        bool save_efer;         /* EFER travels with every exit (sync regs) */
+        bool stop_on_triple;    /* shutdown ends the VM as a crash */
+        bool report_exceptions; /* the default IDT turns guest exceptions into exits */
+        bool time_handlers;     /* config stats: handler time per exit */
+    } exit_ctl;
+    struct {                        /* VM-entry controls */
+        bool ia32e_mode;            /* guest in IA-32e mode (EFER.LMA) */
+        uint32_t interruption_info; /* the event injected at the next entry, VMC_INTR_* (0 = none) */
+        uint32_t exception_error_code;
+        uint64_t pending_irr[4]; /* further external interrupts waiting for the interrupt window */
+    } entry;
+    struct vmc_exit exit_info; /* the last exit */
+};
+int vmc_vcpu_get_vmcs(struct vmc_vcpu *vcpu, struct vmc_vmcs *out);
+/* Writes guest state (not host state or controls: those have their own calls) and the entry event: a
+ * valid interruption_info replaces any pending exception or NMI, 0 cancels them (pending_irr is
+ * left alone). Invalid events are refused with -EINVAL and nothing is changed. */
+int vmc_vcpu_set_vmcs(struct vmc_vcpu *vcpu, const struct vmc_vmcs *in);
+/* The stable text format of `vmcall run --dump-vmcs`: one "area.field value" line per field. */
+void vmc_vmcs_print(const struct vmc_vmcs *v, FILE *f);
+
 /* From a handler: end the VM after this exit, as if the guest exited with status. */
 void vmc_vcpu_exit(struct vmc_vcpu *vcpu, uint32_t status);
 struct vmc_vm *vmc_vcpu_vm(struct vmc_vcpu *vcpu);

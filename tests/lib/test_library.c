@@ -143,6 +143,48 @@ static void test_cpuid_policy(void)
     vmc_vm_destroy(vm);
 }
 
+/* The control block: entry state before the first run, save and restore, the entry event. */
+static void test_vmcs(void)
+{
+    struct vmc_config cfg;
+    vmc_config_init(&cfg);
+    cfg.timeout_ns = 100 * 1000000ull;
+    struct vmc_vm *vm = new_vm(&cfg, NULL);
+    vmc_vm_load_elf(vm, guest_path("spin"));
+    struct vmc_vcpu *v0 = vmc_vm_vcpu(vm, 0);
+    struct vmc_vmcs a, b;
+    is_int(vmc_vcpu_get_vmcs(v0, &a), 0, "control block before the first run");
+    ok(a.guest.rip >= 0x100000 && a.guest.rsp == VMC_LAYOUT_STACK_TOP && a.guest.rdi == VMC_LAYOUT_BOOT_INFO,
+       "it holds the entry state (rip=0x%llx)", (unsigned long long)a.guest.rip);
+    ok(a.guest.cs.selector == VMC_SEL_KCODE64 && a.guest.cs.access_rights == 0xa09b && a.entry.ia32e_mode,
+       "64-bit code segment in VMX access-rights form, IA-32e entry");
+    a.guest.r12 = 0x1234;
+    is_int(vmc_vcpu_set_vmcs(v0, &a), 0, "set before the first run");
+    struct vmc_result res;
+    is_int(vmc_vm_run(vm, &res), 0, "run");
+    is_int(res.stop, VMC_STOP_TIMEOUT, "the spin guest timed out");
+    is_int(vmc_vcpu_get_vmcs(v0, &a), 0, "control block after the run");
+    is_u64(a.guest.r12, 0x1234, "the register set before the run survived it (spin does not touch r12)");
+    ok(a.host.runs == 1 && a.host.thread_id > 0, "host area: one run, a thread id");
+    is_int(vmc_vcpu_set_vmcs(v0, &a), 0, "write it back unchanged");
+    is_int(vmc_vcpu_get_vmcs(v0, &b), 0, "and read it again");
+    ok(memcmp(&a.guest, &b.guest, sizeof(a.guest)) == 0, "guest state round-trips exactly");
+    b.entry.interruption_info = VMC_INTR_INFO_VALID | (7u << 8) | 3;
+    is_int(vmc_vcpu_set_vmcs(v0, &b), -EINVAL, "an event type that cannot be injected is refused");
+    b.entry.interruption_info = VMC_INTR_INFO_VALID | VMC_INTR_TYPE_HW_EXC | 13;
+    is_int(vmc_vcpu_set_vmcs(v0, &b), -EINVAL, "#GP without its error code is refused");
+    b.entry.interruption_info = VMC_INTR_INFO_VALID | VMC_INTR_TYPE_HW_EXC | VMC_INTR_DELIVER_CODE | 13;
+    b.entry.exception_error_code = 0x18;
+    is_int(vmc_vcpu_set_vmcs(v0, &b), 0, "#GP(0x18) as the entry event");
+    vmc_vcpu_get_vmcs(v0, &a);
+    ok(a.entry.interruption_info == b.entry.interruption_info && a.entry.exception_error_code == 0x18,
+       "pending: 0x%x", a.entry.interruption_info);
+    is_int(vmc_vm_run(vm, &res), 0, "run with the event");
+    ok(res.stop == VMC_STOP_CRASH && res.vector == 13 && res.error_code == 0x18,
+       "the guest's default IDT reported #GP(0x18): %s", res.summary);
+    vmc_vm_destroy(vm);
+}
+
 /* The I/O policy API: effective policies, and every invalid request refused. */
 static void test_io_policy(void)
 {
@@ -270,6 +312,7 @@ static void test_crash_results(void)
 struct canceller {
     struct vmc_vm *vm;
     int delay_ms;
+    int vmcs_rc; /* vmc_vcpu_get_vmcs on the running vCPU 0 */
 };
 
 static void *cancel_later(void *arg)
@@ -277,6 +320,8 @@ static void *cancel_later(void *arg)
     struct canceller *c = arg;
     struct timespec ts = { 0, c->delay_ms * 1000000L };
     nanosleep(&ts, NULL);
+    struct vmc_vmcs v;
+    c->vmcs_rc = vmc_vcpu_get_vmcs(vmc_vm_vcpu(c->vm, 0), &v);
     vmc_vm_cancel(c->vm);
     return NULL;
 }
@@ -298,6 +343,7 @@ static void test_cancel(bool user)
     is_int(vmc_vm_run(vm, &res), 0, "%s: run returns after a cancel", mode);
     pthread_join(t, NULL);
     is_int(res.stop, VMC_STOP_CANCELLED, "%s: stopped as cancelled", mode);
+    is_int(c.vmcs_rc, -EBUSY, "%s: no control block from another thread while the vCPU runs", mode);
     is_str(capture_read(&cap), "spinning\n", "%s: the guest was running", mode);
 
     vmc_vm_cancel(vm);
@@ -432,6 +478,7 @@ int main(void)
     test_io_policy();
     test_msr_policy();
     test_cpuid_policy();
+    test_vmcs();
     test_cancel(false);
     test_cancel(true);
     test_cancel_smp(false);

@@ -64,6 +64,9 @@ static void usage_run(FILE *f)
         "      --cpuid LEAF[.SUB]=EAX:EBX:ECX:EDX\n"
         "                       override or add a CPUID leaf (hex or decimal numbers); VMX and SVM stay\n"
         "                       hidden. CPUID at CPL3 is not trapped on some hosts: test from kernel mode\n"
+        "      --dump-vmcs      when the VM stops, print each vCPU's control block (guest state, host\n"
+        "                       state, execution/exit/entry controls, last exit) to stderr, one\n"
+        "                       'area.field value' line per field\n"
         "  -c, --vcpus N        N vCPUs (1-64, default 1), one host thread each; vCPU 0 starts at the "
         "entry,\n"
         "                       the others when the guest starts them (vcpu_op up)\n"
@@ -217,6 +220,7 @@ static int cmd_run(int argc, char **argv)
         { "msr-deny", required_argument, NULL, 'R' },
         { "msr-allow", required_argument, NULL, 'W' },
         { "cpuid", required_argument, NULL, 'C' },
+        { "dump-vmcs", no_argument, NULL, 'V' },
         { NULL, 0, NULL, 0 },
     };
     struct vmc_config cfg;
@@ -235,9 +239,10 @@ static int cmd_run(int argc, char **argv)
     size_t nmsr = 0;
     struct vmc_cpuid_leaf cpuid[MAX_RULES];
     size_t ncpuid = 0;
+    bool dump_vmcs = false;
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "+m:uf:t:shM:A:L:X:D:c:I:P:G:N:R:W:C:", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "+m:uf:t:shM:A:L:X:D:c:I:P:G:N:R:W:C:V", opts, NULL)) != -1) {
         switch (c) {
         case 'm':
             if (parse_size(optarg, &cfg.mem_size) != 0) {
@@ -379,6 +384,9 @@ static int cmd_run(int argc, char **argv)
             }
             ncpuid++;
             break;
+        case 'V':
+            dump_vmcs = true;
+            break;
         case 'h':
             usage_run(stdout);
             return 0;
@@ -461,6 +469,11 @@ static int cmd_run(int argc, char **argv)
     }
     if (cfg.stats)
         vmc_vm_print_stats(vm, stderr);
+    for (uint32_t i = 0; dump_vmcs && vmc_vm_vcpu(vm, i); i++) {
+        struct vmc_vmcs v;
+        if (vmc_vcpu_get_vmcs(vmc_vm_vcpu(vm, i), &v) == 0)
+            vmc_vmcs_print(&v, stderr);
+    }
 out:
     vmc_vm_destroy(vm);
     vmc_kvm_close(kvm);
