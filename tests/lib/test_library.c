@@ -336,7 +336,7 @@ static void test_cancel(bool user)
     cfg.user_mode = user;
     struct vmc_vm *vm = new_vm(&cfg, &cap);
     vmc_vm_load_elf(vm, guest_path("spin"));
-    struct canceller c = { vm, 100 };
+    struct canceller c = { vm, 100, 0 };
     pthread_t t;
     pthread_create(&t, NULL, cancel_later, &c);
     struct vmc_result res;
@@ -368,7 +368,7 @@ static void test_cancel_smp(bool user)
     struct vmc_vm *vm = new_vm(&cfg, NULL);
     is_int(vmc_vm_load_elf(vm, guest_path("smp_fault")), 0, "%s: 4-vCPU guest loaded", mode);
     for (int round = 0; round < 2; round++) {
-        struct canceller c = { vm, 100 };
+        struct canceller c = { vm, 100, 0 };
         pthread_t t;
         pthread_create(&t, NULL, cancel_later, &c);
         struct vmc_result res;
