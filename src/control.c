@@ -30,6 +30,7 @@ int vmc_vm_set_io_policy(struct vmc_vm *vm, uint16_t port, uint32_t count, enum 
     if (vm->running)
         return vmc_vm_fail(vm, -EBUSY, "the I/O policy cannot change while the VM runs");
     memset(vm->io_policy + port, 1 + (int)policy, count);
+    vm->io_policy_set = true;
     update_filtered(vm);
     vmc_x86_update_iomap(vm);
     return 0;

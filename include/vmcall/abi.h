@@ -32,7 +32,8 @@
  *     32-bit default IDT at VMC_LAYOUT_IDT32 reporting exceptions like the 64-bit one. CPL0 only.
  *   - In user mode the VMM owns GDT/IDT/TSS and page tables (supervisor-only pages); port I/O is granted
  *     through the TSS I/O permission bitmap for VMC_PORT_DEBUGCON, COM1 (8 ports), VMC_PORT_EXIT and
- *     VMC_PORT_HYPERCALL only (IOPL is not relied upon). Boot info and command line pages are user-readable.
+ *     VMC_PORT_HYPERCALL, plus the ports the VM's I/O policy opens (IOPL is not relied upon). Boot info and
+ * command line pages are user-readable.
  */
 
 /* Guest-physical memory layout. Everything below VMC_LAYOUT_LOAD_MIN is owned by the VMM. */

@@ -114,7 +114,7 @@ static void write_iomap(const struct vmc_vm *vm, uint8_t *bm)
     for (size_t i = 0; i < ARRAY_SIZE(open_ports); i++)
         for (unsigned p = open_ports[i].port; p < open_ports[i].port + open_ports[i].count; p++)
             bm[p / 8] &= (uint8_t) ~(1u << (p % 8));
-    for (unsigned p = 0; p < 65536; p++) {
+    for (unsigned p = 0; p < 65536 && vm->io_policy_set; p++) {
         uint8_t own = vm->io_policy[p];
         if (own == 1 + VMC_IO_DENY)
             bm[p / 8] |= (uint8_t)(1u << (p % 8));
@@ -123,10 +123,13 @@ static void write_iomap(const struct vmc_vm *vm, uint8_t *bm)
     }
 }
 
+/* Only what the VM will use is written: the pages of a one-vCPU VM's AP area stay untouched (each first
+ * touch of guest RAM is a host page fault on the way to the first instruction). */
 void vmc_x86_update_iomap(struct vmc_vm *vm)
 {
     write_iomap(vm, vm->mem.host + VMC_LAYOUT_TSS + TSS_IOMAP_OFFSET);
-    write_iomap(vm, vm->mem.host + VMC_LAYOUT_IOMAP_AP);
+    if (vm->nvcpus > 1)
+        write_iomap(vm, vm->mem.host + VMC_LAYOUT_IOMAP_AP);
 }
 
 static void build_gdt_tss(struct vmc_vm *vm)
@@ -145,7 +148,7 @@ static void build_gdt_tss(struct vmc_vm *vm)
     gdt[(VMC_SEL_TSS >> 3) + 1] = base >> 32;
 
     write_tss(vm->mem.host + VMC_LAYOUT_TSS, VMC_LAYOUT_IST_TOP, TSS_IOMAP_OFFSET);
-    for (uint32_t i = 1; i < VMC_VCPU_MAX; i++)
+    for (uint32_t i = 1; i < vm->nvcpus; i++)
         write_tss(vm->mem.host + ap_tss(i), VMC_LAYOUT_IST_AP + i * VMC_LAYOUT_IST_AP_SIZE,
                   (uint16_t)(VMC_LAYOUT_IOMAP_AP - ap_tss(i)));
     vmc_x86_update_iomap(vm);
