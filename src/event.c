@@ -71,7 +71,7 @@ bool vmc_event_irq_pending_locked(const struct vmc_vcpu *vcpu)
     return atomic_load_explicit(&vcpu->pending.any, memory_order_acquire);
 }
 
-static int highest_irr(const uint64_t irr[4])
+int vmc_event_highest_irr(const uint64_t irr[4])
 {
     for (int w = 3; w >= 0; w--)
         if (irr[w])
@@ -110,7 +110,7 @@ int vmc_event_deliver(struct vmc_vcpu *vcpu)
         p->nmi = false;
         vcpu->events_injected++;
     }
-    int vec = highest_irr(p->irr);
+    int vec = vmc_event_highest_irr(p->irr);
     if (vec >= 0) {
         /* Userspace irqchip (abi-reference 3.8): inject only when KVM says the window is open. */
         if (run->ready_for_interrupt_injection && !(run->kvm_dirty_regs & KVM_SYNC_X86_EVENTS)) {
@@ -121,7 +121,7 @@ int vmc_event_deliver(struct vmc_vcpu *vcpu)
             }
             p->irr[vec / 64] &= ~(1ull << (vec % 64));
             vcpu->events_injected++;
-            vec = highest_irr(p->irr);
+            vec = vmc_event_highest_irr(p->irr);
         }
     }
     run->request_interrupt_window = vec >= 0;

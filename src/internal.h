@@ -180,6 +180,8 @@ void vmc_event_raise_irq_locked(struct vmc_vcpu *vcpu, uint8_t vector);
 void vmc_vcpu_kick_locked(struct vmc_vcpu *vcpu);
 /* Is an external interrupt waiting for this vCPU? (vm->lock held) */
 bool vmc_event_irq_pending_locked(const struct vmc_vcpu *vcpu);
+/* The highest vector requested in an IRR bitmap, or -1. */
+int vmc_event_highest_irr(const uint64_t irr[4]);
 /*
  * Block the vCPU thread until an interrupt is pending, the VM stops, the vCPU is taken down, or
  * `until` (monotonic ns, 0 = none) passes. Returns true if an interrupt is pending.

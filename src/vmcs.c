@@ -44,14 +44,6 @@ static bool accessible(const struct vmc_vcpu *vcpu)
     return !vcpu->vm->running || (vcpu->alive && pthread_equal(vcpu->thread, pthread_self()));
 }
 
-static int highest(const uint64_t irr[4])
-{
-    for (int w = 3; w >= 0; w--)
-        if (irr[w])
-            return w * 64 + 63 - __builtin_clzll(irr[w]);
-    return -1;
-}
-
 int vmc_vcpu_get_vmcs(struct vmc_vcpu *vcpu, struct vmc_vmcs *v)
 {
     struct vmc_vm *vm = vcpu->vm;
@@ -95,8 +87,9 @@ int vmc_vcpu_get_vmcs(struct vmc_vcpu *vcpu, struct vmc_vmcs *v)
         v->entry.exception_error_code = p->exc.error_code;
     } else if (p->nmi) {
         v->entry.interruption_info = VMC_INTR_INFO_VALID | VMC_INTR_TYPE_NMI | 2;
-    } else if (highest(p->irr) >= 0) {
-        v->entry.interruption_info = VMC_INTR_INFO_VALID | VMC_INTR_TYPE_EXT_INTR | (uint32_t)highest(p->irr);
+    } else if (vmc_event_highest_irr(p->irr) >= 0) {
+        v->entry.interruption_info =
+            VMC_INTR_INFO_VALID | VMC_INTR_TYPE_EXT_INTR | (uint32_t)vmc_event_highest_irr(p->irr);
     }
     memcpy(v->entry.pending_irr, p->irr, sizeof(p->irr));
     v->exec.timer_deadline_ns = vcpu->timer_deadline;
@@ -196,7 +189,7 @@ int vmc_vcpu_set_vmcs(struct vmc_vcpu *vcpu, const struct vmc_vmcs *in)
     pthread_mutex_lock(&vm->lock);
     vcpu->pending.exception = false;
     vcpu->pending.nmi = false;
-    atomic_store(&vcpu->pending.any, highest(vcpu->pending.irr) >= 0);
+    atomic_store(&vcpu->pending.any, vmc_event_highest_irr(vcpu->pending.irr) >= 0);
     pthread_mutex_unlock(&vm->lock);
     return inject ? vmc_vcpu_inject(vcpu, &ev) : 0;
 }

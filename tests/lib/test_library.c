@@ -143,14 +143,21 @@ static void test_cpuid_policy(void)
     vmc_vm_destroy(vm);
 }
 
-/* The control block: entry state before the first run, save and restore, the entry event. */
-static void test_vmcs(void)
+/* A CPL0 VM running the spin guest, stopped by a timeout of ms milliseconds. */
+static struct vmc_vm *timed_spin_vm(uint64_t ms)
 {
     struct vmc_config cfg;
     vmc_config_init(&cfg);
-    cfg.timeout_ns = 100 * 1000000ull;
+    cfg.timeout_ns = ms * 1000000ull;
     struct vmc_vm *vm = new_vm(&cfg, NULL);
     vmc_vm_load_elf(vm, guest_path("spin"));
+    return vm;
+}
+
+/* The control block: entry state before the first run, save and restore, the entry event. */
+static void test_vmcs(void)
+{
+    struct vmc_vm *vm = timed_spin_vm(100);
     struct vmc_vcpu *v0 = vmc_vm_vcpu(vm, 0);
     struct vmc_vmcs a, b;
     is_int(vmc_vcpu_get_vmcs(v0, &a), 0, "control block before the first run");
@@ -383,11 +390,7 @@ static void test_cancel_smp(bool user)
 
 static void test_timeout(void)
 {
-    struct vmc_config cfg;
-    vmc_config_init(&cfg);
-    cfg.timeout_ns = 200 * 1000000ull;
-    struct vmc_vm *vm = new_vm(&cfg, NULL);
-    vmc_vm_load_elf(vm, guest_path("spin"));
+    struct vmc_vm *vm = timed_spin_vm(200);
     struct vmc_result res;
     is_int(vmc_vm_run(vm, &res), 0, "timed run returns");
     is_int(res.stop, VMC_STOP_TIMEOUT, "stopped by the timeout");
