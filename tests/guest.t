@@ -196,11 +196,11 @@ check "missing disk" 125 '' "^vmcall: disk $tmp/none: No such file or directory$
 
 # --- vCPUs, IPIs, timers ---------------------------------------------------------------------------------
 smp_head='vcpu_op: self=0 busy=-16 noent=-2 bad cmd=-22 is_up(0)=1\nsend_ipi: bad vector=-22 noent=-2; set_timer: bad vector=-22\n'
-check "4 vCPUs at CPL0: spinlocked counter exact" 0 "${smp_head}vcpus=4 counter=800 expected=800\n" "" \
+check "4 vCPUs at CPL0: spinlocked counter exact" 0 "${smp_head}vcpus=4 counter=800 expected=800\ndown other=0 restart=0 ran=1\n" "" \
     -- run --vcpus 4 "$T/smp.elf" -- 200
-check "8 vCPUs at CPL3: spinlocked counter exact" 0 "${smp_head}vcpus=8 counter=400000 expected=400000\n" "" \
+check "8 vCPUs at CPL3: spinlocked counter exact" 0 "${smp_head}vcpus=8 counter=400000 expected=400000\ndown other=0 restart=0 ran=1\n" "" \
     -- run --vcpus 8 --user "$T/user_smp.elf" -- 50000
-check "64 vCPUs, each started and brought down" 0 "${smp_head}vcpus=64 counter=6400 expected=6400\n" "" \
+check "64 vCPUs, each started and brought down" 0 "${smp_head}vcpus=64 counter=6400 expected=6400\ndown other=0 restart=0 ran=1\n" "" \
     -- run --vcpus 64 --user "$T/user_smp.elf" -- 100
 check "one vCPU: the smp guest runs alone" 0 "${smp_head}vcpus=1 counter=7 expected=7\n" "" \
     -- run "$T/smp.elf" -- 7

@@ -8,6 +8,21 @@ static volatile long counter, done;
 static long iters = 1000;
 static uint8_t stacks[VMC_VCPU_MAX][4096] __attribute__((aligned(16)));
 
+static volatile long spins, restarted;
+
+static void spin_forever(void *arg)
+{
+    (void)arg;
+    for (;;)
+        vmcg_atomic_add(&spins, 1);
+}
+
+static void mark(void *arg)
+{
+    (void)arg;
+    vmcg_atomic_store(&restarted, 1);
+}
+
 static void work(void *arg)
 {
     (void)arg;
@@ -43,5 +58,17 @@ int main(int argc, char **argv)
         while (vmcg_vcpu_is_up(i))
             vmcg_sched_yield();
     printf("vcpus=%u counter=%ld expected=%ld\n", n, counter, (long)n * iters);
+    if (n > 1) { /* take down another vCPU that never stops by itself, then start it anew */
+        vmcg_vcpu_start(1, spin_forever, 0, stacks[1], sizeof(stacks[1]));
+        while (vmcg_atomic_load(&spins) == 0)
+            vmcg_sched_yield();
+        long down = vmcg_vcpu_down(1);
+        while (vmcg_vcpu_is_up(1))
+            vmcg_sched_yield();
+        long again = vmcg_vcpu_start(1, mark, 0, stacks[1], sizeof(stacks[1]));
+        while (!vmcg_atomic_load(&restarted))
+            vmcg_sched_yield();
+        printf("down other=%ld restart=%ld ran=%ld\n", down, again, restarted);
+    }
     return 0;
 }
