@@ -15,14 +15,6 @@ enum vmc_io_policy vmc_vm_io_policy(const struct vmc_vm *vm, uint16_t port)
     return vmc_bus_claimed(&vm->pio, port) ? VMC_IO_PASS : (enum vmc_io_policy)vm->cfg.io_default;
 }
 
-static void update_filtered(struct vmc_vm *vm)
-{
-    bool any = vm->cfg.io_default != VMC_IO_PASS;
-    for (uint32_t p = 0; p < 65536 && !any; p++)
-        any = vm->io_policy[p] > 1 + VMC_IO_PASS;
-    vm->io_filtered = any;
-}
-
 int vmc_vm_set_io_policy(struct vmc_vm *vm, uint16_t port, uint32_t count, enum vmc_io_policy policy)
 {
     if (count == 0 || (uint32_t)port + count > 0x10000 || (unsigned)policy > VMC_IO_DENY)
@@ -31,7 +23,6 @@ int vmc_vm_set_io_policy(struct vmc_vm *vm, uint16_t port, uint32_t count, enum 
         return vmc_vm_fail(vm, -EBUSY, "the I/O policy cannot change while the VM runs");
     memset(vm->io_policy + port, 1 + (int)policy, count);
     vm->io_policy_set = true;
-    update_filtered(vm);
     vmc_x86_update_iomap(vm);
     return 0;
 }
@@ -44,8 +35,8 @@ static enum vmc_io_policy access_policy(const struct vmc_vm *vm, uint16_t port, 
 {
     if ((uint32_t)port + size > 0x10000)
         return VMC_IO_DENY;
-    if (!vm->io_filtered)
-        return VMC_IO_PASS;
+    if (!vm->io_policy_set && vm->cfg.io_default == VMC_IO_PASS)
+        return VMC_IO_PASS; /* nothing intercepted: no per-port lookups on the exit path */
     enum vmc_io_policy worst = VMC_IO_PASS;
     for (uint32_t i = 0; i < size; i++) {
         enum vmc_io_policy p = vmc_vm_io_policy(vm, (uint16_t)(port + i));
@@ -123,12 +114,9 @@ static int deny(struct vmc_vcpu *vcpu, uint16_t port, uint32_t size, bool write,
         run->s.regs.regs.rip -= len; /* 0 if unrecognised: the #GP then points past the OUT */
         run->kvm_dirty_regs |= KVM_SYNC_X86_REGS;
     }
-    pthread_mutex_lock(&vm->lock);
-    struct vmc_pending *p = &vcpu->pending;
-    p->exc = (struct vmc_event){ .type = VMC_EVENT_EXCEPTION, .vector = 13, .has_error_code = true };
-    p->exception = true;
-    atomic_store(&p->any, true);
-    pthread_mutex_unlock(&vm->lock);
+    const struct vmc_event gp = { .type = VMC_EVENT_EXCEPTION, .vector = 13, .has_error_code = true };
+    if (vmc_vcpu_inject(vcpu, &gp) == -EBUSY)
+        vm->err[0] = 0; /* an exception injected by the embedder goes first; this access is still undone */
     return 1;
 }
 

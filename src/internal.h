@@ -330,7 +330,6 @@ struct vmc_vm {
     bool msr_exits;           /* KVM exits to us for filtered MSRs */
     struct kvm_cpuid2 *cpuid; /* this VM's CPUID: the curated one plus overrides (control.c) */
     uint8_t io_policy[65536]; /* per port: 0 = none of its own, else 1 + enum vmc_io_policy */
-    bool io_filtered;         /* some port is not PASS: exits consult the policy */
     bool io_policy_set;       /* some port has a policy of its own */
     uint64_t max_pages, populated_pages;
     uint64_t hcpage_msr; /* last value written to VMC_MSR_HYPERCALL_PAGE */

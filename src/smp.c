@@ -69,9 +69,10 @@ int64_t vmc_hc_vcpu_op(struct vmc_hcall *hc)
         hc->vcpu->req.stop = VMC_STOP_DOWN;
         return 0;
     }
+    /* A vCPU asked to go down stays up until its thread has left the guest: once is_up says 0, up works. */
     pthread_mutex_lock(&vm->lock);
-    bool up = target->state == VMC_VCPU_UP && !atomic_load(&target->down_req);
-    if (cmd == VMC_VCPUOP_DOWN && up) {
+    bool up = target->state == VMC_VCPU_UP;
+    if (cmd == VMC_VCPUOP_DOWN && up && !atomic_load(&target->down_req)) {
         atomic_store(&target->down_req, true);
         vmc_vcpu_kick_locked(target);
     }

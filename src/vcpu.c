@@ -35,8 +35,8 @@ void vmc_vcpu_kick_locked(struct vmc_vcpu *vcpu)
 {
     if (vcpu->blocked)
         pthread_cond_signal(&vcpu->cond);
-    else if (vcpu->alive)
-        pthread_kill(vcpu->thread, vcpu->vm->kvm->kick_signal);
+    else if (vcpu->alive && !pthread_equal(vcpu->thread, pthread_self()))
+        pthread_kill(vcpu->thread, vcpu->vm->kvm->kick_signal); /* its own thread checks before entry */
 }
 
 /* The first vCPU to stop the VM is the one the result describes; every other vCPU is told to leave. */

@@ -173,7 +173,6 @@ int vmc_vm_create(struct vmc_kvm *kvm, const struct vmc_config *cfg, struct vmc_
     vm->fd = -1;
     vm->disk.fd = -1;
     memset(vm->hc_allowed, 0xff, sizeof(vm->hc_allowed));
-    vm->io_filtered = cfg->io_default != VMC_IO_PASS;
     vm->hc_allow_user = cfg->allow_user_hypercalls < 0 ? cfg->user_mode : cfg->allow_user_hypercalls != 0;
     vm->populated_pages = cfg->mem_size >> 12;
     vm->max_pages = (cfg->mem_max ? cfg->mem_max : cfg->mem_size) >> 12;

@@ -270,7 +270,7 @@ struct vmc_sched_shutdown {
  */
 #define VMC_VCPUOP_UP 1u    /* (vcpu, IN struct vmc_vcpu_up *) -> 0 */
 #define VMC_VCPUOP_DOWN 2u  /* (vcpu) -> 0; the caller's own id: does not return until brought up again */
-#define VMC_VCPUOP_IS_UP 3u /* (vcpu) -> 1 or 0 */
+#define VMC_VCPUOP_IS_UP 3u /* (vcpu) -> 1 or 0; a vCPU told to go down is up until it has stopped */
 #define VMC_VCPUOP_SELF 32u /* () -> the caller's vCPU id */
 struct vmc_vcpu_up {
     uint64_t entry; /* IN: guest-linear RIP */
