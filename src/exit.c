@@ -146,16 +146,7 @@ static int exit_hlt(struct vmc_vcpu *vcpu, struct vmc_exit *ex)
             vcpu->req.stop = VMC_STOP_DOWN;
         return 0;
     }
-    uint64_t t0 = vmc_now_ns();
-    pthread_mutex_lock(&vm->lock);
-    vcpu->halted = true;
-    pthread_mutex_unlock(&vm->lock);
-    vmc_vcpu_block(vcpu, 0);
-    pthread_mutex_lock(&vm->lock);
-    vcpu->halted = false;
-    pthread_mutex_unlock(&vm->lock);
-    vcpu->halts++;
-    vcpu->halt_ns += vmc_now_ns() - t0;
+    vmc_vcpu_block(vcpu, 0, true);
     return 0;
 }
 

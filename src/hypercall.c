@@ -172,7 +172,7 @@ static int64_t sched_block(struct vmc_hcall *hc, uint64_t timeout_ns)
     uint64_t until = 0;
     if (timeout_ns && __builtin_add_overflow(vmc_now_ns(), timeout_ns, &until))
         until = 0;
-    vmc_vcpu_block(hc->vcpu, until);
+    vmc_vcpu_block(hc->vcpu, until, false);
     return 0;
 }
 

@@ -184,9 +184,10 @@ bool vmc_event_irq_pending_locked(const struct vmc_vcpu *vcpu);
 int vmc_event_highest_irr(const uint64_t irr[4]);
 /*
  * Block the vCPU thread until an interrupt is pending, the VM stops, the vCPU is taken down, or
- * `until` (monotonic ns, 0 = none) passes. Returns true if an interrupt is pending.
+ * `until` (monotonic ns, 0 = none) passes. Returns true if an interrupt is pending. halt: the wait is a
+ * HLT (activity state, and counted in --stats).
  */
-bool vmc_vcpu_block(struct vmc_vcpu *vcpu, uint64_t until);
+bool vmc_vcpu_block(struct vmc_vcpu *vcpu, uint64_t until, bool halt);
 /* Start the VM's timer thread if needed (vm->lock held); -errno on failure. */
 int vmc_timer_start_locked(struct vmc_vm *vm);
 void vmc_timer_stop(struct vmc_vm *vm);

@@ -76,11 +76,13 @@ static uint64_t earliest(uint64_t a, uint64_t b)
     return !a ? b : !b ? a : a < b ? a : b;
 }
 
-bool vmc_vcpu_block(struct vmc_vcpu *vcpu, uint64_t until)
+bool vmc_vcpu_block(struct vmc_vcpu *vcpu, uint64_t until, bool halt)
 {
     struct vmc_vm *vm = vcpu->vm;
     bool pending;
+    uint64_t t0 = halt ? vmc_now_ns() : 0;
     pthread_mutex_lock(&vm->lock);
+    vcpu->halted = halt;
     for (;;) {
         pending = vmc_event_irq_pending_locked(vcpu);
         if (pending || atomic_load(&vm->stopping) || atomic_load(&vm->cancel) || atomic_load(&vcpu->down_req))
@@ -94,7 +96,12 @@ bool vmc_vcpu_block(struct vmc_vcpu *vcpu, uint64_t until)
             break;
         wait_locked(vcpu, earliest(until, vm->deadline));
     }
+    vcpu->halted = false;
     pthread_mutex_unlock(&vm->lock);
+    if (halt) {
+        vcpu->halts++;
+        vcpu->halt_ns += vmc_now_ns() - t0;
+    }
     return pending;
 }
 

@@ -333,15 +333,21 @@ static void *cancel_later(void *arg)
     return NULL;
 }
 
+/* A default VM at CPL0 or CPL3 whose console goes to cap. */
+static struct vmc_vm *captured_vm(bool user, struct capture *cap)
+{
+    struct vmc_config cfg;
+    capture_open(cap);
+    vmc_config_init(&cfg);
+    cfg.user_mode = user;
+    return new_vm(&cfg, cap);
+}
+
 static void test_cancel(bool user)
 {
     const char *mode = user ? "CPL3" : "CPL0";
-    struct vmc_config cfg;
     struct capture cap;
-    capture_open(&cap);
-    vmc_config_init(&cfg);
-    cfg.user_mode = user;
-    struct vmc_vm *vm = new_vm(&cfg, &cap);
+    struct vmc_vm *vm = captured_vm(user, &cap);
     vmc_vm_load_elf(vm, guest_path("spin"));
     struct canceller c = { vm, 100, 0 };
     pthread_t t;
@@ -414,12 +420,8 @@ static int64_t echo_hc(struct vmc_vcpu *vcpu, void *opaque, const struct vmc_hyp
 
 static void test_custom_hypercall(bool user)
 {
-    struct vmc_config cfg;
     struct capture cap;
-    capture_open(&cap);
-    vmc_config_init(&cfg);
-    cfg.user_mode = user;
-    struct vmc_vm *vm = new_vm(&cfg, &cap);
+    struct vmc_vm *vm = captured_vm(user, &cap);
     int calls = 0;
     is_int(vmc_hypercall_register(vm, 10, "x", echo_hc, &calls, 0), -EINVAL,
            "core numbers are not registrable");
