@@ -22,9 +22,11 @@ HOST_CFLAGS += $(SANFLAGS)
 HOST_LDFLAGS += $(SANFLAGS)
 endif
 
-LIB_SRCS := src/kvm.c src/vm.c src/vcpu.c src/smp.c src/control.c src/vmcs.c src/memory.c src/iobus.c src/exit.c src/loader.c src/report.c \
-            src/arch/x86_64/setup.c src/dev/device.c src/dev/console.c src/dev/platform.c \
-            src/dev/debugcon.c src/dev/uart.c src/dev/block.c src/hypercall.c src/memop.c src/event.c
+LIB_SRCS := src/util.c src/kvm.c src/memory.c src/bus.c src/io.c src/msr.c src/cpuid.c src/sched.c src/event.c \
+            src/timer.c src/hypercall.c src/exit.c src/vcpu.c src/vmcs.c src/report.c src/loader.c src/vm.c \
+            src/arch/x86_64/mmu.c src/arch/x86_64/insn.c src/arch/x86_64/regs.c src/arch/x86_64/layout.c \
+            src/hc/table.c src/hc/core.c src/hc/memop.c src/hc/vcpu_op.c \
+            src/dev/device.c src/dev/console.c src/dev/platform.c src/dev/debugcon.c src/dev/uart.c src/dev/block.c
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 LIBA := $(BUILD)/lib/libvmcall.a
 LIBSO := $(BUILD)/lib/libvmcall.so
@@ -90,7 +92,7 @@ FUZZ_CC ?= clang
 FUZZ_FLAGS := -std=gnu11 -g -O1 -Iinclude -D_GNU_SOURCE -pthread -fsanitize=address,undefined \
               -fno-sanitize-recover=all
 FUZZ_BIN := build/fuzz/fuzz_hypercall
-$(FUZZ_BIN): $(LIB_SRCS) tests/fuzz/fuzz_hypercall.c tests/unit/fakevm.h
+$(FUZZ_BIN): $(LIB_SRCS) tests/fuzz/fuzz_hypercall.c tests/unit/fakevm.h $(wildcard src/*.h src/*/*.h src/*/*/*.h)
 	@mkdir -p $(dir $@)
 	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer -o $@ $(LIB_SRCS) tests/fuzz/fuzz_hypercall.c
 
@@ -131,7 +133,7 @@ $(LIBA): $(LIB_OBJS)
 
 $(LIBSO): $(LIB_OBJS)
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) -shared -Wl,-soname,libvmcall.so.0 -o $@ $^ $(HOST_LDFLAGS)
+	$(Q)$(CC) -shared -Wl,-soname,libvmcall.so.1 -o $@ $^ $(HOST_LDFLAGS)
 
 # The CLI links the static library: no runtime loader work for a short-lived process.
 $(VMCALL): $(BUILD)/obj/tools/vmcall/main.o $(LIBA)
@@ -236,8 +238,8 @@ install: all
 	           $(DESTDIR)$(PREFIX)/lib/vmcall/guest
 	install -m 755 $(VMCALL) $(DESTDIR)$(PREFIX)/bin/vmcall
 	install -m 644 $(LIBA) $(DESTDIR)$(PREFIX)/lib/libvmcall.a
-	install -m 755 $(LIBSO) $(DESTDIR)$(PREFIX)/lib/libvmcall.so.0
-	ln -sf libvmcall.so.0 $(DESTDIR)$(PREFIX)/lib/libvmcall.so
+	install -m 755 $(LIBSO) $(DESTDIR)$(PREFIX)/lib/libvmcall.so.1
+	ln -sf libvmcall.so.1 $(DESTDIR)$(PREFIX)/lib/libvmcall.so
 	install -m 644 include/vmcall/vmcall.h include/vmcall/abi.h include/vmcall/guest.h \
 	           $(DESTDIR)$(PREFIX)/include/vmcall/
 	install -m 644 $(SDK_LIB)/libvmcg.a $(SDK_LIB)/crt0.o $(SDK_LIB)/guest.lds $(SDK_LIB)/libvmcg32.a \

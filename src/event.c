@@ -1,74 +1,51 @@
 /* SPDX-License-Identifier: MIT */
-/* Event injection: validate, queue, and deliver exceptions, NMIs and external interrupts before entry. */
+/* Event injection: validate and queue exceptions, NMIs and external interrupts; hand them to the run loop. */
 #include <errno.h>
-#include <signal.h>
 #include <string.h>
-#include <sys/ioctl.h>
 
-#include "internal.h"
+#include "arch/x86_64/x86.h"
+#include "vm.h"
+
+int vmc_event_init(struct vmc_vcpu *vcpu)
+{
+    memset(&vcpu->ev, 0, sizeof(vcpu->ev));
+    return -pthread_mutex_init(&vcpu->ev.lock, NULL);
+}
+
+void vmc_event_destroy(struct vmc_vcpu *vcpu)
+{
+    pthread_mutex_destroy(&vcpu->ev.lock);
+}
+
+void vmc_event_reset(struct vmc_vcpu *vcpu)
+{
+    struct vmc_vcpu_events *e = &vcpu->ev;
+    pthread_mutex_lock(&e->lock);
+    e->exception = e->nmi = false;
+    memset(e->irr, 0, sizeof(e->irr));
+    atomic_store(&e->any, false);
+    pthread_mutex_unlock(&e->lock);
+}
 
 int vmc_event_check(const struct vmc_event *ev)
 {
     switch (ev->type) {
     case VMC_EVENT_EXCEPTION:
-        /* SDM vol. 3A 6.15; abi-reference 3.8 and 6.9: KVM refuses vectors > 31 and 2. */
-        if (ev->vector > 31 || ev->vector == 2)
+        /* SDM vol. 3A 6.15: vectors 0-31, not NMI (2); KVM refuses the others. */
+        if (ev->vector >= X86_VEC_FIRST_IRQ || ev->vector == X86_VEC_NMI)
             return -EINVAL;
-        if (ev->has_error_code != vmc_x86_exc_has_error_code(ev->vector))
+        if (ev->has_error_code != (bool)x86_exc_has_error_code(ev->vector))
             return -EINVAL;
-        if (ev->cr2 && ev->vector != 14)
+        if (ev->cr2 && ev->vector != X86_VEC_PF)
             return -EINVAL;
         return 0;
     case VMC_EVENT_INTERRUPT:
-        return ev->vector >= 32 && !ev->has_error_code && !ev->cr2 ? 0 : -EINVAL;
+        return ev->vector >= X86_VEC_FIRST_IRQ && !ev->has_error_code && !ev->cr2 ? 0 : -EINVAL;
     case VMC_EVENT_NMI:
-        return (ev->vector == 0 || ev->vector == 2) && !ev->has_error_code && !ev->cr2 ? 0 : -EINVAL;
+        return (ev->vector == 0 || ev->vector == X86_VEC_NMI) && !ev->has_error_code && !ev->cr2 ? 0
+                                                                                                 : -EINVAL;
     }
     return -EINVAL;
-}
-
-struct vmc_vcpu *vmc_vm_vcpu(struct vmc_vm *vm, uint32_t id)
-{
-    return id < vm->nvcpus ? &vm->vcpus[id] : NULL;
-}
-
-int vmc_vcpu_inject(struct vmc_vcpu *vcpu, const struct vmc_event *ev)
-{
-    struct vmc_vm *vm = vcpu->vm;
-    int rc = vmc_event_check(ev);
-    if (rc)
-        return vmc_vm_fail(vm, rc, "invalid event (type %d, vector %u)", (int)ev->type, ev->vector);
-    pthread_mutex_lock(&vm->lock);
-    struct vmc_pending *p = &vcpu->pending;
-    if (ev->type == VMC_EVENT_EXCEPTION && p->exception) {
-        rc = vmc_vm_fail(vm, -EBUSY, "an exception is already pending");
-    } else if (ev->type == VMC_EVENT_EXCEPTION) {
-        p->exc = *ev;
-        p->exception = true;
-    } else if (ev->type == VMC_EVENT_NMI) {
-        p->nmi = true;
-    } else {
-        p->irr[ev->vector / 64] |= 1ull << (ev->vector % 64);
-    }
-    atomic_store_explicit(&p->any, true, memory_order_release);
-    /* Kick the vCPU so that the event is taken at the next entry, not at the next exit. */
-    if (rc == 0)
-        vmc_vcpu_kick_locked(vcpu);
-    pthread_mutex_unlock(&vm->lock);
-    return rc;
-}
-
-void vmc_event_raise_irq_locked(struct vmc_vcpu *vcpu, uint8_t vector)
-{
-    struct vmc_pending *p = &vcpu->pending;
-    p->irr[vector / 64] |= 1ull << (vector % 64);
-    atomic_store_explicit(&p->any, true, memory_order_release);
-    vmc_vcpu_kick_locked(vcpu);
-}
-
-bool vmc_event_irq_pending_locked(const struct vmc_vcpu *vcpu)
-{
-    return atomic_load_explicit(&vcpu->pending.any, memory_order_acquire);
 }
 
 int vmc_event_highest_irr(const uint64_t irr[4])
@@ -79,54 +56,120 @@ int vmc_event_highest_irr(const uint64_t irr[4])
     return -1;
 }
 
-int vmc_event_deliver(struct vmc_vcpu *vcpu)
+int vmc_event_queue(struct vmc_vcpu *vcpu, const struct vmc_event *ev)
 {
-    struct vmc_vm *vm = vcpu->vm;
-    struct kvm_run *run = vcpu->run;
-    struct vmc_pending *p = &vcpu->pending;
-    if (!atomic_load_explicit(&p->any, memory_order_acquire))
-        return 0; /* no lock on the exit path unless an event was injected */
-    pthread_mutex_lock(&vm->lock);
+    struct vmc_vcpu_events *e = &vcpu->ev;
     int rc = 0;
-    struct kvm_vcpu_events *e = &run->s.regs.events;
-    if (p->exception) {
-        /* Through sync regs: no KVM_SET_VCPU_EVENTS ioctl. CR2 rides along in SREGS for #PF. */
-        e->exception.injected = 1;
-        e->exception.nr = p->exc.vector;
-        e->exception.has_error_code = p->exc.has_error_code;
-        e->exception.error_code = p->exc.error_code;
-        e->flags = 0;
-        run->kvm_dirty_regs |= KVM_SYNC_X86_EVENTS;
-        if (p->exc.vector == 14) {
-            run->s.regs.sregs.cr2 = p->exc.cr2;
-            run->kvm_dirty_regs |= KVM_SYNC_X86_SREGS;
-        }
-        p->exception = false;
-        vcpu->events_injected++;
-    } else if (p->nmi) {
-        e->nmi.pending = 1;
-        e->flags = KVM_VCPUEVENT_VALID_NMI_PENDING;
-        run->kvm_dirty_regs |= KVM_SYNC_X86_EVENTS;
-        p->nmi = false;
-        vcpu->events_injected++;
+    pthread_mutex_lock(&e->lock);
+    if (ev->type == VMC_EVENT_EXCEPTION && e->exception) {
+        rc = -EBUSY;
+    } else if (ev->type == VMC_EVENT_EXCEPTION) {
+        e->exc = *ev;
+        e->exception = true;
+    } else if (ev->type == VMC_EVENT_NMI) {
+        e->nmi = true;
+    } else {
+        e->irr[ev->vector / 64] |= 1ull << (ev->vector % 64);
     }
-    int vec = vmc_event_highest_irr(p->irr);
-    if (vec >= 0) {
-        /* Userspace irqchip (abi-reference 3.8): inject only when KVM says the window is open. */
-        if (run->ready_for_interrupt_injection && !(run->kvm_dirty_regs & KVM_SYNC_X86_EVENTS)) {
-            struct kvm_interrupt irq = { .irq = (uint32_t)vec };
-            if (ioctl(vcpu->fd, KVM_INTERRUPT, &irq) < 0) {
-                rc = vmc_vm_fail(vm, -errno, "KVM_INTERRUPT: %s", strerror(errno));
-                goto out;
-            }
-            p->irr[vec / 64] &= ~(1ull << (vec % 64));
-            vcpu->events_injected++;
-            vec = vmc_event_highest_irr(p->irr);
-        }
-    }
-    run->request_interrupt_window = vec >= 0;
-    atomic_store_explicit(&p->any, p->exception || p->nmi || vec >= 0, memory_order_release);
-out:
-    pthread_mutex_unlock(&vm->lock);
+    atomic_store_explicit(&e->any, true, memory_order_release);
+    pthread_mutex_unlock(&e->lock);
+    if (rc == 0) /* taken at the next entry, not at the next exit */
+        vmc_sched_kick(vcpu);
     return rc;
+}
+
+int vmc_vcpu_inject(struct vmc_vcpu *vcpu, const struct vmc_event *ev)
+{
+    int rc = vmc_event_check(ev);
+    if (rc)
+        return vmc_vm_fail(vcpu->vm, rc, "invalid event (type %d, vector %u)", (int)ev->type, ev->vector);
+    rc = vmc_event_queue(vcpu, ev);
+    if (rc)
+        return vmc_vm_fail(vcpu->vm, rc, "an exception is already pending");
+    return 0;
+}
+
+void vmc_event_raise_irq(struct vmc_vcpu *vcpu, uint8_t vector)
+{
+    struct vmc_vcpu_events *e = &vcpu->ev;
+    pthread_mutex_lock(&e->lock);
+    e->irr[vector / 64] |= 1ull << (vector % 64);
+    atomic_store_explicit(&e->any, true, memory_order_release);
+    pthread_mutex_unlock(&e->lock);
+    vmc_sched_kick(vcpu);
+}
+
+bool vmc_event_pending(struct vmc_vcpu *vcpu)
+{
+    return atomic_load_explicit(&vcpu->ev.any, memory_order_acquire);
+}
+
+bool vmc_event_urgent(struct vmc_vcpu *vcpu)
+{
+    pthread_mutex_lock(&vcpu->ev.lock);
+    bool urgent = vcpu->ev.exception || vcpu->ev.nmi;
+    pthread_mutex_unlock(&vcpu->ev.lock);
+    return urgent;
+}
+
+bool vmc_event_take(struct vmc_vcpu *vcpu, bool window_open, struct vmc_delivery *d)
+{
+    struct vmc_vcpu_events *e = &vcpu->ev;
+    if (!atomic_load_explicit(&e->any, memory_order_acquire))
+        return false; /* no lock on the exit path unless an event was injected */
+    memset(d, 0, sizeof(*d));
+    d->irq = -1;
+    pthread_mutex_lock(&e->lock);
+    if (e->exception) {
+        d->exception = true;
+        d->exc = e->exc;
+        e->exception = false;
+    } else if (e->nmi) {
+        d->nmi = true;
+        e->nmi = false;
+    }
+    int vec = vmc_event_highest_irr(e->irr);
+    /* Userspace irqchip: an interrupt only when KVM says the window is open and nothing else goes in. */
+    if (vec >= 0 && window_open && !d->exception && !d->nmi) {
+        d->irq = vec;
+        e->irr[vec / 64] &= ~(1ull << (vec % 64));
+        vec = vmc_event_highest_irr(e->irr);
+    }
+    d->request_window = vec >= 0;
+    atomic_store_explicit(&e->any, e->exception || e->nmi || vec >= 0, memory_order_release);
+    pthread_mutex_unlock(&e->lock);
+    return true;
+}
+
+void vmc_event_untake_irq(struct vmc_vcpu *vcpu, int vector)
+{
+    vmc_event_raise_irq(vcpu, (uint8_t)vector);
+}
+
+void vmc_event_entry_info(struct vmc_vcpu *vcpu, uint32_t *info, uint32_t *error_code, uint64_t irr[4])
+{
+    struct vmc_vcpu_events *e = &vcpu->ev;
+    pthread_mutex_lock(&e->lock);
+    *info = 0;
+    *error_code = 0;
+    if (e->exception) {
+        *info = VMC_INTR_INFO_VALID | VMC_INTR_TYPE_HW_EXC | e->exc.vector |
+                (e->exc.has_error_code ? VMC_INTR_DELIVER_CODE : 0);
+        *error_code = e->exc.error_code;
+    } else if (e->nmi) {
+        *info = VMC_INTR_INFO_VALID | VMC_INTR_TYPE_NMI | X86_VEC_NMI;
+    } else if (vmc_event_highest_irr(e->irr) >= 0) {
+        *info = VMC_INTR_INFO_VALID | VMC_INTR_TYPE_EXT_INTR | (uint32_t)vmc_event_highest_irr(e->irr);
+    }
+    memcpy(irr, e->irr, sizeof(e->irr));
+    pthread_mutex_unlock(&e->lock);
+}
+
+void vmc_event_clear_urgent(struct vmc_vcpu *vcpu)
+{
+    struct vmc_vcpu_events *e = &vcpu->ev;
+    pthread_mutex_lock(&e->lock);
+    e->exception = e->nmi = false;
+    atomic_store(&e->any, vmc_event_highest_irr(e->irr) >= 0);
+    pthread_mutex_unlock(&e->lock);
 }

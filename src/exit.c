@@ -1,15 +1,51 @@
 /* SPDX-License-Identifier: MIT */
-/* VM exits: decode a kvm_run into a VMCS-style exit record (pure), then dispatch through one table. */
+/* VM exits: decode a kvm_run into a VMCS-style exit record (pure), then decide through one table. */
 #include <errno.h>
 #include <string.h>
 
-#include "internal.h"
+#include "arch/x86_64/insn.h"
+#include "arch/x86_64/regs.h"
+#include "arch/x86_64/x86.h"
+#include "exit.h"
+#include "vm.h"
 
-/* VMX interruption-information fields (SDM 24.8.3; abi-reference 4.5). */
-#define INTR_VALID (1u << 31)
-#define INTR_TYPE_HW_EXC (3u << 8)
-#define INTR_TYPE_SW_EXC (6u << 8)
-#define FAIL_ENTRY_BIT (1u << 31)
+static void decode_io(const struct kvm_run *run, struct vmc_exit *ex)
+{
+    /* KVM does not say whether a count-1 access came from INS/OUTS, nor how the port was encoded. */
+    uint32_t size = run->io.size ? run->io.size : 1;
+    ex->count = run->io.count;
+    if (run->io.direction == KVM_EXIT_IO_OUT && run->io.port == VMC_PORT_HYPERCALL) {
+        ex->reason = VMC_EXIT_VMCALL;
+        return;
+    }
+    ex->reason = VMC_EXIT_IO;
+    ex->qualification = ((uint64_t)(size - 1) & 7) | ((uint64_t)run->io.port << 16);
+    if (run->io.direction == KVM_EXIT_IO_IN)
+        ex->qualification |= VMC_IOQ_IN;
+    if (run->io.count > 1)
+        ex->qualification |= VMC_IOQ_STRING | VMC_IOQ_REP;
+}
+
+static void decode_fail_entry(const struct kvm_run *run, struct vmc_exit *ex)
+{
+    /* On VMX the hardware reason is the VMX exit reason with bit 31 set (basic 33, 34 or 41). */
+    uint64_t hw = run->fail_entry.hardware_entry_failure_reason;
+    uint32_t basic = (uint32_t)hw & 0xffff;
+    bool vmx = (hw & VMC_EXIT_FAILED_ENTRY) &&
+               (basic == VMC_EXIT_ENTRY_FAIL_GUEST || basic == VMC_EXIT_ENTRY_FAIL_MSR ||
+                basic == VMC_EXIT_ENTRY_FAIL_MCE);
+    ex->reason = VMC_EXIT_FAILED_ENTRY | (vmx ? basic : VMC_EXIT_ENTRY_FAIL_GUEST);
+    ex->hw_reason = hw;
+}
+
+static void decode_internal(const struct kvm_run *run, struct vmc_exit *ex)
+{
+    ex->reason = VMC_EXIT_INTERNAL_ERROR;
+    ex->qualification = run->internal.suberror;
+    if (run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION && run->internal.ndata >= 2 &&
+        (run->emulation_failure.flags & KVM_INTERNAL_ERROR_EMULATION_FLAG_INSTRUCTION_BYTES))
+        ex->insn_len = run->emulation_failure.insn_size <= 15 ? run->emulation_failure.insn_size : 15;
+}
 
 void vmc_exit_decode(const struct kvm_run *run, struct vmc_exit *ex)
 {
@@ -17,18 +53,9 @@ void vmc_exit_decode(const struct kvm_run *run, struct vmc_exit *ex)
     ex->kvm_reason = run->exit_reason;
     ex->count = 1;
     switch (run->exit_reason) {
-    case KVM_EXIT_IO: {
-        /* KVM does not say whether a count-1 access came from INS/OUTS, nor how the port was encoded. */
-        uint32_t size = run->io.size ? run->io.size : 1;
-        ex->reason = VMC_EXIT_IO;
-        ex->qualification = ((uint64_t)(size - 1) & 7) | ((uint64_t)run->io.port << 16);
-        if (run->io.direction == KVM_EXIT_IO_IN)
-            ex->qualification |= VMC_IOQ_IN;
-        if (run->io.count > 1)
-            ex->qualification |= VMC_IOQ_STRING | VMC_IOQ_REP;
-        ex->count = run->io.count;
+    case KVM_EXIT_IO:
+        decode_io(run, ex);
         break;
-    }
     case KVM_EXIT_MMIO:
         ex->reason = VMC_EXIT_EPT_VIOLATION;
         ex->qualification = run->mmio.is_write ? VMC_EPTQ_WRITE : VMC_EPTQ_READ;
@@ -41,27 +68,18 @@ void vmc_exit_decode(const struct kvm_run *run, struct vmc_exit *ex)
     case KVM_EXIT_SHUTDOWN:
         ex->reason = VMC_EXIT_TRIPLE_FAULT;
         break;
-    case KVM_EXIT_FAIL_ENTRY: {
-        /* On VMX the hardware reason is the VMX exit reason with bit 31 set (basic 33, 34 or 41). */
-        uint64_t hw = run->fail_entry.hardware_entry_failure_reason;
-        uint32_t basic = (uint32_t)hw & 0xffff;
-        bool vmx = (hw & FAIL_ENTRY_BIT) && (basic == 33 || basic == 34 || basic == 41);
-        ex->reason = FAIL_ENTRY_BIT | (vmx ? basic : VMC_EXIT_ENTRY_FAIL_GUEST);
-        ex->hw_reason = hw;
+    case KVM_EXIT_FAIL_ENTRY:
+        decode_fail_entry(run, ex);
         break;
-    }
     case KVM_EXIT_INTERNAL_ERROR:
-        ex->reason = VMC_EXIT_INTERNAL_ERROR;
-        ex->qualification = run->internal.suberror;
-        if (run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION && run->internal.ndata >= 2 &&
-            (run->emulation_failure.flags & KVM_INTERNAL_ERROR_EMULATION_FLAG_INSTRUCTION_BYTES))
-            ex->insn_len = run->emulation_failure.insn_size <= 15 ? run->emulation_failure.insn_size : 15;
+        decode_internal(run, ex);
         break;
     case KVM_EXIT_DEBUG:
         ex->reason = VMC_EXIT_EXCEPTION_NMI;
-        ex->intr_info = INTR_VALID | (run->debug.arch.exception & 0xff) |
-                        (run->debug.arch.exception == 3 ? INTR_TYPE_SW_EXC : INTR_TYPE_HW_EXC);
-        if (run->debug.arch.exception == 1)
+        ex->intr_info =
+            VMC_INTR_INFO_VALID | (run->debug.arch.exception & 0xff) |
+            (run->debug.arch.exception == X86_VEC_BP ? VMC_INTR_TYPE_SW_EXC : VMC_INTR_TYPE_HW_EXC);
+        if (run->debug.arch.exception == X86_VEC_DB)
             ex->qualification = run->debug.arch.dr6;
         break;
     case KVM_EXIT_HYPERCALL:
@@ -90,191 +108,198 @@ void vmc_exit_decode(const struct kvm_run *run, struct vmc_exit *ex)
     }
 }
 
-static void stop_crash(struct vmc_vcpu *vcpu, enum vmc_crash crash)
+/*
+ * A report from the VMM's exception stubs (abi.h entry contract): only they ring this port, at CPL0 on the
+ * IST stack. The frame is read once through the guest's paging and then validated; a write from anywhere
+ * else reads as a garbled report, never as a host fault. The stop presents the exception exit VMX would
+ * have taken (SDM vol. 3C 28.2.2): reason 0, the interruption information, for #PF the address.
+ */
+static void exception_report(struct vmc_vcpu *vcpu, const struct vmc_exit *ex, struct vmc_action *act)
 {
-    vcpu->req.stop = VMC_STOP_CRASH;
-    vcpu->req.crash = crash;
-}
-
-static int exit_io(struct vmc_vcpu *vcpu, struct vmc_exit *ex)
-{
-    const struct kvm_run *run = vcpu->run;
-    uint32_t size = VMC_IOQ_SIZE(ex->qualification);
-    bool write = !(ex->qualification & VMC_IOQ_IN);
-    uint64_t bytes = (uint64_t)size * ex->count;
-    int run_size = vcpu->vm->kvm->run_size;
-    /* The data area is the kernel's, but a bogus offset must not become a host out-of-bounds access. */
-    if (run->io.data_offset > (uint64_t)run_size || bytes > (uint64_t)run_size - run->io.data_offset)
-        return vmc_vm_fail(vcpu->vm, -EIO, "KVM reported I/O data outside kvm_run");
-    uint8_t *data = (uint8_t *)run + run->io.data_offset;
-    int rc = vmc_io_filter(vcpu, VMC_IOQ_PORT(ex->qualification), size, write, data, ex->count);
-    if (rc != 0)
-        return rc < 0 ? rc : 0;
-    for (uint32_t i = 0; i < ex->count; i++) {
-        rc = vmc_bus_access(&vcpu->vm->pio, vcpu, VMC_IOQ_PORT(ex->qualification), data + i * size, size,
-                            write);
-        if (rc < 0)
-            return rc;
+    const struct kvm_regs *r = vmc_vcpu_regs(vcpu);
+    const struct kvm_sregs *s = vmc_vcpu_sregs(vcpu);
+    struct vmc_fault_frame f;
+    bool ok = vmc_x86_fault_frame(&vcpu->vm->mem, s, r, &f) == 0;
+    if (vmc_x86_cpl(s) != 0 || !ok || f.vector >= X86_VEC_FIRST_IRQ) {
+        vmc_act_crash(act, VMC_CRASH_UNHANDLED_EXIT, 0);
+        return;
     }
-    return 0;
+    vmc_act_crash(act, VMC_CRASH_EXCEPTION, 0);
+    struct vmc_stop_req *q = &act->stop;
+    q->vector = (uint8_t)f.vector;
+    q->has_error_code = x86_exc_has_error_code((unsigned)f.vector);
+    q->error_code = (uint32_t)f.error_code;
+    q->frame_valid = true;
+    q->rip = f.rip, q->cs = (uint16_t)f.cs, q->rflags = f.rflags, q->rsp = f.rsp, q->ss = (uint16_t)f.ss;
+    q->exit_valid = true;
+    q->exit = *ex;
+    q->exit.reason = VMC_EXIT_EXCEPTION_NMI;
+    q->exit.intr_info = VMC_INTR_INFO_VALID | VMC_INTR_TYPE_HW_EXC |
+                        (q->has_error_code ? VMC_INTR_DELIVER_CODE : 0) | q->vector;
+    q->exit.intr_error = q->has_error_code ? q->error_code : 0;
+    q->exit.qualification = q->vector == X86_VEC_PF ? s->cr2 : 0;
+    q->exit.insn_len = 0;
 }
 
-static int exit_mmio(struct vmc_vcpu *vcpu, struct vmc_exit *ex)
+static void exit_io(struct vmc_vcpu *vcpu, const struct vmc_exit *ex, struct vmc_action *act)
+{
+    struct kvm_run *run = vcpu->run;
+    uint32_t size = VMC_IOQ_SIZE(ex->qualification);
+    bool in = (ex->qualification & VMC_IOQ_IN) != 0;
+    uint16_t port = VMC_IOQ_PORT(ex->qualification);
+    uint64_t bytes = (uint64_t)size * ex->count, run_size = (uint64_t)vcpu->vm->kvm->run_size;
+    /* The data area is the kernel's, but a bogus offset must not become a host out-of-bounds access. */
+    if (run->io.data_offset > run_size || bytes > run_size - run->io.data_offset) {
+        vmc_act_error(act, vmc_vm_fail(vcpu->vm, -EIO, "KVM reported I/O data outside kvm_run"));
+        return;
+    }
+    if (port == VMC_PORT_FAULT && !in)
+        exception_report(vcpu, ex, act);
+    else
+        vmc_io_port(vcpu, port, size, in, (uint8_t *)run + run->io.data_offset, ex->count, act);
+}
+
+static void exit_vmcall(struct vmc_vcpu *vcpu, const struct vmc_exit *ex, struct vmc_action *act)
+{
+    if (ex->kvm_reason != KVM_EXIT_IO) { /* KVM's own hypercall exit: this VMM never asks for it */
+        vmc_act_crash(act, VMC_CRASH_UNHANDLED_EXIT, 0);
+        return;
+    }
+    vmc_hc_doorbell(vcpu, ex->count, act);
+}
+
+static void exit_mmio(struct vmc_vcpu *vcpu, const struct vmc_exit *ex, struct vmc_action *act)
 {
     struct kvm_run *run = vcpu->run;
     uint32_t len = run->mmio.len <= 8 ? run->mmio.len : 8;
-    return vmc_bus_access(&vcpu->vm->mmio, vcpu, ex->guest_phys, run->mmio.data, len,
-                          (ex->qualification & VMC_EPTQ_WRITE) != 0);
-}
-
-#define RFLAGS_IF (1ull << 9)
-
-/*
- * HLT, the userspace counterpart of kvm_emulate_halt: with IF=1 the vCPU thread sleeps until an
- * interrupt is pending (timer, IPI, injection), then re-enters to take it. With IF=0 and nothing
- * pending nothing can wake it: the vCPU goes down (the last one down ends the VM with status 0).
- */
-static int exit_hlt(struct vmc_vcpu *vcpu, struct vmc_exit *ex)
-{
-    (void)ex;
-    struct vmc_vm *vm = vcpu->vm;
-    if (!(vcpu->run->s.regs.regs.rflags & RFLAGS_IF)) {
-        pthread_mutex_lock(&vm->lock);
-        bool pending = vcpu->pending.exception || vcpu->pending.nmi;
-        pthread_mutex_unlock(&vm->lock);
-        if (!pending)
-            vcpu->req.stop = VMC_STOP_DOWN;
-        return 0;
-    }
-    vmc_vcpu_block(vcpu, 0, true);
-    return 0;
-}
-
-static int exit_triple_fault(struct vmc_vcpu *vcpu, struct vmc_exit *ex)
-{
-    (void)ex;
-    stop_crash(vcpu, VMC_CRASH_TRIPLE_FAULT);
-    return 0;
-}
-
-static int exit_fail_entry(struct vmc_vcpu *vcpu, struct vmc_exit *ex)
-{
-    (void)ex;
-    stop_crash(vcpu, VMC_CRASH_FAIL_ENTRY);
-    return 0;
-}
-
-static int exit_internal_error(struct vmc_vcpu *vcpu, struct vmc_exit *ex)
-{
-    (void)ex;
-    stop_crash(vcpu, VMC_CRASH_INTERNAL_ERROR);
-    return 0;
-}
-
-static int exit_system_event(struct vmc_vcpu *vcpu, struct vmc_exit *ex)
-{
-    if (ex->hw_reason == KVM_SYSTEM_EVENT_SHUTDOWN || ex->hw_reason == KVM_SYSTEM_EVENT_RESET) {
-        vcpu->req.stop = VMC_STOP_EXIT;
-        vcpu->req.status = 0;
-    } else {
-        stop_crash(vcpu, VMC_CRASH_UNHANDLED_EXIT);
-    }
-    return 0;
-}
-
-static int exit_nothing(struct vmc_vcpu *vcpu, struct vmc_exit *ex)
-{
-    (void)vcpu, (void)ex;
-    return 0;
-}
-
-static int exit_unhandled(struct vmc_vcpu *vcpu, struct vmc_exit *ex)
-{
-    (void)ex;
-    stop_crash(vcpu, VMC_CRASH_UNHANDLED_EXIT);
-    return 0;
+    int rc =
+        vmc_io_mmio(vcpu, ex->guest_phys, run->mmio.data, len, (ex->qualification & VMC_EPTQ_WRITE) != 0);
+    if (rc < 0)
+        vmc_act_error(act, vmc_vm_fail(vcpu->vm, rc, "MMIO handler failed: %s", strerror(-rc)));
 }
 
 /*
- * The hypercall-page MSR (Xen's discovery, abi-reference 2.2): a page-aligned address of a guest RAM page
- * the guest owns gets the page written; anything else raises #GP. Reads return the last accepted value.
+ * HLT, the userspace counterpart of kvm_emulate_halt: with IF=1 the vCPU waits until an interrupt is
+ * pending (timer, IPI, injection), then re-enters to take it. With IF=0 and nothing that ignores IF
+ * pending, nothing can wake it: the vCPU goes down (the last one down ends the VM with status 0).
  */
-static int hcpage_wrmsr(struct vmc_vcpu *vcpu, uint64_t val)
+static void exit_hlt(struct vmc_vcpu *vcpu, const struct vmc_exit *ex, struct vmc_action *act)
 {
-    struct vmc_vm *vm = vcpu->vm;
-    bool vmm_owned = val < VMC_LAYOUT_LOAD_MIN && val != VMC_LAYOUT_HYPERCALL_PAGE;
-    if ((val & 4095) || vmm_owned || !vmc_mem_ptr(&vm->mem, val, 4096))
-        return -1;
-    if (vmc_hypercall_write_page(vm, val) != 0)
-        return -1;
-    vm->hcpage_msr = val;
-    return 0;
+    (void)ex;
+    if (!(vmc_vcpu_regs(vcpu)->rflags & X86_RFLAGS_IF) && !vmc_event_urgent(vcpu))
+        vmc_act_down(act);
+    else
+        act->kind = VMC_ACT_HALT;
 }
 
-static int hcpage_rdmsr(struct vmc_vcpu *vcpu, uint64_t *val)
+static void exit_msr(struct vmc_vcpu *vcpu, const struct vmc_exit *ex, struct vmc_action *act)
 {
-    *val = vcpu->vm->hcpage_msr;
-    return 0;
-}
-
-/* MSRs the VMM handles itself; any other MSR access that reaches userspace raises #GP. */
-static const struct msr_handler {
-    uint32_t index;
-    int (*rd)(struct vmc_vcpu *vcpu, uint64_t *val);
-    int (*wr)(struct vmc_vcpu *vcpu, uint64_t val);
-} msr_table[] = {
-    { VMC_MSR_HYPERCALL_PAGE, hcpage_rdmsr, hcpage_wrmsr },
-};
-
-const uint32_t vmc_builtin_msrs[] = { VMC_MSR_HYPERCALL_PAGE };
-const size_t vmc_nbuiltin_msrs = ARRAY_SIZE(vmc_builtin_msrs);
-
-/* The MSR policy first (deny, or an embedder's handler), then the VMM's own handlers; else #GP. */
-static int exit_msr(struct vmc_vcpu *vcpu, struct vmc_exit *ex)
-{
+    (void)act;
     struct kvm_run *run = vcpu->run;
     bool write = VMC_EXIT_BASIC(ex->reason) == VMC_EXIT_WRMSR;
     uint64_t val = run->msr.data;
-    int rc = -1;
-    const struct vmc_msr_rule *rule = vmc_msr_rule(vcpu->vm, run->msr.index);
-    if (rule) {
-        rc = rule->deny ? -1 : rule->fn(vcpu, rule->opaque, run->msr.index, write, &val);
-    } else {
-        for (size_t i = 0; i < ARRAY_SIZE(msr_table); i++)
-            if (msr_table[i].index == run->msr.index)
-                rc = write ? msr_table[i].wr(vcpu, val) : msr_table[i].rd(vcpu, &val);
-    }
+    int rc = vmc_msr_access(vcpu, run->msr.index, write, &val);
     if (!write && rc == 0)
         run->msr.data = val;
     run->msr.error = rc != 0; /* KVM injects #GP on re-entry */
-    return 0;
 }
 
-typedef int (*exit_fn)(struct vmc_vcpu *vcpu, struct vmc_exit *ex);
+static void exit_system_event(struct vmc_vcpu *vcpu, const struct vmc_exit *ex, struct vmc_action *act)
+{
+    (void)vcpu;
+    if (ex->hw_reason == KVM_SYSTEM_EVENT_SHUTDOWN || ex->hw_reason == KVM_SYSTEM_EVENT_RESET)
+        vmc_act_stop(act, VMC_STOP_EXIT, 0);
+    else
+        vmc_act_crash(act, VMC_CRASH_UNHANDLED_EXIT, 0);
+}
+
+static void exit_crash(struct vmc_vcpu *vcpu, const struct vmc_exit *ex, struct vmc_action *act)
+{
+    (void)vcpu;
+    switch (VMC_EXIT_BASIC(ex->reason)) {
+    case VMC_EXIT_TRIPLE_FAULT:
+        vmc_act_crash(act, VMC_CRASH_TRIPLE_FAULT, 0);
+        break;
+    case VMC_EXIT_INTERNAL_ERROR:
+        vmc_act_crash(act, VMC_CRASH_INTERNAL_ERROR, 0);
+        break;
+    default:
+        vmc_act_crash(act, VMC_CRASH_FAIL_ENTRY, 0);
+        break;
+    }
+}
+
+static void exit_nothing(struct vmc_vcpu *vcpu, const struct vmc_exit *ex, struct vmc_action *act)
+{
+    (void)vcpu, (void)ex, (void)act; /* the run loop injects before re-entering */
+}
+
+typedef void (*exit_fn)(struct vmc_vcpu *vcpu, const struct vmc_exit *ex, struct vmc_action *act);
 
 /* The one exit table, indexed by basic exit reason. Empty slots stop the VM as unhandled. */
 static const exit_fn exit_table[VMC_EXIT_REASON_MAX] = {
     [VMC_EXIT_IO] = exit_io,
+    [VMC_EXIT_VMCALL] = exit_vmcall,
     [VMC_EXIT_EPT_VIOLATION] = exit_mmio,
     [VMC_EXIT_HLT] = exit_hlt,
-    [VMC_EXIT_TRIPLE_FAULT] = exit_triple_fault,
-    [VMC_EXIT_ENTRY_FAIL_GUEST] = exit_fail_entry,
-    [34] = exit_fail_entry,                /* entry failure: MSR loading */
-    [41] = exit_fail_entry,                /* entry failure: machine check */
-    [VMC_EXIT_INTR_WINDOW] = exit_nothing, /* the run loop injects before re-entering */
     [VMC_EXIT_RDMSR] = exit_msr,
     [VMC_EXIT_WRMSR] = exit_msr,
-    [VMC_EXIT_INTERNAL_ERROR] = exit_internal_error,
+    [VMC_EXIT_INTR_WINDOW] = exit_nothing,
+    [VMC_EXIT_TRIPLE_FAULT] = exit_crash,
+    [VMC_EXIT_ENTRY_FAIL_GUEST] = exit_crash,
+    [VMC_EXIT_ENTRY_FAIL_MSR] = exit_crash,
+    [VMC_EXIT_ENTRY_FAIL_MCE] = exit_crash,
+    [VMC_EXIT_INTERNAL_ERROR] = exit_crash,
     [VMC_EXIT_SYSTEM_EVENT] = exit_system_event,
 };
 
-int vmc_exit_dispatch(struct vmc_vcpu *vcpu, struct vmc_exit *ex)
+void vmc_exit_count(struct vmc_vcpu *vcpu, uint32_t reason)
+{
+    uint32_t basic = VMC_EXIT_BASIC(reason);
+    if (basic < VMC_EXIT_REASON_MAX)
+        STAT_ADD(vcpu->exits[basic].count, 1);
+}
+
+void vmc_exit_handle(struct vmc_vcpu *vcpu, const struct vmc_exit *ex, struct vmc_action *act)
 {
     uint32_t basic = VMC_EXIT_BASIC(ex->reason);
+    bool timed = vcpu->vm->cfg.stats;
+    uint64_t t0 = timed ? vmc_now_ns() : 0;
+    memset(act, 0, sizeof(*act));
+    vmc_exit_count(vcpu, basic);
     exit_fn fn = basic < VMC_EXIT_REASON_MAX ? exit_table[basic] : NULL;
-    if (basic < VMC_EXIT_REASON_MAX)
-        __atomic_fetch_add(&vcpu->vm->exits[basic].count, 1, __ATOMIC_RELAXED);
-    return (fn ? fn : exit_unhandled)(vcpu, ex);
+    vcpu->act = act;
+    if (fn)
+        fn(vcpu, ex, act);
+    else
+        vmc_act_crash(act, VMC_CRASH_UNHANDLED_EXIT, 0);
+    vcpu->act = NULL;
+    if (timed && basic < VMC_EXIT_REASON_MAX)
+        STAT_ADD(vcpu->exits[basic].total_ns, vmc_now_ns() - t0);
+}
+
+void vmc_vcpu_exit(struct vmc_vcpu *vcpu, uint32_t status)
+{
+    if (vcpu->act)
+        vmc_act_stop(vcpu->act, VMC_STOP_EXIT, status);
+}
+
+size_t vmc_vm_exit_stats(const struct vmc_vm *vm, struct vmc_exit_stat *out, size_t max)
+{
+    size_t n = 0;
+    for (uint32_t r = 0; r < VMC_EXIT_REASON_MAX; r++) {
+        struct vmc_exit_stat s = { .reason = r };
+        for (uint32_t i = 0; i < vm->nvcpus; i++) {
+            s.count += STAT_GET(vm->vcpus[i].exits[r].count);
+            s.total_ns += STAT_GET(vm->vcpus[i].exits[r].total_ns);
+        }
+        if (!s.count)
+            continue;
+        if (n < max)
+            out[n] = s;
+        n++;
+    }
+    return n;
 }
 
 static const char *const sw_names[64] = {
@@ -289,20 +314,20 @@ static const char *const sw_names[64] = {
 const char *vmc_exit_reason_name(uint32_t reason)
 {
     static const char *const vmx_names[] = {
-        [0] = "EXCEPTION_NMI",
-        [1] = "EXTERNAL_INTERRUPT",
-        [2] = "TRIPLE_FAULT",
-        [7] = "INTERRUPT_WINDOW",
+        [VMC_EXIT_EXCEPTION_NMI] = "EXCEPTION_NMI",
+        [VMC_EXIT_EXTERNAL_INTR] = "EXTERNAL_INTERRUPT",
+        [VMC_EXIT_TRIPLE_FAULT] = "TRIPLE_FAULT",
+        [VMC_EXIT_INTR_WINDOW] = "INTERRUPT_WINDOW",
         [10] = "CPUID",
-        [12] = "HLT",
-        [18] = "VMCALL",
-        [30] = "IO_INSTRUCTION",
-        [31] = "RDMSR",
-        [32] = "WRMSR",
-        [33] = "ENTRY_FAIL_GUEST",
-        [34] = "ENTRY_FAIL_MSR",
-        [41] = "ENTRY_FAIL_MCE",
-        [48] = "EPT_VIOLATION",
+        [VMC_EXIT_HLT] = "HLT",
+        [VMC_EXIT_VMCALL] = "VMCALL",
+        [VMC_EXIT_IO] = "IO_INSTRUCTION",
+        [VMC_EXIT_RDMSR] = "RDMSR",
+        [VMC_EXIT_WRMSR] = "WRMSR",
+        [VMC_EXIT_ENTRY_FAIL_GUEST] = "ENTRY_FAIL_GUEST",
+        [VMC_EXIT_ENTRY_FAIL_MSR] = "ENTRY_FAIL_MSR",
+        [VMC_EXIT_ENTRY_FAIL_MCE] = "ENTRY_FAIL_MCE",
+        [VMC_EXIT_EPT_VIOLATION] = "EPT_VIOLATION",
     };
     uint32_t basic = VMC_EXIT_BASIC(reason);
     if (basic < ARRAY_SIZE(vmx_names) && vmx_names[basic])

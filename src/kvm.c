@@ -1,17 +1,17 @@
 /* SPDX-License-Identifier: MIT */
-/* The /dev/kvm handle: capability checks, cached CPUID, and the vCPU kick signal. */
+/* The KVM backend: open /dev/kvm and check it, cache CPUID, the kick signal, VM-level ioctls, a fake. */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <time.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "arch/x86_64/layout.h"
+#include "kvm.h"
+#include "util.h"
 
 /*
  * The kvm_run of the vCPU this thread is running, for the kick handler. Per thread, not global: each
@@ -31,23 +31,6 @@ static void kick_handler(int sig)
     /* A KVM_RUN in progress returns -EINTR anyway; this catches one about to start. */
     if (run)
         run->immediate_exit = 1;
-}
-
-void vmc_errf(char *buf, size_t len, const char *fmt, ...)
-{
-    if (!buf || !len)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(buf, len, fmt, ap);
-    va_end(ap);
-}
-
-uint64_t vmc_now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
 static int install_kick(int sig, char *err, size_t errlen)
@@ -75,29 +58,29 @@ static int install_kick(int sig, char *err, size_t errlen)
     return 0;
 }
 
-int vmc_kvm_open(struct vmc_kvm **out, char *err, size_t errlen)
+static int kick_signal(int *sig, char *err, size_t errlen)
 {
-    *out = NULL;
-    const char *path = getenv("VMCALL_KVM_DEVICE");
-    if (!path || !*path)
-        path = "/dev/kvm";
-    int fd = open(path, O_RDWR | O_CLOEXEC);
-    if (fd < 0) {
-        int e = errno;
-        if (e == ENOENT)
-            vmc_errf(err, errlen, "%s: no such device (is KVM enabled? modprobe kvm_intel or kvm_amd)", path);
-        else if (e == EACCES || e == EPERM)
-            vmc_errf(err, errlen, "%s: permission denied (add the user to group kvm)", path);
-        else
-            vmc_errf(err, errlen, "%s: %s", path, strerror(e));
-        return -e;
+    *sig = SIGRTMIN;
+    const char *ks = getenv("VMCALL_KICK_SIGNAL");
+    if (!ks || !*ks)
+        return 0;
+    char *end;
+    long v = strtol(ks, &end, 10);
+    if (*end || v < 1 || v > SIGRTMAX || v == SIGKILL || v == SIGSTOP) {
+        vmc_errf(err, errlen, "VMCALL_KICK_SIGNAL=%s: not a usable signal number", ks);
+        return -EINVAL;
     }
-    int rc;
+    *sig = (int)v;
+    return 0;
+}
+
+/* Capabilities the VMM cannot work without (docs/abi-reference.md, "KVM"). */
+static int check_caps(int fd, const char *path, char *err, size_t errlen)
+{
     int ver = ioctl(fd, KVM_GET_API_VERSION, 0);
     if (ver != KVM_API_VERSION) {
         vmc_errf(err, errlen, "%s: KVM API version %d, need %d", path, ver, KVM_API_VERSION);
-        rc = -ENOTSUP;
-        goto err_close;
+        return -ENOTSUP;
     }
     static const struct {
         int cap;
@@ -110,65 +93,200 @@ int vmc_kvm_open(struct vmc_kvm **out, char *err, size_t errlen)
     for (size_t i = 0; i < ARRAY_SIZE(need); i++) {
         if (ioctl(fd, KVM_CHECK_EXTENSION, need[i].cap) <= 0) {
             vmc_errf(err, errlen, "%s: missing %s", path, need[i].name);
-            rc = -ENOTSUP;
-            goto err_close;
+            return -ENOTSUP;
         }
     }
     int sync = ioctl(fd, KVM_CHECK_EXTENSION, KVM_CAP_SYNC_REGS);
     const int want = KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS | KVM_SYNC_X86_EVENTS;
     if ((sync & want) != want) {
         vmc_errf(err, errlen, "%s: KVM_CAP_SYNC_REGS lacks regs/sregs/events (0x%x)", path, sync);
-        rc = -ENOTSUP;
-        goto err_close;
+        return -ENOTSUP;
     }
+    return 0;
+}
+
+/* Does KVM list MSR 0x40000000 among those it emulates (Hyper-V's guest OS id)? Then the hypercall-page
+ * MSR only reaches the VMM through the MSR filter; otherwise it exits as an unknown MSR. */
+static bool kvm_knows_hv_msrs(int fd)
+{
+    struct kvm_msr_list probe = { .nmsrs = 0 };
+    if (ioctl(fd, KVM_GET_MSR_INDEX_LIST, &probe) == 0 || errno != E2BIG || probe.nmsrs > 4096)
+        return true; /* cannot tell: assume it does */
+    struct kvm_msr_list *l = calloc(1, sizeof(*l) + probe.nmsrs * sizeof(l->indices[0]));
+    bool found = true;
+    if (l) {
+        l->nmsrs = probe.nmsrs;
+        if (ioctl(fd, KVM_GET_MSR_INDEX_LIST, l) == 0) {
+            found = false;
+            for (uint32_t i = 0; i < l->nmsrs; i++)
+                found |= (l->indices[i] & 0xffffff00u) == 0x40000000u;
+        }
+        free(l);
+    }
+    return found;
+}
+
+static int open_device(const char *path, char *err, size_t errlen)
+{
+    int fd = open(path, O_RDWR | O_CLOEXEC);
+    if (fd >= 0)
+        return fd;
+    int e = errno;
+    if (e == ENOENT)
+        vmc_errf(err, errlen, "%s: no such device (is KVM enabled? modprobe kvm_intel or kvm_amd)", path);
+    else if (e == EACCES || e == EPERM)
+        vmc_errf(err, errlen, "%s: permission denied (add the user to group kvm)", path);
+    else
+        vmc_errf(err, errlen, "%s: %s", path, strerror(e));
+    return -e;
+}
+
+int vmc_kvm_open(struct vmc_kvm **out, char *err, size_t errlen)
+{
+    *out = NULL;
+    const char *path = getenv("VMCALL_KVM_DEVICE");
+    if (!path || !*path)
+        path = "/dev/kvm";
+    int fd = open_device(path, err, errlen);
+    if (fd < 0)
+        return fd;
     struct vmc_kvm *kvm = calloc(1, sizeof(*kvm));
-    if (!kvm) {
-        rc = -ENOMEM;
-        goto err_close;
-    }
+    int rc = kvm ? check_caps(fd, path, err, errlen) : -ENOMEM;
+    if (rc < 0)
+        goto fail;
     kvm->fd = fd;
     kvm->run_size = ioctl(fd, KVM_GET_VCPU_MMAP_SIZE, 0);
     if (kvm->run_size < (int)sizeof(struct kvm_run)) {
         vmc_errf(err, errlen, "%s: bad vCPU mmap size %d", path, kvm->run_size);
         rc = -ENOTSUP;
-        goto err_free;
+        goto fail;
     }
     rc = vmc_x86_build_cpuid(fd, &kvm->cpuid);
     if (rc < 0) {
         vmc_errf(err, errlen, "%s: KVM_GET_SUPPORTED_CPUID: %s", path, strerror(-rc));
-        goto err_free;
+        goto fail;
     }
-    kvm->kick_signal = SIGRTMIN;
-    const char *ks = getenv("VMCALL_KICK_SIGNAL");
-    if (ks && *ks) {
-        char *end;
-        long v = strtol(ks, &end, 10);
-        if (*end || v < 1 || v > SIGRTMAX || v == SIGKILL || v == SIGSTOP) {
-            vmc_errf(err, errlen, "VMCALL_KICK_SIGNAL=%s: not a usable signal number", ks);
-            rc = -EINVAL;
-            goto err_free;
-        }
-        kvm->kick_signal = (int)v;
-    }
-    rc = install_kick(kvm->kick_signal, err, errlen);
+    kvm->hv_msrs = kvm_knows_hv_msrs(fd);
+    rc = kick_signal(&kvm->kick_signal, err, errlen);
+    if (rc == 0)
+        rc = install_kick(kvm->kick_signal, err, errlen);
     if (rc < 0)
-        goto err_free;
+        goto fail;
     *out = kvm;
     return 0;
-
-err_free:
-    free(kvm->cpuid);
+fail:
+    if (kvm)
+        free(kvm->cpuid);
     free(kvm);
-err_close:
     close(fd);
     return rc;
+}
+
+int vmc_kvm_open_fake(struct vmc_kvm **out)
+{
+    struct vmc_kvm *kvm = calloc(1, sizeof(*kvm));
+    if (!kvm)
+        return -ENOMEM;
+    kvm->fd = -1;
+    kvm->run_size = 3 * 4096; /* kvm_run, the PIO data page, spare: like KVM's */
+    kvm->kick_signal = SIGRTMIN;
+    kvm->cpuid = calloc(1, sizeof(*kvm->cpuid));
+    if (!kvm->cpuid) {
+        free(kvm);
+        return -ENOMEM;
+    }
+    *out = kvm;
+    return 0;
 }
 
 void vmc_kvm_close(struct vmc_kvm *kvm)
 {
     if (!kvm)
         return;
-    close(kvm->fd);
+    if (kvm->fd >= 0)
+        close(kvm->fd);
     free(kvm->cpuid);
     free(kvm);
+}
+
+int vmc_kvm_create_vm(struct vmc_kvm *kvm, int *vm_fd)
+{
+    *vm_fd = -1;
+    if (vmc_kvm_fake(kvm))
+        return 0;
+    int fd = ioctl(kvm->fd, KVM_CREATE_VM, 0);
+    if (fd < 0)
+        return -errno;
+    *vm_fd = fd;
+    return 0;
+}
+
+int vmc_kvm_set_memslot(struct vmc_kvm *kvm, int vm_fd, uint32_t slot, uint64_t gpa, uint64_t size,
+                        void *host)
+{
+    if (vmc_kvm_fake(kvm))
+        return 0;
+    struct kvm_userspace_memory_region r = {
+        .slot = slot, .guest_phys_addr = gpa, .memory_size = size, .userspace_addr = (uint64_t)(uintptr_t)host
+    };
+    return ioctl(vm_fd, KVM_SET_USER_MEMORY_REGION, &r) < 0 ? -errno : 0;
+}
+
+int vmc_kvm_create_vcpu(struct vmc_kvm *kvm, int vm_fd, uint32_t id, int *fd, struct kvm_run **run)
+{
+    *fd = -1;
+    if (vmc_kvm_fake(kvm)) {
+        *run = calloc(1, (size_t)kvm->run_size);
+        return *run ? 0 : -ENOMEM;
+    }
+    *fd = ioctl(vm_fd, KVM_CREATE_VCPU, (unsigned long)id);
+    if (*fd < 0)
+        return -errno;
+    void *p = mmap(NULL, (size_t)kvm->run_size, PROT_READ | PROT_WRITE, MAP_SHARED, *fd, 0);
+    if (p == MAP_FAILED) {
+        int e = errno;
+        close(*fd);
+        *fd = -1;
+        return -e;
+    }
+    *run = p;
+    return 0;
+}
+
+void vmc_kvm_destroy_vcpu(struct vmc_kvm *kvm, int fd, struct kvm_run *run)
+{
+    if (vmc_kvm_fake(kvm)) {
+        free(run);
+        return;
+    }
+    if (run)
+        munmap(run, (size_t)kvm->run_size);
+    if (fd >= 0)
+        close(fd);
+}
+
+bool vmc_kvm_enable_msr_exits(struct vmc_kvm *kvm, int vm_fd)
+{
+    if (vmc_kvm_fake(kvm))
+        return true;
+    if (ioctl(vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_X86_USER_SPACE_MSR) <= 0 ||
+        ioctl(vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_X86_MSR_FILTER) <= 0)
+        return false;
+    struct kvm_enable_cap cap = { .cap = KVM_CAP_X86_USER_SPACE_MSR,
+                                  .args = { KVM_MSR_EXIT_REASON_FILTER | KVM_MSR_EXIT_REASON_UNKNOWN } };
+    return ioctl(vm_fd, KVM_ENABLE_CAP, &cap) == 0;
+}
+
+int vmc_kvm_set_msr_filter(struct vmc_kvm *kvm, int vm_fd, struct kvm_msr_filter *filter)
+{
+    if (vmc_kvm_fake(kvm))
+        return 0;
+    return ioctl(vm_fd, KVM_X86_SET_MSR_FILTER, filter) < 0 ? -errno : 0;
+}
+
+int vmc_kvm_set_cpuid(struct vmc_kvm *kvm, int vcpu_fd, const struct kvm_cpuid2 *cpuid)
+{
+    if (vmc_kvm_fake(kvm))
+        return 0;
+    return ioctl(vcpu_fd, KVM_SET_CPUID2, cpuid) < 0 ? -errno : 0;
 }

@@ -3,12 +3,16 @@
 #include <elf.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "loader.h"
+#include "mem.h"
+#include "util.h"
+#include "vmcall/abi.h"
 
 #define MAX_PHDRS 64
 
@@ -98,145 +102,175 @@ static int file_size(int fd, const char *name, uint64_t *size, char *err, size_t
     return 0;
 }
 
-int vmc_load_elf_fd(const struct vmc_mem *mem, int fd, const char *name, bool elf32, struct vmc_image *img,
-                    char *err, size_t errlen)
+/* The ELF header, widened to ELF64 for ELF32 files, checked field by field. */
+static int read_ehdr(int fd, uint64_t fsize, const char *name, bool elf32, Elf64_Ehdr *eh, char *err,
+                     size_t errlen)
 {
-    uint64_t fsize;
-    int frc = file_size(fd, name, &fsize, err, errlen);
-    if (frc < 0)
-        return frc;
-
-    Elf64_Ehdr eh;
-    memset(&eh, 0, sizeof(eh));
-    size_t head = fsize < sizeof(eh) ? (size_t)fsize : sizeof(eh);
-    if (head < SELFMAG || read_at(fd, &eh, head, 0) != 0)
+    memset(eh, 0, sizeof(*eh));
+    size_t head = fsize < sizeof(*eh) ? (size_t)fsize : sizeof(*eh);
+    if (head < SELFMAG || read_at(fd, eh, head, 0) != 0)
         return fail(err, errlen, name, "not an ELF file (too short)", -ENOEXEC);
-    if (memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0)
+    if (memcmp(eh->e_ident, ELFMAG, SELFMAG) != 0)
         return fail(err, errlen, name, "not an ELF file (bad magic)", -ENOEXEC);
-    const size_t ehsize = elf32 ? sizeof(Elf32_Ehdr) : sizeof(Elf64_Ehdr);
-    if (head < ehsize)
+    if (head < (elf32 ? sizeof(Elf32_Ehdr) : sizeof(Elf64_Ehdr)))
         return fail(err, errlen, name, "truncated ELF header", -ENOEXEC);
-    if (!elf32 && eh.e_ident[EI_CLASS] != ELFCLASS64)
+    if (!elf32 && eh->e_ident[EI_CLASS] != ELFCLASS64)
         return fail(err, errlen, name,
-                    eh.e_ident[EI_CLASS] == ELFCLASS32 ? "not ELF64: a 32-bit guest needs --mode 32"
-                                                       : "not ELF64 (unknown class)",
+                    eh->e_ident[EI_CLASS] == ELFCLASS32 ? "not ELF64: a 32-bit guest needs --mode 32"
+                                                        : "not ELF64 (unknown class)",
                     -ENOEXEC);
-    if (elf32 && eh.e_ident[EI_CLASS] != ELFCLASS32)
+    if (elf32 && eh->e_ident[EI_CLASS] != ELFCLASS32)
         return fail(err, errlen, name, "not ELF32: --mode 32 runs 32-bit guests only", -ENOEXEC);
     if (elf32) {
         Elf32_Ehdr h32;
-        memcpy(&h32, &eh, sizeof(h32));
-        widen_ehdr(&h32, &eh);
+        memcpy(&h32, eh, sizeof(h32));
+        widen_ehdr(&h32, eh);
     }
-    if (eh.e_ident[EI_DATA] != ELFDATA2LSB)
+    if (eh->e_ident[EI_DATA] != ELFDATA2LSB)
         return fail(err, errlen, name, "not little-endian", -ENOEXEC);
-    if (eh.e_ident[EI_VERSION] != EV_CURRENT || eh.e_version != EV_CURRENT)
+    if (eh->e_ident[EI_VERSION] != EV_CURRENT || eh->e_version != EV_CURRENT)
         return fail(err, errlen, name, "unknown ELF version", -ENOEXEC);
-    if (eh.e_machine != (elf32 ? EM_386 : EM_X86_64))
+    if (eh->e_machine != (elf32 ? EM_386 : EM_X86_64))
         return fail(err, errlen, name,
                     elf32 ? "not an i386 ELF (e_machine)" : "not an x86-64 ELF (e_machine)", -ENOEXEC);
-    if (eh.e_type == ET_DYN)
+    if (eh->e_type == ET_DYN)
         return fail(err, errlen, name,
                     "not an executable: position-independent (ET_DYN); link with -static -no-pie", -ENOEXEC);
-    if (eh.e_type != ET_EXEC)
+    if (eh->e_type != ET_EXEC)
         return fail(err, errlen, name, "not an executable (e_type is not ET_EXEC)", -ENOEXEC);
-    if (eh.e_phentsize != sizeof(Elf64_Phdr))
+    if (eh->e_phentsize != sizeof(Elf64_Phdr))
         return fail(err, errlen, name, "bad program header entry size", -ENOEXEC);
-    if (eh.e_phnum == 0 || eh.e_phnum == PN_XNUM)
+    if (eh->e_phnum == 0 || eh->e_phnum == PN_XNUM)
         return fail(err, errlen, name, "no program headers", -ENOEXEC);
-    if (eh.e_phnum > MAX_PHDRS)
+    if (eh->e_phnum > MAX_PHDRS)
         return fail(err, errlen, name, "too many program headers (max 64)", -ENOEXEC);
-    uint64_t phbytes = (uint64_t)eh.e_phnum * (elf32 ? sizeof(Elf32_Phdr) : sizeof(Elf64_Phdr));
-    if (eh.e_phoff > fsize || phbytes > fsize - eh.e_phoff)
+    return 0;
+}
+
+/* The program headers, widened to ELF64 for ELF32 files. */
+static int read_phdrs(int fd, uint64_t fsize, const char *name, bool elf32, const Elf64_Ehdr *eh,
+                      Elf64_Phdr *ph, char *err, size_t errlen)
+{
+    uint64_t phbytes = (uint64_t)eh->e_phnum * (elf32 ? sizeof(Elf32_Phdr) : sizeof(Elf64_Phdr));
+    if (eh->e_phoff > fsize || phbytes > fsize - eh->e_phoff)
         return fail(err, errlen, name, "truncated: program headers extend past the end of the file",
                     -ENOEXEC);
-    Elf64_Phdr ph[MAX_PHDRS];
-    if (read_at(fd, ph, phbytes, eh.e_phoff) != 0)
+    if (read_at(fd, ph, phbytes, eh->e_phoff) != 0)
         return fail(err, errlen, name, "truncated: cannot read program headers", -ENOEXEC);
     if (elf32) {
         Elf32_Phdr p32[MAX_PHDRS];
         memcpy(p32, ph, phbytes);
-        for (unsigned i = 0; i < eh.e_phnum; i++)
+        for (unsigned i = 0; i < eh->e_phnum; i++)
             widen_phdr(&p32[i], &ph[i]);
     }
+    return 0;
+}
 
-    /* Validate everything before writing a byte of guest memory. */
+/* One PT_LOAD segment against the file and guest RAM, and against the segments before it. */
+static int check_segment(const struct vmc_mem *mem, const Elf64_Phdr *ph, unsigned i, uint64_t fsize,
+                         const char *name, char *err, size_t errlen)
+{
+    const Elf64_Phdr *p = &ph[i];
+    char what[48];
+    snprintf(what, sizeof(what), "segment %u", i);
+    if (p->p_filesz > p->p_memsz) {
+        vmc_errf(err, errlen, "%s: %s: file size 0x%" PRIx64 " exceeds memory size 0x%" PRIx64, name, what,
+                 p->p_filesz, p->p_memsz);
+        return -ENOEXEC;
+    }
+    if (p->p_offset > fsize || p->p_filesz > fsize - p->p_offset) {
+        if (p->p_offset + p->p_filesz < p->p_offset)
+            vmc_errf(err, errlen, "%s: %s: offset 0x%" PRIx64 " + size 0x%" PRIx64 " overflows", name, what,
+                     p->p_offset, p->p_filesz);
+        else
+            vmc_errf(err, errlen,
+                     "%s: truncated: %s needs bytes up to 0x%" PRIx64 " but the file has 0x%" PRIx64, name,
+                     what, p->p_offset + p->p_filesz, fsize);
+        return -ENOEXEC;
+    }
+    if (p->p_vaddr != p->p_paddr) {
+        vmc_errf(err, errlen,
+                 "%s: %s: vaddr 0x%" PRIx64 " != paddr 0x%" PRIx64 " (guests run identity-mapped)", name,
+                 what, p->p_vaddr, p->p_paddr);
+        return -ENOEXEC;
+    }
+    if (p->p_memsz == 0)
+        return 0;
+    int rc = check_range(mem, p->p_paddr, p->p_memsz, name, what, err, errlen);
+    if (rc < 0)
+        return rc;
+    for (unsigned j = 0; j < i; j++) {
+        const Elf64_Phdr *q = &ph[j];
+        if (q->p_type == PT_LOAD && q->p_memsz && p->p_paddr < q->p_paddr + q->p_memsz &&
+            q->p_paddr < p->p_paddr + p->p_memsz) {
+            vmc_errf(err, errlen, "%s: segments %u and %u overlap", name, j, i);
+            return -ENOEXEC;
+        }
+    }
+    return 0;
+}
+
+/* Every segment checked, the entry inside one of them; img gets the loaded range. */
+static int check_segments(const struct vmc_mem *mem, const Elf64_Ehdr *eh, const Elf64_Phdr *ph,
+                          uint64_t fsize, const char *name, struct vmc_image *img, char *err, size_t errlen)
+{
     uint64_t lo = UINT64_MAX, hi = 0;
     bool entry_ok = false;
     unsigned nload = 0;
-    for (unsigned i = 0; i < eh.e_phnum; i++) {
+    for (unsigned i = 0; i < eh->e_phnum; i++) {
         const Elf64_Phdr *p = &ph[i];
-        char what[48];
-        snprintf(what, sizeof(what), "segment %u", i);
         if (p->p_type == PT_INTERP || p->p_type == PT_DYNAMIC)
             return fail(err, errlen, name, "dynamically linked (PT_INTERP/PT_DYNAMIC); link with -static",
                         -ENOEXEC);
         if (p->p_type != PT_LOAD)
             continue;
         nload++;
-        if (p->p_filesz > p->p_memsz) {
-            vmc_errf(err, errlen, "%s: %s: file size 0x%" PRIx64 " exceeds memory size 0x%" PRIx64, name,
-                     what, p->p_filesz, p->p_memsz);
-            return -ENOEXEC;
-        }
-        if (p->p_offset > fsize || p->p_filesz > fsize - p->p_offset) {
-            if (p->p_offset + p->p_filesz < p->p_offset)
-                vmc_errf(err, errlen, "%s: %s: offset 0x%" PRIx64 " + size 0x%" PRIx64 " overflows", name,
-                         what, p->p_offset, p->p_filesz);
-            else
-                vmc_errf(err, errlen,
-                         "%s: truncated: %s needs bytes up to 0x%" PRIx64 " but the file has 0x%" PRIx64,
-                         name, what, p->p_offset + p->p_filesz, fsize);
-            return -ENOEXEC;
-        }
-        if (p->p_vaddr != p->p_paddr) {
-            vmc_errf(err, errlen,
-                     "%s: %s: vaddr 0x%" PRIx64 " != paddr 0x%" PRIx64 " (guests run identity-mapped)", name,
-                     what, p->p_vaddr, p->p_paddr);
-            return -ENOEXEC;
-        }
-        if (p->p_memsz == 0)
-            continue;
-        int rc = check_range(mem, p->p_paddr, p->p_memsz, name, what, err, errlen);
+        int rc = check_segment(mem, ph, i, fsize, name, err, errlen);
         if (rc < 0)
             return rc;
-        for (unsigned j = 0; j < i; j++) {
-            const Elf64_Phdr *q = &ph[j];
-            if (q->p_type != PT_LOAD || q->p_memsz == 0)
-                continue;
-            if (p->p_paddr < q->p_paddr + q->p_memsz && q->p_paddr < p->p_paddr + p->p_memsz) {
-                vmc_errf(err, errlen, "%s: segments %u and %u overlap", name, j, i);
-                return -ENOEXEC;
-            }
-        }
-        if (eh.e_entry >= p->p_paddr && eh.e_entry - p->p_paddr < p->p_memsz)
-            entry_ok = true;
-        if (p->p_paddr < lo)
-            lo = p->p_paddr;
-        if (p->p_paddr + p->p_memsz > hi)
-            hi = p->p_paddr + p->p_memsz;
+        if (p->p_memsz == 0)
+            continue;
+        entry_ok |= eh->e_entry >= p->p_paddr && eh->e_entry - p->p_paddr < p->p_memsz;
+        lo = p->p_paddr < lo ? p->p_paddr : lo;
+        hi = p->p_paddr + p->p_memsz > hi ? p->p_paddr + p->p_memsz : hi;
     }
     if (nload == 0 || hi == 0)
         return fail(err, errlen, name, "no loadable segments", -ENOEXEC);
     if (!entry_ok) {
         vmc_errf(err, errlen, "%s: entry point 0x%" PRIx64 " is outside the loaded segments", name,
-                 (uint64_t)eh.e_entry);
+                 (uint64_t)eh->e_entry);
         return -ENOEXEC;
     }
+    *img = (struct vmc_image){ eh->e_entry, lo, hi };
+    return 0;
+}
 
+int vmc_load_elf_fd(const struct vmc_mem *mem, int fd, const char *name, bool elf32, struct vmc_image *img,
+                    char *err, size_t errlen)
+{
+    uint64_t fsize;
+    Elf64_Ehdr eh;
+    Elf64_Phdr ph[MAX_PHDRS];
+    struct vmc_image found;
+    int rc = file_size(fd, name, &fsize, err, errlen);
+    if (rc == 0)
+        rc = read_ehdr(fd, fsize, name, elf32, &eh, err, errlen);
+    if (rc == 0)
+        rc = read_phdrs(fd, fsize, name, elf32, &eh, ph, err, errlen);
+    if (rc == 0) /* everything is validated before a byte of guest memory is written */
+        rc = check_segments(mem, &eh, ph, fsize, name, &found, err, errlen);
+    if (rc < 0)
+        return rc;
     for (unsigned i = 0; i < eh.e_phnum; i++) {
         const Elf64_Phdr *p = &ph[i];
         if (p->p_type != PT_LOAD || p->p_memsz == 0)
             continue;
         uint8_t *dst = vmc_mem_ptr(mem, p->p_paddr, p->p_memsz); /* checked above */
-        int rc = p->p_filesz ? read_at(fd, dst, p->p_filesz, p->p_offset) : 0;
-        if (rc < 0)
+        if (p->p_filesz && read_at(fd, dst, p->p_filesz, p->p_offset) < 0)
             return fail(err, errlen, name, "truncated while reading a segment", -ENOEXEC);
         vmc_mem_zero(mem, p->p_paddr + p->p_filesz, p->p_memsz - p->p_filesz);
     }
-    img->entry = eh.e_entry;
-    img->start = lo;
-    img->end = hi;
+    *img = found;
     return 0;
 }
 

@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
-/* Guest memory: bounds-checked guest-physical access and guest-virtual translation. */
+/* Guest memory: bounds-checked guest-physical access, and the hot-add window's merged runs of RAM. */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 
-#include "internal.h"
+#include "kvm.h"
+#include "mem.h"
 
 /* The region holding gpa and the bytes left in it from gpa, or NULL. */
 static uint8_t *span(const struct vmc_mem *mem, uint64_t gpa, uint64_t *avail)
@@ -13,7 +15,7 @@ static uint8_t *span(const struct vmc_mem *mem, uint64_t gpa, uint64_t *avail)
         *avail = mem->size - gpa;
         return mem->host + gpa;
     }
-    const struct vmc_regions *tab = atomic_load_explicit(&mem->extra, memory_order_acquire);
+    const struct vmc_regions *tab = atomic_load_explicit(&mem->runs, memory_order_acquire);
     size_t lo = 0, hi = tab ? tab->n : 0;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
@@ -44,7 +46,6 @@ static int mem_copy(const struct vmc_mem *mem, uint64_t gpa, void *buf, uint64_t
 {
     if (len && gpa + (len - 1) < gpa)
         return -EFAULT;
-    /* Check the whole range first so that a failed write leaves guest memory untouched. */
     for (uint64_t a = gpa, left = len; left;) {
         uint64_t avail;
         if (!span(mem, a, &avail))
@@ -81,15 +82,13 @@ int vmc_mem_write(const struct vmc_mem *mem, uint64_t gpa, const void *buf, uint
 
 int vmc_mem_zero(const struct vmc_mem *mem, uint64_t gpa, uint64_t len)
 {
-    uint8_t *p = len ? vmc_mem_ptr(mem, gpa, len) : NULL;
     if (!len)
         return 0;
+    uint8_t *p = vmc_mem_ptr(mem, gpa, len);
     if (!p)
         return -EFAULT;
-    /*
-     * Whole host pages are dropped rather than written: fresh anonymous memory reads as zero, and a large
-     * BSS then costs no page faults until the guest touches it.
-     */
+    /* Whole host pages are dropped rather than written: fresh anonymous memory reads as zero, and a large
+     * BSS then costs no page faults until the guest touches it. */
     uint64_t head = (4096 - (gpa & 4095)) & 4095;
     if (head > len)
         head = len;
@@ -101,82 +100,167 @@ int vmc_mem_zero(const struct vmc_mem *mem, uint64_t gpa, uint64_t len)
     return 0;
 }
 
-#define PTE_P (1ull << 0)
-#define PTE_W (1ull << 1)
-#define PTE_U (1ull << 2)
-#define PTE_PS (1ull << 7)
-#define PTE_ADDR 0x000ffffffffff000ull
-
-int vmc_gva_to_gpa(const struct vmc_mem *mem, uint64_t cr3, uint64_t gva, unsigned acc, uint64_t *gpa)
+int vmc_mem_init(struct vmc_mem *mem, uint64_t size, uint64_t max_size, uint64_t hot_base, uint64_t hot_size)
 {
-    /* Non-canonical addresses never translate (bits 63:47 must be equal). */
-    uint64_t top = gva >> 47;
-    if (top != 0 && top != 0x1ffff)
-        return -EFAULT;
-    uint64_t table = cr3 & PTE_ADDR;
-    for (int level = 3; level >= 0; level--) {
-        unsigned shift = 12 + 9 * (unsigned)level;
-        uint64_t idx = (gva >> shift) & 511;
-        uint64_t pte;
-        /* One 8-byte copy per entry: the guest may rewrite its tables concurrently. */
-        if (vmc_mem_read(mem, table + idx * 8, &pte, sizeof(pte)) != 0)
-            return -EFAULT;
-        if (!(pte & PTE_P))
-            return -EFAULT;
-        if ((acc & VMC_ACC_WRITE) && !(pte & PTE_W))
-            return -EFAULT;
-        if ((acc & VMC_ACC_USER) && !(pte & PTE_U))
-            return -EFAULT;
-        bool leaf = level == 0 || ((level == 1 || level == 2) && (pte & PTE_PS));
-        if (leaf) {
-            uint64_t off_mask = (1ull << shift) - 1;
-            *gpa = ((pte & PTE_ADDR) & ~off_mask) | (gva & off_mask);
-            return 0;
+    memset(mem, 0, sizeof(*mem));
+    pthread_mutex_init(&mem->lock, NULL);
+    mem->populated_pages = size >> 12;
+    mem->max_pages = max_size >> 12;
+    if (max_size <= size)
+        hot_size = 0;
+    /* Untouched guest memory costs nothing (MAP_NORESERVE, populated on first touch). */
+    void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (p == MAP_FAILED)
+        return -errno;
+    mem->host = p;
+    mem->size = size;
+    /* THP above the first 2 MiB only: there the guest's 2 MiB mappings meet host huge pages and first
+     * touches become nearly free, while a huge page under the VMM region would be zeroed whole (~250 us
+     * measured here) before the first instruction runs. */
+    if (size > 0x200000)
+        madvise(mem->host + 0x200000, size - 0x200000, MADV_HUGEPAGE);
+    if (hot_size) {
+        p = mmap(NULL, hot_size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        if (p == MAP_FAILED) {
+            int e = errno;
+            munmap(mem->host, size);
+            mem->host = NULL;
+            return -e;
         }
-        table = pte & PTE_ADDR;
-    }
-    return -EFAULT;
-}
-
-static int gva_copy(const struct vmc_mem *mem, uint64_t cr3, uint64_t gva, unsigned acc, void *buf,
-                    uint64_t len, bool write)
-{
-    if (len && gva + (len - 1) < gva)
-        return -EFAULT;
-    if (write)
-        acc |= VMC_ACC_WRITE;
-    /* Translate every page before copying anything: a fault leaves the guest's buffer untouched. */
-    for (uint64_t a = gva & ~4095ull; len && a <= gva + (len - 1); a += 4096) {
-        uint64_t gpa;
-        if (vmc_gva_to_gpa(mem, cr3, a, acc, &gpa) != 0 || !vmc_mem_ptr(mem, gpa, 1))
-            return -EFAULT;
-        if (a + 4096 < a)
-            break;
-    }
-    uint8_t *b = buf;
-    while (len) {
-        uint64_t gpa;
-        if (vmc_gva_to_gpa(mem, cr3, gva, acc, &gpa) != 0)
-            return -EFAULT; /* the guest changed its tables under us: stop, partially copied */
-        uint64_t chunk = 4096 - (gva & 4095);
-        if (chunk > len)
-            chunk = len;
-        if (mem_copy(mem, gpa, b, chunk, write) != 0)
-            return -EFAULT;
-        b += chunk;
-        gva += chunk;
-        len -= chunk;
+        mem->hot = p;
+        mem->hot_base = hot_base;
+        mem->hot_size = hot_size;
     }
     return 0;
 }
 
-int vmc_gva_read(const struct vmc_mem *mem, uint64_t cr3, uint64_t gva, unsigned acc, void *buf, uint64_t len)
+void vmc_mem_free(struct vmc_mem *mem)
 {
-    return gva_copy(mem, cr3, gva, acc, buf, len, false);
+    if (mem->host)
+        munmap(mem->host, mem->size);
+    if (mem->hot)
+        munmap(mem->hot, mem->hot_size);
+    struct vmc_regions *tab = mem->runs;
+    while (tab) {
+        struct vmc_regions *older = tab->older;
+        free(tab);
+        tab = older;
+    }
+    mem->host = mem->hot = NULL;
+    mem->runs = NULL;
+    pthread_mutex_destroy(&mem->lock);
 }
 
-int vmc_gva_write(const struct vmc_mem *mem, uint64_t cr3, uint64_t gva, unsigned acc, const void *buf,
-                  uint64_t len)
+/* The runs that [gpa, gpa+size) would join: index of the first run ending at or after gpa. */
+static size_t first_touching(const struct vmc_regions *tab, uint64_t gpa)
 {
-    return gva_copy(mem, cr3, gva, acc, (void *)buf, len, true);
+    size_t i = 0;
+    while (tab && i < tab->n && tab->r[i].gpa + tab->r[i].size < gpa)
+        i++;
+    return i;
+}
+
+int vmc_mem_can_populate(const struct vmc_mem *mem, uint64_t gpa, uint64_t size, uint64_t pending)
+{
+    if (!mem->hot || gpa < mem->hot_base || size == 0 || size > mem->hot_size ||
+        gpa - mem->hot_base > mem->hot_size - size)
+        return -EINVAL;
+    const struct vmc_regions *tab = mem->runs;
+    size_t n = tab ? tab->n : 0, i = first_touching(tab, gpa);
+    bool left = i < n && tab->r[i].gpa + tab->r[i].size == gpa;
+    size_t j = left ? i + 1 : i;
+    if (j < n && tab->r[j].gpa < gpa + size)
+        return -EEXIST;
+    if (mem->populated_pages + pending + (size >> 12) > mem->max_pages)
+        return -ENOMEM;
+    bool right = j < n && tab->r[j].gpa == gpa + size;
+    if (!left && !right && n >= VMC_HOTADD_RUNS_MAX)
+        return -ENOSPC;
+    return 0;
+}
+
+static uint32_t take_slot(struct vmc_mem *mem)
+{
+    for (uint32_t s = 1; s <= VMC_HOTADD_RUNS_MAX; s++)
+        if (!mem->slot_used[s]) {
+            mem->slot_used[s] = 1;
+            return s;
+        }
+    return 0;
+}
+
+/*
+ * Publish the new table before KVM's memslots change: while an old slot is deleted and the merged one
+ * is not yet created, a vCPU touching that range gets an MMIO exit, and the exit path then finds the
+ * range in this table and serves the access from host memory (exit.c). Host memory never moves.
+ */
+static int replace_slots(struct vmc_mem *mem, struct vmc_kvm *kvm, int vm_fd, struct vmc_regions *tab,
+                         const struct vmc_region *gone[2], const struct vmc_region *merged)
+{
+    struct vmc_regions *old = mem->runs;
+    tab->older = old;
+    atomic_store_explicit(&mem->runs, tab, memory_order_release);
+    for (int k = 0; k < 2; k++)
+        if (gone[k] && vmc_kvm_set_memslot(kvm, vm_fd, gone[k]->slot, gone[k]->gpa, 0, gone[k]->host) == 0)
+            mem->slot_used[gone[k]->slot] = 0;
+    return vmc_kvm_set_memslot(kvm, vm_fd, merged->slot, merged->gpa, merged->size, merged->host);
+}
+
+int vmc_mem_populate(struct vmc_mem *mem, struct vmc_kvm *kvm, int vm_fd, uint64_t gpa, uint64_t size)
+{
+    int rc = vmc_mem_can_populate(mem, gpa, size, 0);
+    if (rc)
+        return rc;
+    uint8_t *host = mem->hot + (gpa - mem->hot_base);
+    if (mprotect(host, size, PROT_READ | PROT_WRITE) != 0)
+        return -ENOMEM;
+    const struct vmc_regions *old = mem->runs;
+    size_t n = old ? old->n : 0, i = first_touching(old, gpa);
+    struct vmc_regions *tab = malloc(sizeof(*tab) + (n + 1) * sizeof(tab->r[0]));
+    uint32_t slot = tab ? take_slot(mem) : 0;
+    if (!slot) {
+        free(tab);
+        mprotect(host, size, PROT_NONE);
+        return -ENOMEM;
+    }
+    const struct vmc_region *gone[2] = { NULL, NULL };
+    struct vmc_region m = { gpa, size, host, slot };
+    if (i < n && old->r[i].gpa + old->r[i].size == gpa) {
+        gone[0] = &old->r[i];
+        m.gpa = old->r[i].gpa, m.host = old->r[i].host, m.size += old->r[i].size;
+    }
+    size_t j = gone[0] ? i + 1 : i;
+    if (j < n && old->r[j].gpa == gpa + size) {
+        gone[1] = &old->r[j];
+        m.size += old->r[j].size;
+    }
+    size_t w = 0;
+    for (size_t k = 0; k < i; k++)
+        tab->r[w++] = old->r[k];
+    tab->r[w++] = m;
+    for (size_t k = j + (gone[1] != NULL); k < n; k++)
+        tab->r[w++] = old->r[k];
+    tab->n = w;
+    rc = replace_slots(mem, kvm, vm_fd, tab, gone, &m);
+    if (rc == 0) {
+        mem->populated_pages += size >> 12;
+        return 0;
+    }
+    /* KVM refused the merged slot: put the old runs and their slots back, as if nothing happened. */
+    mem->slot_used[slot] = 0;
+    struct vmc_regions *back = malloc(sizeof(*back) + n * sizeof(back->r[0]));
+    if (back) {
+        back->n = n;
+        if (n)
+            memcpy(back->r, old->r, n * sizeof(old->r[0]));
+        back->older = tab;
+        atomic_store_explicit(&mem->runs, back, memory_order_release);
+    }
+    for (int k = 0; k < 2; k++)
+        if (gone[k] &&
+            vmc_kvm_set_memslot(kvm, vm_fd, gone[k]->slot, gone[k]->gpa, gone[k]->size, gone[k]->host) == 0)
+            mem->slot_used[gone[k]->slot] = 1;
+    if (back)
+        mprotect(host, size, PROT_NONE);
+    return -ENOMEM;
 }

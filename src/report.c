@@ -5,7 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "arch/x86_64/insn.h"
+#include "arch/x86_64/regs.h"
+#include "arch/x86_64/x86.h"
+#include "report.h"
+#include "vm.h"
 
 const char *vmc_vector_name(uint8_t vector)
 {
@@ -21,14 +25,13 @@ const char *vmc_vector_name(uint8_t vector)
 void vmc_describe_exception(char *buf, size_t len, uint8_t vector, bool has_ec, uint32_t ec, uint64_t rip,
                             uint64_t cr2)
 {
-    if (vector == 14) {
-        /* #PF error code bits: P, W/R, U/S, RSVD, I/D (SDM vol. 3A 4.7). */
+    if (vector == X86_VEC_PF) {
         snprintf(buf, len, "guest #PF at rip=0x%" PRIx64 " cr2=0x%" PRIx64 " (%s, %s%s%s)", rip, cr2,
-                 (ec & 16)  ? "fetch"
-                 : (ec & 2) ? "write"
-                            : "read",
-                 (ec & 1) ? "protection" : "not-present", (ec & 4) ? ", user" : "",
-                 (ec & 8) ? ", reserved bit" : "");
+                 (ec & X86_PFEC_I)   ? "fetch"
+                 : (ec & X86_PFEC_W) ? "write"
+                                     : "read",
+                 (ec & X86_PFEC_P) ? "protection" : "not-present", (ec & X86_PFEC_U) ? ", user" : "",
+                 (ec & X86_PFEC_RSVD) ? ", reserved bit" : "");
     } else if (has_ec) {
         snprintf(buf, len, "guest %s(0x%" PRIx32 ") at rip=0x%" PRIx64, vmc_vector_name(vector), ec, rip);
     } else {
@@ -36,36 +39,124 @@ void vmc_describe_exception(char *buf, size_t len, uint8_t vector, bool has_ec, 
     }
 }
 
-void vmc_regs_from_kvm(struct vmc_regs *o, const struct kvm_regs *r, const struct kvm_sregs *s)
+/* Instruction bytes at the stop: KVM's own copy for an emulation failure, else through the guest's paging
+ * from CS:RIP (stopping at the first byte that cannot be fetched). */
+static void fill_insn_bytes(struct vmc_vcpu *vcpu, struct vmc_result *res)
 {
-    *o = (struct vmc_regs){
-        .rax = r->rax,
-        .rbx = r->rbx,
-        .rcx = r->rcx,
-        .rdx = r->rdx,
-        .rsi = r->rsi,
-        .rdi = r->rdi,
-        .rbp = r->rbp,
-        .rsp = r->rsp,
-        .r8 = r->r8,
-        .r9 = r->r9,
-        .r10 = r->r10,
-        .r11 = r->r11,
-        .r12 = r->r12,
-        .r13 = r->r13,
-        .r14 = r->r14,
-        .r15 = r->r15,
-        .rip = r->rip,
-        .rflags = r->rflags,
-        .cr0 = s->cr0,
-        .cr2 = s->cr2,
-        .cr3 = s->cr3,
-        .cr4 = s->cr4,
-        .efer = s->efer,
-        .cs = s->cs.selector,
-        .ss = s->ss.selector,
-        .cpl = (uint8_t)(s->cs.selector & 3),
-    };
+    const struct kvm_run *run = vcpu->run;
+    if (run->exit_reason == KVM_EXIT_INTERNAL_ERROR && res->exit.insn_len) {
+        memcpy(res->insn, run->emulation_failure.insn_bytes, res->exit.insn_len);
+        res->insn_len = (uint8_t)res->exit.insn_len;
+        return;
+    }
+    res->insn_len = (uint8_t)vmc_x86_fetch(&vcpu->vm->mem, vmc_vcpu_sregs(vcpu), res->regs.rip, res->insn,
+                                           sizeof(res->insn));
+}
+
+static const char *internal_suberror_name(uint64_t sub)
+{
+    switch (sub) {
+    case KVM_INTERNAL_ERROR_EMULATION:
+        return "emulation failure";
+    case KVM_INTERNAL_ERROR_SIMUL_EX:
+        return "simultaneous exceptions";
+    case KVM_INTERNAL_ERROR_DELIVERY_EV:
+        return "event delivery failed";
+    case KVM_INTERNAL_ERROR_UNEXPECTED_EXIT_REASON:
+        return "unexpected exit reason";
+    default:
+        return "unknown suberror";
+    }
+}
+
+static void crash_summary(struct vmc_vcpu *vcpu, struct vmc_result *res, char *sum, size_t len)
+{
+    uint64_t rip = res->regs.rip;
+    switch (res->crash) {
+    case VMC_CRASH_EXCEPTION:
+        vmc_describe_exception(sum, len, res->vector, res->has_error_code, res->error_code, rip,
+                               res->regs.cr2);
+        break;
+    case VMC_CRASH_TRIPLE_FAULT:
+        snprintf(sum, len, "guest triple fault (shutdown) at rip=0x%" PRIx64, rip);
+        break;
+    case VMC_CRASH_FAIL_ENTRY:
+        snprintf(sum, len, "VM entry failed (hardware reason 0x%" PRIx64 ") at rip=0x%" PRIx64,
+                 res->exit.hw_reason, rip);
+        break;
+    case VMC_CRASH_INTERNAL_ERROR:
+        fill_insn_bytes(vcpu, res);
+        snprintf(sum, len, "KVM internal error: %s (suberror %" PRIu64 ") at rip=0x%" PRIx64,
+                 internal_suberror_name(res->exit.qualification), res->exit.qualification, rip);
+        break;
+    case VMC_CRASH_GUEST:
+        snprintf(sum, len, "guest reported a crash (status %" PRIu32 ") at rip=0x%" PRIx64, res->status, rip);
+        break;
+    default:
+        snprintf(sum, len, "unhandled exit %s (KVM exit %" PRIu32 ") at rip=0x%" PRIx64,
+                 vmc_exit_reason_name(res->exit.reason), res->exit.kvm_reason, rip);
+        break;
+    }
+}
+
+static void summary(struct vmc_vcpu *vcpu, struct vmc_result *res)
+{
+    struct vmc_vm *vm = vcpu->vm;
+    char *sum = res->summary;
+    size_t len = sizeof(res->summary);
+    switch (res->stop) {
+    case VMC_STOP_EXIT:
+        snprintf(sum, len, "guest exited with status %" PRIu32, res->status);
+        break;
+    case VMC_STOP_TIMEOUT:
+        snprintf(sum, len, "guest timed out after %.3f s at rip=0x%" PRIx64, vm->cfg.timeout_ns / 1e9,
+                 res->regs.rip);
+        break;
+    case VMC_STOP_CANCELLED:
+        snprintf(sum, len, "guest cancelled at rip=0x%" PRIx64, res->regs.rip);
+        break;
+    case VMC_STOP_ERROR: {
+        char msg[VMC_ERR_MAX];
+        vmc_error_copy(&vm->err, msg, sizeof(msg));
+        snprintf(sum, len, "VMM error: %.170s", msg);
+        break;
+    }
+    case VMC_STOP_CRASH:
+        crash_summary(vcpu, res, sum, len);
+        break;
+    case VMC_STOP_NONE:
+        return;
+    }
+    if (vm->nvcpus > 1) {
+        char tmp[sizeof(res->summary)];
+        int k = snprintf(tmp, sizeof(tmp), "vCPU %" PRIu32 ": ", vcpu->id);
+        snprintf(tmp + k, sizeof(tmp) - (size_t)k, "%.*s", (int)(sizeof(tmp) - (size_t)k - 1), sum);
+        memcpy(sum, tmp, sizeof(tmp));
+    }
+}
+
+void vmc_result_build(struct vmc_vcpu *vcpu, struct vmc_result *res)
+{
+    const struct vmc_stop_req *req = &vcpu->result;
+    memset(res, 0, sizeof(*res));
+    res->stop = req->stop;
+    res->status = req->status;
+    res->crash = req->crash;
+    res->vcpu = vcpu->id;
+    res->exit = vcpu->exit;
+    vmc_x86_regs_out(&res->regs, vmc_vcpu_regs(vcpu), vmc_vcpu_sregs(vcpu));
+    if (req->frame_valid) {
+        res->regs.rip = req->rip;
+        res->regs.rsp = req->rsp;
+        res->regs.rflags = req->rflags;
+        res->regs.cs = req->cs;
+        res->regs.ss = req->ss;
+        res->regs.cpl = req->cs & 3;
+    }
+    res->vector = req->vector;
+    res->has_error_code = req->has_error_code;
+    res->error_code = req->error_code;
+    summary(vcpu, res);
 }
 
 void vmc_result_print(const struct vmc_result *res, FILE *f)
@@ -123,17 +214,18 @@ void vmc_vm_print_stats(const struct vmc_vm *vm, FILE *f)
     fprintf(f, "%-22s %10" PRIu64 "\n", "total", total);
     uint64_t injected = 0, halts = 0, halt_ns = 0;
     for (uint32_t i = 0; i < vm->nvcpus; i++) {
-        injected += vm->vcpus[i].events_injected;
-        halts += vm->vcpus[i].halts;
-        halt_ns += vm->vcpus[i].halt_ns;
+        injected += STAT_GET(vm->vcpus[i].ev.injected);
+        halts += STAT_GET(vm->vcpus[i].sched.halts);
+        halt_ns += STAT_GET(vm->vcpus[i].sched.halt_ns);
     }
     if (injected)
         fprintf(f, "%-22s %10" PRIu64 "\n", "events injected", injected);
     if (halts)
         fprintf(f, "%-22s %10" PRIu64 " %12.1f %10.2f\n", "halts (blocked)", halts, halt_ns / 1e3,
                 halt_ns / 1e3 / (double)halts);
-    struct vmc_hypercall_stat hs[VMC_HYPERCALL_NR_MAX];
+    struct vmc_hypercall_stat hs[1024];
     size_t nh = vmc_vm_hypercall_stats(vm, hs, ARRAY_SIZE(hs));
+    nh = nh < ARRAY_SIZE(hs) ? nh : ARRAY_SIZE(hs);
     if (nh)
         fprintf(f, "%-22s %10s %8s %8s %12s %10s\n", "hypercall", "count", "errors", "denied", "total_us",
                 "mean_us");
@@ -155,8 +247,11 @@ void vmc_vm_print_stats(const struct vmc_vm *vm, FILE *f)
         fprintf(f, "%-18s %10s %10s %14s %15s%s\n", mmio ? "mmio address" : "port", "reads", "writes",
                 "unclaimed_rd", "unclaimed_wr", mmio ? "" : "    ignored     denied");
         for (size_t i = 0; i < m; i++) {
-            fprintf(f, "0x%-16" PRIx64 " %10" PRIu64 " %10" PRIu64 " %14" PRIu64 " %15" PRIu64, as[i].addr,
-                    as[i].reads, as[i].writes, as[i].unclaimed_reads, as[i].unclaimed_writes);
+            char addr[24] = "other";
+            if (as[i].addr != VMC_BUS_OTHER)
+                snprintf(addr, sizeof(addr), "0x%" PRIx64, as[i].addr);
+            fprintf(f, "%-18s %10" PRIu64 " %10" PRIu64 " %14" PRIu64 " %15" PRIu64, addr, as[i].reads,
+                    as[i].writes, as[i].unclaimed_reads, as[i].unclaimed_writes);
             if (!mmio)
                 fprintf(f, " %10" PRIu64 " %10" PRIu64, as[i].ignored, as[i].denied);
             fputc('\n', f);

@@ -1,16 +1,17 @@
 /* SPDX-License-Identifier: MIT */
-/* VM lifecycle: create, load, register devices, destroy; the public configuration and error handling. */
+/* VM lifecycle: configuration, create (every module in order), load, run, destroy; errors; accessors. */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "arch/x86_64/layout.h"
+#include "cpuid.h"
+#include "loader.h"
+#include "vm.h"
 
 void vmc_config_init(struct vmc_config *cfg)
 {
@@ -23,21 +24,15 @@ void vmc_config_init(struct vmc_config *cfg)
     cfg->allow_user_hypercalls = -1;
 }
 
-int vmc_vm_fail(struct vmc_vm *vm, int err, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(vm->err, sizeof(vm->err), fmt, ap);
-    va_end(ap);
-    return err;
-}
-
 const char *vmc_vm_strerror(const struct vmc_vm *vm)
 {
-    return vm->err;
+    /* A copy per thread: another thread may record an error meanwhile. */
+    static __thread char msg[VMC_ERR_MAX];
+    vmc_error_copy((struct vmc_error *)&vm->err, msg, sizeof(msg));
+    return msg;
 }
 
-static int check_config(const struct vmc_config *cfg, char *err, size_t errlen)
+static int check_memory(const struct vmc_config *cfg, char *err, size_t errlen)
 {
     if (cfg->mem_size < VMC_RAM_MIN || cfg->mem_size > VMC_RAM_MAX) {
         vmc_errf(err, errlen, "memory size %" PRIu64 " MiB is out of range (2 MiB to %llu MiB)",
@@ -48,18 +43,6 @@ static int check_config(const struct vmc_config *cfg, char *err, size_t errlen)
         vmc_errf(err, errlen, "memory size must be a multiple of 2 MiB");
         return -EINVAL;
     }
-    if (cfg->mode != VMC_MODE_64 && cfg->mode != VMC_MODE_32) {
-        vmc_errf(err, errlen, "mode must be 64 or 32");
-        return -EINVAL;
-    }
-    if (cfg->mode == VMC_MODE_32 && cfg->user_mode) {
-        vmc_errf(err, errlen, "user mode needs 64-bit mode");
-        return -EINVAL;
-    }
-    if (cfg->hypercall_abi != VMC_HCABI_KVM && cfg->hypercall_abi != VMC_HCABI_XEN) {
-        vmc_errf(err, errlen, "unknown hypercall register convention %u", cfg->hypercall_abi);
-        return -EINVAL;
-    }
     if (cfg->mem_max && (cfg->mem_max < cfg->mem_size || cfg->mem_max - cfg->mem_size > VMC_HOTADD_SIZE ||
                          cfg->mem_max % 4096)) {
         vmc_errf(err, errlen,
@@ -67,30 +50,23 @@ static int check_config(const struct vmc_config *cfg, char *err, size_t errlen)
                  VMC_HOTADD_SIZE >> 20);
         return -EINVAL;
     }
-    if (cfg->io_default > VMC_IO_DENY) {
-        vmc_errf(err, errlen, "unknown I/O policy %u", cfg->io_default);
-        return -EINVAL;
-    }
-    if (cfg->vcpus > VMC_VCPU_MAX) {
-        vmc_errf(err, errlen, "%u vCPUs asked for, at most %u supported", cfg->vcpus, VMC_VCPU_MAX);
-        return -EINVAL;
-    }
+    return 0;
+}
+
+static int check_args(const struct vmc_config *cfg, char *err, size_t errlen)
+{
     if (cfg->argc < 0 || (cfg->argc > 0 && !cfg->argv)) {
         vmc_errf(err, errlen, "bad guest argument vector");
         return -EINVAL;
     }
-    /* argv[] + strings + the joined line must fit the command-line area. */
-    uint64_t strings = 0, joined = 0;
     for (int i = 0; i < cfg->argc; i++) {
-        size_t n = cfg->argv[i] ? strlen(cfg->argv[i]) : 0;
         if (!cfg->argv[i]) {
             vmc_errf(err, errlen, "guest argument %d is NULL", i);
             return -EINVAL;
         }
-        strings += n + 1;
-        joined += n + (i ? 1 : 0);
     }
-    uint64_t need = (uint64_t)(cfg->argc + 1) * 8 + strings + joined + 1;
+    /* argv[] + strings + the joined line must fit the command-line area. */
+    uint64_t joined, need = vmc_x86_cmdline_bytes(cfg->argc, cfg->argv, &joined);
     if (joined > VMC_CMDLINE_MAX || need > VMC_LAYOUT_CMDLINE_SIZE) {
         vmc_errf(err, errlen, "guest command line too long (%" PRIu64 " bytes, max %u)", joined,
                  VMC_CMDLINE_MAX);
@@ -99,31 +75,51 @@ static int check_config(const struct vmc_config *cfg, char *err, size_t errlen)
     return 0;
 }
 
-/*
- * MSRs the filter denies exit to userspace (KVM_MSR_EXIT_REASON_FILTER, abi-reference 3.6) instead of
- * raising #GP: that is how the VMM handles the hypercall-page MSR and applies the MSR policy. The filter
- * itself is installed at the first run (vmc_msr_apply). Hosts without the capabilities still boot; the
- * hypercall page then comes from boot info only.
- */
-static void enable_msr_exits(struct vmc_vm *vm)
+static int check_config(const struct vmc_config *cfg, char *err, size_t errlen)
 {
-    if (ioctl(vm->fd, KVM_CHECK_EXTENSION, KVM_CAP_X86_USER_SPACE_MSR) <= 0 ||
-        ioctl(vm->fd, KVM_CHECK_EXTENSION, KVM_CAP_X86_MSR_FILTER) <= 0)
-        return;
-    struct kvm_enable_cap cap = { .cap = KVM_CAP_X86_USER_SPACE_MSR, .args = { KVM_MSR_EXIT_REASON_FILTER } };
-    vm->msr_exits = ioctl(vm->fd, KVM_ENABLE_CAP, &cap) == 0;
-    vm->msr_discovery = vm->msr_exits;
+    int rc = check_memory(cfg, err, errlen);
+    if (rc)
+        return rc;
+    const char *bad = cfg->mode != VMC_MODE_64 && cfg->mode != VMC_MODE_32 ? "mode must be 64 or 32"
+                      : cfg->mode == VMC_MODE_32 && cfg->user_mode         ? "user mode needs 64-bit mode"
+                      : cfg->hypercall_abi > VMC_HCABI_XEN ? "unknown hypercall register convention"
+                      : cfg->io_default > VMC_IO_DENY      ? "unknown I/O policy"
+                                                           : NULL;
+    if (bad) {
+        vmc_errf(err, errlen, "%s", bad);
+        return -EINVAL;
+    }
+    if (cfg->vcpus > VMC_VCPU_MAX) {
+        vmc_errf(err, errlen, "%u vCPUs asked for, at most %u supported", cfg->vcpus, VMC_VCPU_MAX);
+        return -EINVAL;
+    }
+    return check_args(cfg, err, errlen);
 }
 
-static int init_cond(pthread_cond_t *c)
+static int copy_argv(struct vmc_vm *vm, const struct vmc_config *cfg)
 {
-    /* Deadlines are monotonic-clock times, like the guest's timer deadlines. */
-    pthread_condattr_t a;
-    pthread_condattr_init(&a);
-    pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
-    int e = pthread_cond_init(c, &a);
-    pthread_condattr_destroy(&a);
-    return -e;
+    vm->argv = calloc((size_t)cfg->argc + 1, sizeof(char *));
+    for (int i = 0; vm->argv && i < cfg->argc; i++)
+        if (!(vm->argv[i] = strdup(cfg->argv[i])))
+            return -ENOMEM;
+    vm->cfg.argv = (const char *const *)vm->argv;
+    return vm->argv ? 0 : -ENOMEM;
+}
+
+/* Guest RAM: boot RAM as memslot 0, the hot-add window reserved when the limit allows it, the platform. */
+static int create_memory(struct vmc_vm *vm)
+{
+    const struct vmc_config *cfg = &vm->cfg;
+    int rc = vmc_mem_init(&vm->mem, cfg->mem_size, cfg->mem_max ? cfg->mem_max : cfg->mem_size,
+                          VMC_HOTADD_BASE, VMC_HOTADD_SIZE);
+    if (rc < 0)
+        return vmc_vm_fail(vm, rc, "cannot map %" PRIu64 " MiB of guest memory: %s", cfg->mem_size >> 20,
+                           strerror(-rc));
+    rc = vmc_kvm_set_memslot(vm->kvm, vm->fd, 0, 0, vm->mem.size, vm->mem.host);
+    if (rc < 0)
+        return vmc_vm_fail(vm, rc, "KVM_SET_USER_MEMORY_REGION: %s", strerror(-rc));
+    rc = vmc_x86_setup_memory(&vm->mem, cfg->user_mode, vm->nvcpus);
+    return rc < 0 ? vmc_vm_fail(vm, rc, "guest memory layout: %s", strerror(-rc)) : 0;
 }
 
 static int create_vcpu(struct vmc_vm *vm, uint32_t id)
@@ -131,28 +127,55 @@ static int create_vcpu(struct vmc_vm *vm, uint32_t id)
     struct vmc_vcpu *v = &vm->vcpus[id];
     v->vm = vm;
     v->id = id;
-    v->fd = ioctl(vm->fd, KVM_CREATE_VCPU, (unsigned long)id);
-    if (v->fd < 0)
-        return vmc_vm_fail(vm, -errno, "KVM_CREATE_VCPU %u: %s", id, strerror(errno));
-    v->run = mmap(NULL, (size_t)vm->kvm->run_size, PROT_READ | PROT_WRITE, MAP_SHARED, v->fd, 0);
-    if (v->run == MAP_FAILED) {
-        v->run = NULL;
-        return vmc_vm_fail(vm, -errno, "mmap kvm_run: %s", strerror(errno));
-    }
+    int rc = vmc_kvm_create_vcpu(vm->kvm, vm->fd, id, &v->fd, &v->run);
+    if (rc < 0)
+        return vmc_vm_fail(vm, rc, "KVM_CREATE_VCPU %u: %s", id, strerror(-rc));
     /* Registers travel in kvm_run on every exit: decoding an exit costs no ioctl. */
     v->run->kvm_valid_regs = KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS | KVM_SYNC_X86_EVENTS;
+    rc = vmc_sched_vcpu_init(v);
+    if (rc == 0)
+        rc = vmc_event_init(v);
+    if (rc == 0)
+        rc = vmc_hc_vcpu_init(v);
+    return rc < 0 ? vmc_vm_fail(vm, rc, "vCPU %u: %s", id, strerror(-rc)) : 0;
+}
+
+static int create_devices(struct vmc_vm *vm)
+{
+    for (size_t i = 0; i < VMC_DEV_COUNT; i++) {
+        int rc = vmc_devices[i]->create(vm, &vm->dev[i]);
+        if (rc < 0)
+            return vmc_error_set_first(&vm->err, rc, "device %s: %s", vmc_devices[i]->name, strerror(-rc));
+    }
     return 0;
 }
 
-int vmc_vm_start(struct vmc_vm *vm)
+/* Every module in dependency order; any failure leaves a message and a VM that vmc_vm_destroy frees. */
+static int create_modules(struct vmc_vm *vm)
 {
-    int rc = vmc_msr_apply(vm);
+    const struct vmc_config *cfg = &vm->cfg;
+    int rc = vmc_kvm_create_vm(vm->kvm, &vm->fd);
+    if (rc < 0)
+        return vmc_vm_fail(vm, rc, "KVM_CREATE_VM: %s", strerror(-rc));
+    rc = create_memory(vm);
     if (rc < 0)
         return rc;
-    const struct kvm_cpuid2 *cpuid = vm->cpuid ? vm->cpuid : vm->kvm->cpuid;
+    vmc_msr_init(vm);
+    vmc_io_init(vm);
+    bool allow_user = cfg->allow_user_hypercalls < 0 ? cfg->user_mode : cfg->allow_user_hypercalls != 0;
+    rc = vmc_hc_init(vm, &vmc_hc_table_vmcall, cfg->hypercall_abi, allow_user, cfg->stats);
+    if (rc < 0)
+        return vmc_error_set_first(&vm->err, rc, "hypercalls: %s", strerror(-rc));
     for (uint32_t i = 0; i < vm->nvcpus; i++)
-        if (ioctl(vm->vcpus[i].fd, KVM_SET_CPUID2, cpuid) < 0)
-            return vmc_vm_fail(vm, -errno, "KVM_SET_CPUID2: %s", strerror(errno));
+        if ((rc = create_vcpu(vm, i)) < 0)
+            return rc;
+    rc = vmc_hc_write_page(vm, VMC_LAYOUT_HYPERCALL_PAGE);
+    if (rc == 0)
+        rc = create_devices(vm);
+    if (rc < 0)
+        return rc;
+    vm->created = true;
+    vmc_io_update_iomap(vm);
     return 0;
 }
 
@@ -171,105 +194,25 @@ int vmc_vm_create(struct vmc_kvm *kvm, const struct vmc_config *cfg, struct vmc_
     vm->kvm = kvm;
     vm->cfg = *cfg;
     vm->fd = -1;
-    vm->disk.fd = -1;
-    memset(vm->hc_allowed, 0xff, sizeof(vm->hc_allowed));
-    vm->hc_allow_user = cfg->allow_user_hypercalls < 0 ? cfg->user_mode : cfg->allow_user_hypercalls != 0;
-    vm->populated_pages = cfg->mem_size >> 12;
-    vm->max_pages = (cfg->mem_max ? cfg->mem_max : cfg->mem_size) >> 12;
-    vmc_console_init(&vm->console, cfg->console_out_fd, cfg->console_in_fd);
-    vmc_bus_init(&vm->pio);
-    vmc_bus_init(&vm->mmio);
-    pthread_mutex_init(&vm->lock, NULL);
-    pthread_mutex_init(&vm->memop_lock, NULL);
-    init_cond(&vm->timer_cond);
+    vmc_error_init(&vm->err);
+    rc = vmc_sched_init(vm);
+    if (rc == 0)
+        rc = vmc_timer_init(vm);
     vm->nvcpus = cfg->vcpus ? cfg->vcpus : 1;
     vm->vcpus = calloc(vm->nvcpus, sizeof(*vm->vcpus));
-    if (!vm->vcpus) {
-        vm->nvcpus = 0;
-        rc = vmc_vm_fail(vm, -ENOMEM, "out of memory");
-        goto err;
-    }
-    for (uint32_t i = 0; i < vm->nvcpus; i++) {
-        vm->vcpus[i].fd = -1;
-        init_cond(&vm->vcpus[i].cond);
-    }
-
-    vm->argv = calloc((size_t)cfg->argc + 1, sizeof(char *));
-    if (!vm->argv) {
-        rc = vmc_vm_fail(vm, -ENOMEM, "out of memory");
-        goto err;
-    }
-    for (int i = 0; i < cfg->argc; i++) {
-        vm->argv[i] = strdup(cfg->argv[i]);
-        if (!vm->argv[i]) {
-            rc = vmc_vm_fail(vm, -ENOMEM, "out of memory");
-            goto err;
-        }
-    }
-    vm->cfg.argv = (const char *const *)vm->argv;
-
-    vm->fd = ioctl(kvm->fd, KVM_CREATE_VM, 0);
-    if (vm->fd < 0) {
-        rc = vmc_vm_fail(vm, -errno, "KVM_CREATE_VM: %s", strerror(errno));
-        goto err;
-    }
-    /* Untouched guest memory costs nothing (MAP_NORESERVE, populated on first touch). */
-    vm->mem.size = cfg->mem_size;
-    vm->mem.host =
-        mmap(NULL, vm->mem.size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (vm->mem.host == MAP_FAILED) {
-        vm->mem.host = NULL;
-        rc = vmc_vm_fail(vm, -errno, "cannot map %" PRIu64 " MiB of guest memory: %s", vm->mem.size >> 20,
-                         strerror(errno));
-        goto err;
-    }
-    /*
-     * THP above the first 2 MiB only: there the guest's 2 MiB mappings meet host huge pages and first
-     * touches become nearly free, while a huge page under the VMM region would be zeroed whole (~250 us
-     * measured here) before the first instruction runs.
-     */
-    if (vm->mem.size > VMC_RAM_ALIGN)
-        madvise(vm->mem.host + VMC_RAM_ALIGN, vm->mem.size - VMC_RAM_ALIGN, MADV_HUGEPAGE);
-    struct kvm_userspace_memory_region region = {
-        .slot = 0,
-        .guest_phys_addr = 0,
-        .memory_size = vm->mem.size,
-        .userspace_addr = (uint64_t)(uintptr_t)vm->mem.host,
-    };
-    if (ioctl(vm->fd, KVM_SET_USER_MEMORY_REGION, &region) < 0) {
-        rc = vmc_vm_fail(vm, -errno, "KVM_SET_USER_MEMORY_REGION: %s", strerror(errno));
-        goto err;
-    }
-    rc = vmc_x86_setup_memory(vm);
+    if (rc == 0)
+        rc = vm->vcpus ? copy_argv(vm, cfg) : -ENOMEM;
+    if (rc < 0)
+        vmc_vm_fail(vm, rc, "out of memory");
+    else
+        rc = create_modules(vm);
     if (rc < 0) {
-        vmc_vm_fail(vm, rc, "guest memory layout: %s", strerror(-rc));
-        goto err;
-    }
-    enable_msr_exits(vm);
-    for (uint32_t i = 0; i < vm->nvcpus; i++) {
-        rc = create_vcpu(vm, i);
-        if (rc < 0)
-            goto err;
-    }
-    if (cfg->disk_path) {
-        rc = vmc_disk_open(vm, cfg->disk_path, cfg->disk_readonly);
-        if (rc < 0)
-            goto err;
-    }
-    for (size_t i = 0; i < vmc_ndevices; i++) {
-        rc = vmc_devices[i]->create(vm, &vm->dev_state[i]);
-        if (rc < 0) {
-            vmc_vm_fail(vm, rc, "device %s: %s", vmc_devices[i]->name, strerror(-rc));
-            goto err;
-        }
+        vmc_error_copy(&vm->err, err, errlen);
+        vmc_vm_destroy(vm);
+        return rc;
     }
     *out = vm;
     return 0;
-
-err:
-    vmc_errf(err, errlen, "%s", vm->err);
-    vmc_vm_destroy(vm);
-    return rc;
 }
 
 void vmc_vm_destroy(struct vmc_vm *vm)
@@ -277,36 +220,31 @@ void vmc_vm_destroy(struct vmc_vm *vm)
     if (!vm)
         return;
     vmc_timer_stop(vm);
-    vmc_console_flush(&vm->console);
-    for (size_t i = 0; i < vmc_ndevices; i++)
-        if (vm->dev_state[i] && vmc_devices[i]->destroy)
-            vmc_devices[i]->destroy(vm->dev_state[i]);
-    for (uint32_t i = 0; i < vm->nvcpus; i++) {
+    for (size_t i = 0; i < VMC_DEV_COUNT; i++)
+        if (vm->dev[i] && vmc_devices[i]->destroy)
+            vmc_devices[i]->destroy(vm->dev[i]);
+    for (uint32_t i = 0; vm->vcpus && i < vm->nvcpus; i++) {
         struct vmc_vcpu *v = &vm->vcpus[i];
-        if (v->run)
-            munmap(v->run, (size_t)vm->kvm->run_size);
-        if (v->fd >= 0)
-            close(v->fd);
-        pthread_cond_destroy(&v->cond);
+        if (!v->vm)
+            continue;
+        vmc_kvm_destroy_vcpu(vm->kvm, v->fd, v->run);
+        vmc_sched_vcpu_destroy(v);
+        vmc_event_destroy(v);
+        free(v->hc_stats);
     }
     free(vm->vcpus);
-    free(vm->cpuid);
+    vmc_hc_free(&vm->hc);
+    vmc_cpuid_free(vm);
     if (vm->fd >= 0)
         close(vm->fd);
-    if (vm->mem.host)
-        munmap(vm->mem.host, vm->mem.size);
-    vmc_mem_free_extra(vm);
-    vmc_disk_close(&vm->disk);
-    vmc_bus_free(&vm->pio);
-    vmc_bus_free(&vm->mmio);
+    vmc_mem_free(&vm->mem);
+    vmc_io_free(vm);
     if (vm->argv)
         for (int i = 0; i < vm->cfg.argc; i++)
             free(vm->argv[i]);
     free(vm->argv);
-    pthread_mutex_destroy(&vm->lock);
-    pthread_mutex_destroy(&vm->memop_lock);
-    pthread_cond_destroy(&vm->timer_cond);
-    vmc_console_destroy(&vm->console);
+    vmc_sched_destroy(vm);
+    vmc_error_destroy(&vm->err);
     free(vm);
 }
 
@@ -318,24 +256,33 @@ static int load_common(struct vmc_vm *vm, const char *path, bool flat, uint64_t 
     if (fd < 0)
         return vmc_vm_fail(vm, -errno, "%s: %s", path, strerror(errno));
     struct vmc_image img;
-    int rc = flat ? vmc_load_flat_fd(&vm->mem, fd, path, gpa, &img, vm->err, sizeof(vm->err))
-                  : vmc_load_elf_fd(&vm->mem, fd, path, vm->cfg.mode == VMC_MODE_32, &img, vm->err,
-                                    sizeof(vm->err));
+    char err[VMC_ERR_MAX];
+    int rc = flat ? vmc_load_flat_fd(&vm->mem, fd, path, gpa, &img, err, sizeof(err))
+                  : vmc_load_elf_fd(&vm->mem, fd, path, vm->cfg.mode == VMC_MODE_32, &img, err, sizeof(err));
     close(fd);
     if (rc < 0)
-        return rc;
+        return vmc_vm_fail(vm, rc, "%s", err);
     vm->entry = img.entry;
     vm->image_start = img.start;
     vm->image_end = img.end;
     vm->loaded = true;
     /* vCPU 0's entry state rides in on the first KVM_RUN via sync regs (no GET/SET_(S)REGS ioctls);
      * until then the control block shows it and may change it. */
-    struct vmc_vcpu *boot = &vm->vcpus[0];
-    vmc_x86_init_vcpu_state(vm, &boot->run->s.regs.regs, &boot->run->s.regs.sregs);
-    boot->run->kvm_dirty_regs = KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS;
-    boot->state = VMC_VCPU_UP;
-    vm->nup = 1;
-    return vmc_x86_write_boot_info(vm);
+    struct kvm_regs regs;
+    struct kvm_sregs sregs;
+    vmc_x86_init_vcpu_state(vm->cfg.user_mode, vm->cfg.mode, vm->entry, &regs, &sregs);
+    vmc_vcpu_set_entry(&vm->vcpus[0], &regs, &sregs);
+    vmc_sched_boot_up(&vm->vcpus[0]);
+    struct vmc_x86_boot b = { vm->cfg.argc,
+                              vm->argv,
+                              vm->image_start,
+                              vm->image_end,
+                              vm->cfg.user_mode ? VMC_BOOT_F_USER : 0,
+                              vm->nvcpus,
+                              vm->cfg.hypercall_abi,
+                              vm->cfg.mode,
+                              vmc_vm_features(vm) };
+    return vmc_x86_write_boot_info(&vm->mem, &b);
 }
 
 int vmc_vm_load_elf(struct vmc_vm *vm, const char *path)
@@ -358,32 +305,38 @@ int vmc_vm_write(struct vmc_vm *vm, uint64_t gpa, const void *buf, size_t len)
     return vmc_mem_write(&vm->mem, gpa, buf, len);
 }
 
-int vmc_io_register(struct vmc_vm *vm, uint16_t port, uint32_t count, vmc_io_fn fn, void *opaque)
+/* The first run: what must follow every configuration call (the MSR filter, CPUID). */
+static int start(struct vmc_vm *vm)
 {
-    if (count == 0 || (uint32_t)port + count > 0x10000)
-        return vmc_vm_fail(vm, -EINVAL, "port range 0x%x+%u is invalid", port, count);
-    int rc = vmc_bus_register(&vm->pio, port, count, fn, opaque);
-    if (rc < 0)
-        return vmc_vm_fail(vm, rc, "port range 0x%x+%u: %s", port, count, strerror(-rc));
-    return 0;
+    int rc = vmc_msr_apply(vm);
+    if (rc == 0)
+        rc = vmc_cpuid_apply(vm);
+    if (rc == 0)
+        vm->started = true;
+    return rc;
 }
 
-int vmc_mmio_register(struct vmc_vm *vm, uint64_t gpa, uint64_t len, vmc_io_fn fn, void *opaque)
+int vmc_vm_run(struct vmc_vm *vm, struct vmc_result *res)
 {
-    /* MMIO must not shadow RAM: KVM never exits for addresses backed by a memslot. */
-    if (len == 0 || gpa + len - 1 < gpa || gpa < vm->mem.size)
-        return vmc_vm_fail(vm, -EINVAL, "MMIO range 0x%" PRIx64 "+0x%" PRIx64 " is invalid or overlaps RAM",
-                           gpa, len);
-    int rc = vmc_bus_register(&vm->mmio, gpa, len, fn, opaque);
+    memset(res, 0, sizeof(*res));
+    if (!vm->loaded)
+        return vmc_vm_fail(vm, -ENOEXEC, "no guest image loaded");
+    if (vm->finished)
+        return vmc_vm_fail(vm, -EINVAL, "the VM has already stopped for good");
+    if (vmc_sched_running(vm))
+        return vmc_vm_fail(vm, -EBUSY, "the VM is already running");
+    int rc = vm->started ? 0 : start(vm);
     if (rc < 0)
-        return vmc_vm_fail(vm, rc, "MMIO range 0x%" PRIx64 "+0x%" PRIx64 ": %s", gpa, len, strerror(-rc));
-    return 0;
+        return rc;
+    rc = vmc_vcpu_run_vm(vm, res);
+    if (rc < 0 || res->stop == VMC_STOP_EXIT || res->stop == VMC_STOP_CRASH)
+        vm->finished = true;
+    return rc;
 }
 
-void vmc_vcpu_exit(struct vmc_vcpu *vcpu, uint32_t status)
+struct vmc_vcpu *vmc_vm_vcpu(struct vmc_vm *vm, uint32_t id)
 {
-    vcpu->req.stop = VMC_STOP_EXIT;
-    vcpu->req.status = status;
+    return id < vm->nvcpus ? &vm->vcpus[id] : NULL;
 }
 
 struct vmc_vm *vmc_vcpu_vm(struct vmc_vcpu *vcpu)
@@ -394,24 +347,4 @@ struct vmc_vm *vmc_vcpu_vm(struct vmc_vcpu *vcpu)
 uint32_t vmc_vcpu_id(const struct vmc_vcpu *vcpu)
 {
     return vcpu->id;
-}
-
-size_t vmc_vm_exit_stats(const struct vmc_vm *vm, struct vmc_exit_stat *out, size_t max)
-{
-    size_t n = 0;
-    for (uint32_t r = 0; r < VMC_EXIT_REASON_MAX; r++) {
-        uint64_t count = __atomic_load_n(&vm->exits[r].count, __ATOMIC_RELAXED);
-        if (!count)
-            continue;
-        if (n < max)
-            out[n] =
-                (struct vmc_exit_stat){ r, count, __atomic_load_n(&vm->exits[r].total_ns, __ATOMIC_RELAXED) };
-        n++;
-    }
-    return n;
-}
-
-size_t vmc_vm_addr_stats(const struct vmc_vm *vm, bool mmio, struct vmc_addr_stat *out, size_t max)
-{
-    return vmc_bus_stats(mmio ? &vm->mmio : &vm->pio, out, max);
 }

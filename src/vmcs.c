@@ -1,140 +1,92 @@
 /* SPDX-License-Identifier: MIT */
-/* The VMCS-shaped control block: a vCPU's KVM state and VMM controls read, written and printed as VMCS areas.
- */
+/* The VMCS-shaped control block: a vCPU's KVM state and the VMM's controls read, written and printed as the
+ * six VMCS areas (SDM vol. 3C 25; docs/abi-reference.md, "VMX"). */
 #include <errno.h>
 #include <inttypes.h>
 #include <string.h>
 #include <sys/ioctl.h>
 
-#include "internal.h"
+#include "arch/x86_64/regs.h"
+#include "arch/x86_64/x86.h"
+#include "cpuid.h"
+#include "vm.h"
 
-/* VMX access-rights layout (SDM vol. 3C 25.4.1, table 25-2) <-> KVM's unpacked segment. */
-static uint32_t access_rights(const struct kvm_segment *s)
-{
-    return (s->type & 0xfu) | (uint32_t)(s->s & 1) << 4 | (uint32_t)(s->dpl & 3) << 5 |
-           (uint32_t)(s->present & 1) << 7 | (uint32_t)(s->avl & 1) << 12 | (uint32_t)(s->l & 1) << 13 |
-           (uint32_t)(s->db & 1) << 14 | (uint32_t)(s->g & 1) << 15 | (uint32_t)(s->unusable & 1) << 16;
-}
-
-static void seg_out(struct vmc_vmcs_segment *o, const struct kvm_segment *s)
-{
-    *o = (struct vmc_vmcs_segment){ s->selector, s->base, s->limit, access_rights(s) };
-}
-
-static void seg_in(struct kvm_segment *s, const struct vmc_vmcs_segment *i)
-{
-    uint32_t ar = i->access_rights;
-    *s = (struct kvm_segment){ .base = i->base,
-                               .limit = i->limit,
-                               .selector = i->selector,
-                               .type = ar & 0xf,
-                               .s = (ar >> 4) & 1,
-                               .dpl = (ar >> 5) & 3,
-                               .present = (ar >> 7) & 1,
-                               .avl = (ar >> 12) & 1,
-                               .l = (ar >> 13) & 1,
-                               .db = (ar >> 14) & 1,
-                               .g = (ar >> 15) & 1,
-                               .unusable = (ar >> 16) & 1 };
-}
-
-/* Only while nobody runs the vCPU, or from its own thread (a handler inspecting its caller). */
-static bool accessible(const struct vmc_vcpu *vcpu)
-{
-    return !vcpu->vm->running || (vcpu->alive && pthread_equal(vcpu->thread, pthread_self()));
-}
-
-int vmc_vcpu_get_vmcs(struct vmc_vcpu *vcpu, struct vmc_vmcs *v)
+/* The control words say what this VMM does (vmcall.h documents each bit). */
+static void control_words(struct vmc_vcpu *vcpu, struct vmc_vmcs *v)
 {
     struct vmc_vm *vm = vcpu->vm;
-    if (!accessible(vcpu))
-        return vmc_vm_fail(vm, -EBUSY, "vCPU %u is running", vcpu->id);
-    const struct kvm_regs *r = &vcpu->run->s.regs.regs;
-    const struct kvm_sregs *s = &vcpu->run->s.regs.sregs;
-    const struct kvm_vcpu_events *e = &vcpu->run->s.regs.events;
-    memset(v, 0, sizeof(*v));
-    v->vcpu = vcpu->id;
-    v->guest.rax = r->rax, v->guest.rbx = r->rbx, v->guest.rcx = r->rcx, v->guest.rdx = r->rdx;
-    v->guest.rsi = r->rsi, v->guest.rdi = r->rdi, v->guest.rbp = r->rbp, v->guest.rsp = r->rsp;
-    v->guest.r8 = r->r8, v->guest.r9 = r->r9, v->guest.r10 = r->r10, v->guest.r11 = r->r11;
-    v->guest.r12 = r->r12, v->guest.r13 = r->r13, v->guest.r14 = r->r14, v->guest.r15 = r->r15;
-    v->guest.rip = r->rip, v->guest.rflags = r->rflags;
-    v->guest.cr0 = s->cr0, v->guest.cr2 = s->cr2, v->guest.cr3 = s->cr3, v->guest.cr4 = s->cr4;
-    v->guest.efer = s->efer;
-    struct kvm_debugregs dr;
-    if (ioctl(vcpu->fd, KVM_GET_DEBUGREGS, &dr) == 0)
-        v->guest.dr7 = dr.dr7;
-    seg_out(&v->guest.es, &s->es), seg_out(&v->guest.cs, &s->cs), seg_out(&v->guest.ss, &s->ss);
-    seg_out(&v->guest.ds, &s->ds), seg_out(&v->guest.fs, &s->fs), seg_out(&v->guest.gs, &s->gs);
-    seg_out(&v->guest.ldtr, &s->ldt), seg_out(&v->guest.tr, &s->tr);
-    v->guest.gdtr_base = s->gdt.base, v->guest.gdtr_limit = s->gdt.limit;
-    v->guest.idtr_base = s->idt.base, v->guest.idtr_limit = s->idt.limit;
-    v->guest.interruptibility = (e->interrupt.shadow & KVM_X86_SHADOW_INT_MOV_SS ? 2u : 0) |
-                                (e->interrupt.shadow & KVM_X86_SHADOW_INT_STI ? 1u : 0) |
-                                (e->nmi.masked ? 8u : 0);
+    v->exec.pin_based = VMC_PIN_EXT_INTR_EXITING | VMC_PIN_NMI_EXITING | VMC_PIN_VIRTUAL_NMIS;
+    v->exec.secondary = VMC_PROC2_ENABLE_EPT;
+    v->exec.primary = VMC_PROC_HLT_EXITING | VMC_PROC_ACTIVATE_SECONDARY |
+                      (vm->io.policy_set ? VMC_PROC_USE_IO_BITMAPS : VMC_PROC_UNCOND_IO_EXITING) |
+                      (vm->msrs.filtered ? VMC_PROC_USE_MSR_BITMAPS : 0) |
+                      (vcpu->run->request_interrupt_window ? VMC_PROC_INTR_WINDOW_EXITING : 0);
+    v->exit_ctl.controls = VMC_EXITCTL_HOST_ADDR_SPACE_SIZE | VMC_EXITCTL_SAVE_EFER | VMC_EXITCTL_LOAD_EFER;
+    v->entry.controls = VMC_ENTRYCTL_LOAD_EFER | (v->entry.ia32e_mode ? VMC_ENTRYCTL_IA32E_MODE_GUEST : 0);
+}
 
-    pthread_mutex_lock(&vm->lock);
-    if (vcpu->req.stop == VMC_STOP_CRASH && vcpu->req.crash == VMC_CRASH_TRIPLE_FAULT)
-        v->guest.activity = VMC_ACTIVITY_SHUTDOWN;
-    else if (vcpu->state == VMC_VCPU_DOWN)
-        v->guest.activity = VMC_ACTIVITY_WAIT_SIPI;
-    else if (vcpu->halted)
-        v->guest.activity = VMC_ACTIVITY_HLT;
-    const struct vmc_pending *p = &vcpu->pending;
-    if (p->exception) {
-        v->entry.interruption_info = VMC_INTR_INFO_VALID | VMC_INTR_TYPE_HW_EXC | p->exc.vector |
-                                     (p->exc.has_error_code ? VMC_INTR_DELIVER_CODE : 0);
-        v->entry.exception_error_code = p->exc.error_code;
-    } else if (p->nmi) {
-        v->entry.interruption_info = VMC_INTR_INFO_VALID | VMC_INTR_TYPE_NMI | 2;
-    } else if (vmc_event_highest_irr(p->irr) >= 0) {
-        v->entry.interruption_info =
-            VMC_INTR_INFO_VALID | VMC_INTR_TYPE_EXT_INTR | (uint32_t)vmc_event_highest_irr(p->irr);
-    }
-    memcpy(v->entry.pending_irr, p->irr, sizeof(p->irr));
-    v->exec.timer_deadline_ns = vcpu->timer_deadline;
-    v->exec.timer_vector = vcpu->timer_deadline ? vcpu->timer_vector : 0;
-    v->host.thread_id = vcpu->tid;
-    pthread_mutex_unlock(&vm->lock);
-    v->entry.ia32e_mode = (s->efer & (1ull << 10)) != 0;
-
-    v->host.last_cpu = vcpu->runs ? vcpu->last_cpu : -1;
-    v->host.runs = vcpu->runs, v->host.halts = vcpu->halts, v->host.halt_ns = vcpu->halt_ns;
-    v->host.events_injected = vcpu->events_injected;
-
-    for (uint32_t port = 0; port < 65536; port++)
-        if (vmc_vm_io_policy(vm, (uint16_t)port) != VMC_IO_PASS)
-            (*(port < 0x8000 ? &v->exec.io_intercepted_a : &v->exec.io_intercepted_b))++;
+static void exec_controls(struct vmc_vcpu *vcpu, struct vmc_vmcs *v)
+{
+    struct vmc_vm *vm = vcpu->vm;
+    vmc_io_intercepted(vm, &v->exec.io_intercepted_a, &v->exec.io_intercepted_b);
     v->exec.io_default = vm->cfg.io_default;
-    v->exec.msr_rules = vm->nmsr_rules;
-    v->exec.msr_filter = vm->msr_exits;
+    v->exec.msr_rules = vm->msrs.nrules;
+    v->exec.msr_filter = vm->msrs.exits;
     v->exec.exception_bitmap =
         0xffffffffu; /* the default IDT reports vectors 0-31 until the guest loads its own */
-    v->exec.cpuid_leaves = (vm->cpuid ? vm->cpuid : vm->kvm->cpuid)->nent;
+    v->exec.cpuid_leaves = vmc_cpuid_table(vm)->nent;
     v->exec.hlt_blocks = true;
-    v->exec.user_hypercalls = vm->hc_allow_user;
+    v->exec.user_hypercalls = vm->hc.allow_user;
     v->exec.timeout_ns = vm->cfg.timeout_ns;
+    vmc_timer_get(vcpu, &v->exec.timer_deadline_ns, &v->exec.timer_vector);
     v->exit_ctl.host_64 = true;
     v->exit_ctl.save_efer = true;
     v->exit_ctl.stop_on_triple = true;
     v->exit_ctl.report_exceptions = true;
     v->exit_ctl.time_handlers = vm->cfg.stats;
+}
+
+int vmc_vcpu_get_vmcs(struct vmc_vcpu *vcpu, struct vmc_vmcs *v)
+{
+    struct vmc_vm *vm = vcpu->vm;
+    if (!vmc_sched_lock_vcpu(vcpu))
+        return vmc_vm_fail(vm, -EBUSY, "vCPU %u is running", vcpu->id);
+    memset(v, 0, sizeof(*v));
+    v->vcpu = vcpu->id;
+    vmc_x86_vmcs_guest_out(v, vmc_vcpu_regs(vcpu), vmc_vcpu_sregs(vcpu), &vcpu->run->s.regs.events);
+    struct kvm_debugregs dr;
+    if (vcpu->fd >= 0 && ioctl(vcpu->fd, KVM_GET_DEBUGREGS, &dr) == 0)
+        v->guest.dr7 = dr.dr7;
+    bool shutdown = vcpu->result.stop == VMC_STOP_CRASH && vcpu->result.crash == VMC_CRASH_TRIPLE_FAULT;
+    v->guest.activity = vmc_sched_activity(vcpu, shutdown);
+    v->host.thread_id = vcpu->sched.tid;
+    v->host.last_cpu = vcpu->sched.runs ? vcpu->sched.last_cpu : -1;
+    v->host.runs = vcpu->sched.runs;
+    v->host.halts = STAT_GET(vcpu->sched.halts);
+    v->host.halt_ns = STAT_GET(vcpu->sched.halt_ns);
+    v->host.events_injected = STAT_GET(vcpu->ev.injected);
+    vmc_event_entry_info(vcpu, &v->entry.interruption_info, &v->entry.exception_error_code,
+                         v->entry.pending_irr);
+    v->entry.ia32e_mode = (vmc_vcpu_sregs(vcpu)->efer & X86_EFER_LMA) != 0;
+    exec_controls(vcpu, v);
+    control_words(vcpu, v);
     v->exit_info = vcpu->exit;
+    vmc_sched_unlock(vm);
     return 0;
 }
 
 /* A VMX entry interruption-information field as a vmc_event; -EINVAL for what cannot be injected. */
 static int entry_event(const struct vmc_vmcs *in, struct vmc_event *ev)
 {
-    uint32_t info = in->entry.interruption_info, type = info & (7u << 8);
-    if (info & ~(VMC_INTR_INFO_VALID | (7u << 8) | VMC_INTR_DELIVER_CODE | 0xffu))
+    uint32_t info = in->entry.interruption_info, type = info & VMC_INTR_TYPE_MASK;
+    if (info & ~(VMC_INTR_INFO_VALID | VMC_INTR_TYPE_MASK | VMC_INTR_DELIVER_CODE | 0xffu))
         return -EINVAL;
-    *ev = (struct vmc_event){ .vector = (uint8_t)info };
+    *ev = (struct vmc_event){ .vector = (uint8_t)VMC_INTR_VECTOR(info) };
     if (type == VMC_INTR_TYPE_HW_EXC) {
         ev->type = VMC_EVENT_EXCEPTION;
         ev->has_error_code = (info & VMC_INTR_DELIVER_CODE) != 0;
         ev->error_code = in->entry.exception_error_code;
-        ev->cr2 = ev->vector == 14 ? in->guest.cr2 : 0;
+        ev->cr2 = ev->vector == X86_VEC_PF ? in->guest.cr2 : 0;
     } else if (type == VMC_INTR_TYPE_NMI) {
         ev->type = VMC_EVENT_NMI;
     } else if (type == VMC_INTR_TYPE_EXT_INTR) {
@@ -147,11 +99,20 @@ static int entry_event(const struct vmc_vmcs *in, struct vmc_event *ev)
     return vmc_event_check(ev);
 }
 
+static int set_dr7(struct vmc_vcpu *vcpu, uint64_t dr7)
+{
+    struct kvm_debugregs dr;
+    if (vcpu->fd < 0 || ioctl(vcpu->fd, KVM_GET_DEBUGREGS, &dr) != 0 || dr.dr7 == dr7)
+        return 0;
+    dr.dr7 = dr7;
+    if (ioctl(vcpu->fd, KVM_SET_DEBUGREGS, &dr) < 0)
+        return vmc_vm_fail(vcpu->vm, -errno, "KVM_SET_DEBUGREGS: %s", strerror(errno));
+    return 0;
+}
+
 int vmc_vcpu_set_vmcs(struct vmc_vcpu *vcpu, const struct vmc_vmcs *in)
 {
     struct vmc_vm *vm = vcpu->vm;
-    if (!accessible(vcpu))
-        return vmc_vm_fail(vm, -EBUSY, "vCPU %u is running", vcpu->id);
     struct vmc_event ev;
     bool inject = (in->entry.interruption_info & VMC_INTR_INFO_VALID) != 0;
     if (inject && entry_event(in, &ev) != 0)
@@ -159,39 +120,17 @@ int vmc_vcpu_set_vmcs(struct vmc_vcpu *vcpu, const struct vmc_vmcs *in)
                            in->entry.interruption_info);
     if (in->guest.interruptibility & ~0xbu)
         return vmc_vm_fail(vm, -EINVAL, "invalid interruptibility 0x%x", in->guest.interruptibility);
-    struct kvm_debugregs dr;
-    if (ioctl(vcpu->fd, KVM_GET_DEBUGREGS, &dr) == 0 && dr.dr7 != in->guest.dr7) {
-        dr.dr7 = in->guest.dr7;
-        if (ioctl(vcpu->fd, KVM_SET_DEBUGREGS, &dr) < 0)
-            return vmc_vm_fail(vm, -errno, "KVM_SET_DEBUGREGS: %s", strerror(errno));
+    if (!vmc_sched_lock_vcpu(vcpu))
+        return vmc_vm_fail(vm, -EBUSY, "vCPU %u is running", vcpu->id);
+    int rc = set_dr7(vcpu, in->guest.dr7);
+    if (rc == 0) {
+        vmc_x86_vmcs_guest_in(in, vmc_vcpu_regs(vcpu), vmc_vcpu_sregs(vcpu), &vcpu->run->s.regs.events);
+        vmc_vcpu_dirty(vcpu, KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS | KVM_SYNC_X86_EVENTS);
+        vmc_event_clear_urgent(vcpu);
     }
-    struct kvm_run *run = vcpu->run;
-    struct kvm_regs *r = &run->s.regs.regs;
-    struct kvm_sregs *s = &run->s.regs.sregs;
-    const typeof(in->guest) *g = &in->guest;
-    r->rax = g->rax, r->rbx = g->rbx, r->rcx = g->rcx, r->rdx = g->rdx;
-    r->rsi = g->rsi, r->rdi = g->rdi, r->rbp = g->rbp, r->rsp = g->rsp;
-    r->r8 = g->r8, r->r9 = g->r9, r->r10 = g->r10, r->r11 = g->r11;
-    r->r12 = g->r12, r->r13 = g->r13, r->r14 = g->r14, r->r15 = g->r15;
-    r->rip = g->rip, r->rflags = g->rflags;
-    s->cr0 = g->cr0, s->cr2 = g->cr2, s->cr3 = g->cr3, s->cr4 = g->cr4, s->efer = g->efer;
-    seg_in(&s->es, &g->es), seg_in(&s->cs, &g->cs), seg_in(&s->ss, &g->ss), seg_in(&s->ds, &g->ds);
-    seg_in(&s->fs, &g->fs), seg_in(&s->gs, &g->gs), seg_in(&s->ldt, &g->ldtr), seg_in(&s->tr, &g->tr);
-    s->gdt.base = g->gdtr_base, s->gdt.limit = (uint16_t)g->gdtr_limit;
-    s->idt.base = g->idtr_base, s->idt.limit = (uint16_t)g->idtr_limit;
-    struct kvm_vcpu_events *e = &run->s.regs.events;
-    e->interrupt.shadow = (g->interruptibility & 1 ? KVM_X86_SHADOW_INT_STI : 0) |
-                          (g->interruptibility & 2 ? KVM_X86_SHADOW_INT_MOV_SS : 0);
-    e->nmi.masked = (g->interruptibility & 8) != 0;
-    e->flags = KVM_VCPUEVENT_VALID_SHADOW;
-    run->kvm_dirty_regs |= KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS | KVM_SYNC_X86_EVENTS;
-
-    pthread_mutex_lock(&vm->lock);
-    vcpu->pending.exception = false;
-    vcpu->pending.nmi = false;
-    atomic_store(&vcpu->pending.any, vmc_event_highest_irr(vcpu->pending.irr) >= 0);
-    pthread_mutex_unlock(&vm->lock);
-    return inject ? vmc_vcpu_inject(vcpu, &ev) : 0;
+    vmc_sched_unlock(vm);
+    /* Queued outside the sched lock: queuing kicks the vCPU, which takes it. */
+    return rc == 0 && inject ? vmc_event_queue(vcpu, &ev) : rc;
 }
 
 static void seg_print(FILE *f, const char *name, const struct vmc_vmcs_segment *s)
@@ -202,12 +141,10 @@ static void seg_print(FILE *f, const char *name, const struct vmc_vmcs_segment *
     fprintf(f, "guest.%s.access_rights 0x%05" PRIx32 "\n", name, s->access_rights);
 }
 
-void vmc_vmcs_print(const struct vmc_vmcs *v, FILE *f)
+static void guest_print(const struct vmc_vmcs *v, FILE *f)
 {
     static const char *const activity[] = { "active", "hlt", "shutdown", "wait-for-sipi" };
-    static const char *const io_policy[] = { "pass", "ignore", "deny" };
     const typeof(v->guest) *g = &v->guest;
-    fprintf(f, "vmcs.vcpu %" PRIu32 "\n", v->vcpu);
     const struct {
         const char *name;
         uint64_t val;
@@ -229,11 +166,50 @@ void vmc_vmcs_print(const struct vmc_vmcs *v, FILE *f)
     fprintf(f, "guest.interruptibility 0x%08" PRIx32 "\n", g->interruptibility);
     fprintf(f, "guest.activity_state %" PRIu32 " %s\n", g->activity,
             g->activity < 4 ? activity[g->activity] : "?");
-    fprintf(f, "host.thread_id %" PRId32 "\nhost.last_cpu %" PRId32 "\n", v->host.thread_id,
-            v->host.last_cpu);
-    fprintf(f, "host.runs %" PRIu64 "\nhost.halts %" PRIu64 "\nhost.halt_ns %" PRIu64 "\n", v->host.runs,
-            v->host.halts, v->host.halt_ns);
-    fprintf(f, "host.events_injected %" PRIu64 "\n", v->host.events_injected);
+}
+
+/* A control word as "0x%08x" and the names of its set bits (SDM vol. 3C tables 25-5 to 25-7, 25-13, 25-15).
+ */
+struct bit_name {
+    uint32_t bit;
+    const char *name;
+};
+static void word_print(FILE *f, const char *field, uint32_t word, const struct bit_name *names, size_t n)
+{
+    fprintf(f, "%s 0x%08" PRIx32, field, word);
+    for (size_t i = 0; i < n; i++)
+        if (word & names[i].bit)
+            fprintf(f, " %s", names[i].name);
+    fputc('\n', f);
+}
+
+static void controls_print(const struct vmc_vmcs *v, FILE *f)
+{
+    static const struct bit_name pin[] = { { VMC_PIN_EXT_INTR_EXITING, "external-interrupt-exiting" },
+                                           { VMC_PIN_NMI_EXITING, "nmi-exiting" },
+                                           { VMC_PIN_VIRTUAL_NMIS, "virtual-nmis" } };
+    static const struct bit_name proc[] = { { VMC_PROC_INTR_WINDOW_EXITING, "interrupt-window-exiting" },
+                                            { VMC_PROC_HLT_EXITING, "hlt-exiting" },
+                                            { VMC_PROC_UNCOND_IO_EXITING, "unconditional-io-exiting" },
+                                            { VMC_PROC_USE_IO_BITMAPS, "use-io-bitmaps" },
+                                            { VMC_PROC_USE_MSR_BITMAPS, "use-msr-bitmaps" },
+                                            { VMC_PROC_ACTIVATE_SECONDARY, "activate-secondary-controls" } };
+    static const struct bit_name proc2[] = { { VMC_PROC2_ENABLE_EPT, "enable-ept" } };
+    static const struct bit_name exitc[] = { { VMC_EXITCTL_HOST_ADDR_SPACE_SIZE, "host-address-space-size" },
+                                             { VMC_EXITCTL_SAVE_EFER, "save-ia32-efer" },
+                                             { VMC_EXITCTL_LOAD_EFER, "load-ia32-efer" } };
+    static const struct bit_name entryc[] = { { VMC_ENTRYCTL_IA32E_MODE_GUEST, "ia-32e-mode-guest" },
+                                              { VMC_ENTRYCTL_LOAD_EFER, "load-ia32-efer" } };
+    word_print(f, "exec.pin_based_controls", v->exec.pin_based, pin, ARRAY_SIZE(pin));
+    word_print(f, "exec.primary_processor_based_controls", v->exec.primary, proc, ARRAY_SIZE(proc));
+    word_print(f, "exec.secondary_processor_based_controls", v->exec.secondary, proc2, ARRAY_SIZE(proc2));
+    word_print(f, "exit.controls", v->exit_ctl.controls, exitc, ARRAY_SIZE(exitc));
+    word_print(f, "entry.controls", v->entry.controls, entryc, ARRAY_SIZE(entryc));
+}
+
+static void exec_print(const struct vmc_vmcs *v, FILE *f)
+{
+    static const char *const io_policy[] = { "pass", "ignore", "deny" };
     fprintf(f, "exec.io_bitmap_a.intercepted %" PRIu32 "\nexec.io_bitmap_b.intercepted %" PRIu32 "\n",
             v->exec.io_intercepted_a, v->exec.io_intercepted_b);
     fprintf(f, "exec.io_default %s\n", v->exec.io_default < 3 ? io_policy[v->exec.io_default] : "?");
@@ -249,6 +225,19 @@ void vmc_vmcs_print(const struct vmc_vmcs *v, FILE *f)
             v->exit_ctl.host_64, v->exit_ctl.save_efer, v->exit_ctl.stop_on_triple);
     fprintf(f, "exit_ctl.report_exceptions %d\nexit_ctl.time_handlers %d\n", v->exit_ctl.report_exceptions,
             v->exit_ctl.time_handlers);
+}
+
+void vmc_vmcs_print(const struct vmc_vmcs *v, FILE *f)
+{
+    fprintf(f, "vmcs.vcpu %" PRIu32 "\n", v->vcpu);
+    guest_print(v, f);
+    fprintf(f, "host.thread_id %" PRId32 "\nhost.last_cpu %" PRId32 "\n", v->host.thread_id,
+            v->host.last_cpu);
+    fprintf(f, "host.runs %" PRIu64 "\nhost.halts %" PRIu64 "\nhost.halt_ns %" PRIu64 "\n", v->host.runs,
+            v->host.halts, v->host.halt_ns);
+    fprintf(f, "host.events_injected %" PRIu64 "\n", v->host.events_injected);
+    controls_print(v, f);
+    exec_print(v, f);
     fprintf(f, "entry.ia32e_mode_guest %d\nentry.interruption_info 0x%08" PRIx32 "\n", v->entry.ia32e_mode,
             v->entry.interruption_info);
     fprintf(f, "entry.exception_error_code 0x%08" PRIx32 "\n", v->entry.exception_error_code);

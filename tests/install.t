@@ -27,7 +27,7 @@ C
 PKG_CONFIG_PATH=$p/lib/pkgconfig
 export PKG_CONFIG_PATH
 cc -o "$tmp/embed" "$tmp/embed.c" $(pkg-config --cflags --libs vmcall) -Wl,-rpath,"$p/lib"; t $? "embedder builds with pkg-config"
-[ "$("$tmp/embed")" = "0.1.0 64" ]; t $? "embedder runs against the shared library"
+[ "$("$tmp/embed")" = "0.2.0 64" ]; t $? "embedder runs against the shared library"
 cat > "$tmp/g.c" <<'C'
 #include "vmcall/guest.h"
 int main(int argc, char **argv) { printf("installed sdk: %s\n", argc ? argv[0] : "-"); return 5; }

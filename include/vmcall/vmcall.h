@@ -14,7 +14,7 @@
 extern "C" {
 #endif
 
-#define VMC_VERSION "0.1.0"
+#define VMC_VERSION "0.2.0" /* soname libvmcall.so.1 */
 
 /*
  * Conventions: functions return 0 (or a count) on success and a negative errno on failure; they never
@@ -82,20 +82,22 @@ int vmc_vm_write(struct vmc_vm *vm, uint64_t gpa, const void *buf, size_t len);
 
 /*
  * The exit record: a VM exit decoded into the layout of the VMCS exit-information fields (Intel SDM
- * vol. 3C 24.9; ../shared/docs/abi-reference.md section 4), whatever the host's vendor.
+ * vol. 3C 25.9; docs/abi-reference.md, "VMX"), whatever the host's vendor.
  */
 enum vmc_exit_reason {
-    VMC_EXIT_EXCEPTION_NMI = 0,     /* a #DB/#BP reported by KVM_EXIT_DEBUG */
-    VMC_EXIT_EXTERNAL_INTR = 1,     /* KVM_RUN interrupted by a signal (KVM_EXIT_INTR / -EINTR) */
-    VMC_EXIT_TRIPLE_FAULT = 2,      /* KVM_EXIT_SHUTDOWN */
-    VMC_EXIT_INTR_WINDOW = 7,       /* KVM_EXIT_IRQ_WINDOW_OPEN */
-    VMC_EXIT_HLT = 12,              /* KVM_EXIT_HLT */
-    VMC_EXIT_VMCALL = 18,           /* KVM_EXIT_HYPERCALL */
-    VMC_EXIT_IO = 30,               /* KVM_EXIT_IO */
-    VMC_EXIT_RDMSR = 31,            /* KVM_EXIT_X86_RDMSR */
-    VMC_EXIT_WRMSR = 32,            /* KVM_EXIT_X86_WRMSR */
+    VMC_EXIT_EXCEPTION_NMI = 0, /* a #DB/#BP reported by KVM_EXIT_DEBUG */
+    VMC_EXIT_EXTERNAL_INTR = 1, /* KVM_RUN interrupted by a signal (KVM_EXIT_INTR / -EINTR) */
+    VMC_EXIT_TRIPLE_FAULT = 2,  /* KVM_EXIT_SHUTDOWN */
+    VMC_EXIT_INTR_WINDOW = 7,   /* KVM_EXIT_IRQ_WINDOW_OPEN */
+    VMC_EXIT_HLT = 12,          /* KVM_EXIT_HLT */
+    VMC_EXIT_VMCALL = 18, /* the hypercall doorbell (an OUT to VMC_PORT_HYPERCALL), or KVM_EXIT_HYPERCALL */
+    VMC_EXIT_IO = 30,     /* KVM_EXIT_IO */
+    VMC_EXIT_RDMSR = 31,  /* KVM_EXIT_X86_RDMSR */
+    VMC_EXIT_WRMSR = 32,  /* KVM_EXIT_X86_WRMSR */
     VMC_EXIT_ENTRY_FAIL_GUEST = 33, /* KVM_EXIT_FAIL_ENTRY (with VMC_EXIT_FAILED_ENTRY set) */
-    VMC_EXIT_EPT_VIOLATION = 48,    /* KVM_EXIT_MMIO */
+    VMC_EXIT_ENTRY_FAIL_MSR = 34,
+    VMC_EXIT_ENTRY_FAIL_MCE = 41,
+    VMC_EXIT_EPT_VIOLATION = 48, /* KVM_EXIT_MMIO */
     /* KVM exits with no VMX counterpart: VMC_EXIT_SW_BASE + KVM_EXIT_* */
     VMC_EXIT_SW_BASE = 0x100,
     VMC_EXIT_INTERNAL_ERROR = 0x100 + 17,
@@ -192,6 +194,16 @@ void vmc_result_print(const struct vmc_result *res, FILE *f);
  */
 typedef int (*vmc_io_fn)(struct vmc_vcpu *vcpu, void *opaque, uint64_t addr, void *data, uint32_t len,
                          bool write);
+/*
+ * Registration (vmc_vm_register_io, _mmio, _msr, _hypercall) is for a VM that is not running: -EBUSY
+ * while vmc_vm_run is in progress. VMC_IO_F_USER: a user-mode (CPL3) guest may reach these ports (the
+ * TSS I/O permission bitmap is derived from the ports registered with it and from the I/O policy).
+ */
+#define VMC_IO_F_USER 1u
+int vmc_vm_register_io(struct vmc_vm *vm, uint16_t port, uint32_t count, vmc_io_fn fn, void *opaque,
+                       unsigned flags);
+int vmc_vm_register_mmio(struct vmc_vm *vm, uint64_t gpa, uint64_t len, vmc_io_fn fn, void *opaque);
+/* The 0.1 spellings, kept working: vmc_io_register = vmc_vm_register_io with flags 0. */
 int vmc_io_register(struct vmc_vm *vm, uint16_t port, uint32_t count, vmc_io_fn fn, void *opaque);
 int vmc_mmio_register(struct vmc_vm *vm, uint64_t gpa, uint64_t len, vmc_io_fn fn, void *opaque);
 
@@ -217,10 +229,10 @@ enum vmc_io_policy vmc_vm_io_policy(const struct vmc_vm *vm, uint16_t port);
 
 /*
  * MSR policy: the VMM's MSR bitmap, through KVM's MSR filter (KVM_X86_SET_MSR_FILTER with
- * KVM_CAP_X86_USER_SPACE_MSR). ALLOW: KVM handles the MSR as usual (the default). DENY: RDMSR/WRMSR of
- * it raise #GP. A registered handler serves both (0 = done, negative = #GP), like a port on the bus;
- * the hypercall-page MSR is the VMM's own such handler. At most VMC_MSR_RULES_MAX denied or handled
- * MSRs, in at most 16 clusters of 512 consecutive indices. -EOPNOTSUPP on hosts without the filter.
+ * KVM_CAP_X86_USER_SPACE_MSR; docs/abi-reference.md). ALLOW: KVM handles the MSR as usual (the default).
+ * DENY: RDMSR/WRMSR of it raise #GP. A registered handler serves both (0 = done, negative = #GP), like a port
+ * on the bus; the hypercall-page MSR is the VMM's own such handler. At most VMC_MSR_RULES_MAX denied or
+ * handled MSRs, in at most 16 clusters of 512 consecutive indices. -EOPNOTSUPP on hosts without the filter.
  */
 #define VMC_MSR_RULES_MAX 64
 enum vmc_msr_policy {
@@ -229,7 +241,8 @@ enum vmc_msr_policy {
 };
 int vmc_vm_set_msr_policy(struct vmc_vm *vm, uint32_t index, enum vmc_msr_policy policy);
 typedef int (*vmc_msr_fn)(struct vmc_vcpu *vcpu, void *opaque, uint32_t index, bool write, uint64_t *value);
-int vmc_msr_register(struct vmc_vm *vm, uint32_t index, vmc_msr_fn fn, void *opaque);
+int vmc_vm_register_msr(struct vmc_vm *vm, uint32_t index, vmc_msr_fn fn, void *opaque);
+int vmc_msr_register(struct vmc_vm *vm, uint32_t index, vmc_msr_fn fn, void *opaque); /* 0.1 spelling */
 
 /*
  * CPUID policy. Guests see KVM_GET_SUPPORTED_CPUID curated: VMX and SVM hidden, the hypervisor bit set,
@@ -272,9 +285,18 @@ struct vmc_vcpu *vmc_vm_vcpu(struct vmc_vm *vm, uint32_t id);
 
 /*
  * The control block: one vCPU's state in the six areas of Intel's VMCS (SDM vol. 3C 25.3-25.9;
- * abi-reference 4), mapped onto what KVM and this VMM keep. Read it, and write the guest state and the
- * pending event, while the vCPU is not running (before, between or after vmc_vm_run; -EBUSY during).
- * A get followed later by a set restores the guest registers, segments, control registers and DR7.
+ * docs/abi-reference.md), mapped onto what KVM and this VMM keep. Read it, and write the guest state and
+ * the pending event, while the vCPU is not running (before, between or after vmc_vm_run; -EBUSY during),
+ * or from the vCPU's own thread inside a handler. A get followed later by a set restores the guest
+ * registers, segments, control registers and DR7. The control words say what this VMM does:
+ *   pin-based: external-interrupt and NMI exiting (a kick signal always ends KVM_RUN), virtual NMIs;
+ *   primary: HLT exiting (no in-kernel irqchip: HLT comes to the VMM), interrupt-window exiting while an
+ *     external interrupt waits, "use I/O bitmaps" when an I/O policy is set and otherwise "unconditional
+ *     I/O exiting" (every port access exits to the VMM), "use MSR bitmaps" when KVM's MSR filter is
+ *     installed, "activate secondary controls";
+ *   secondary: enable EPT (guest-physical memory is a second translation: memslots, EPT-violation exits);
+ *   exit: host address-space size, save and load IA32_EFER (EFER travels with every exit);
+ *   entry: IA-32e mode guest (EFER.LMA), load IA32_EFER.
  */
 struct vmc_vmcs_segment {
     uint16_t selector;
@@ -286,11 +308,36 @@ struct vmc_vmcs_segment {
 #define VMC_ACTIVITY_HLT 1u
 #define VMC_ACTIVITY_SHUTDOWN 2u
 #define VMC_ACTIVITY_WAIT_SIPI 3u /* down: waiting for VMC_VCPUOP_UP, as an AP waits for a SIPI */
+/* VMX interruption information (SDM vol. 3C 25.8.3, 27.2.2): exit records, the entry event. */
 #define VMC_INTR_INFO_VALID (1u << 31)
+#define VMC_INTR_VECTOR(i) ((i)&0xffu)
+#define VMC_INTR_TYPE_MASK (7u << 8)
 #define VMC_INTR_TYPE_EXT_INTR (0u << 8)
 #define VMC_INTR_TYPE_NMI (2u << 8)
 #define VMC_INTR_TYPE_HW_EXC (3u << 8)
+#define VMC_INTR_TYPE_SW_INTR (4u << 8)
+#define VMC_INTR_TYPE_PRIV_SW_EXC (5u << 8)
+#define VMC_INTR_TYPE_SW_EXC (6u << 8)
 #define VMC_INTR_DELIVER_CODE (1u << 11)
+/*
+ * VMX control words (SDM vol. 3C 25.6.1, 25.6.2, 25.7.1, 25.8.1): the bits the control block sets are
+ * those that describe what this VMM does (vmc_vcpu_get_vmcs documents each).
+ */
+#define VMC_PIN_EXT_INTR_EXITING (1u << 0)
+#define VMC_PIN_NMI_EXITING (1u << 3)
+#define VMC_PIN_VIRTUAL_NMIS (1u << 5)
+#define VMC_PROC_INTR_WINDOW_EXITING (1u << 2)
+#define VMC_PROC_HLT_EXITING (1u << 7)
+#define VMC_PROC_UNCOND_IO_EXITING (1u << 24)
+#define VMC_PROC_USE_IO_BITMAPS (1u << 25)
+#define VMC_PROC_USE_MSR_BITMAPS (1u << 28)
+#define VMC_PROC_ACTIVATE_SECONDARY (1u << 31)
+#define VMC_PROC2_ENABLE_EPT (1u << 1)
+#define VMC_EXITCTL_HOST_ADDR_SPACE_SIZE (1u << 9)
+#define VMC_EXITCTL_SAVE_EFER (1u << 20)
+#define VMC_EXITCTL_LOAD_EFER (1u << 21)
+#define VMC_ENTRYCTL_IA32E_MODE_GUEST (1u << 9)
+#define VMC_ENTRYCTL_LOAD_EFER (1u << 15)
 struct vmc_vmcs {
     uint32_t vcpu;
     struct { /* guest-state area */
@@ -310,6 +357,9 @@ struct vmc_vmcs {
         uint64_t runs, halts, halt_ns, events_injected;
     } host;
     struct {                                         /* VM-execution controls */
+        uint32_t pin_based;                          /* VMC_PIN_* */
+        uint32_t primary;                            /* VMC_PROC_* (primary processor-based) */
+        uint32_t secondary;                          /* VMC_PROC2_* */
         uint32_t io_intercepted_a, io_intercepted_b; /* ports 0-0x7fff / 0x8000-0xffff not passed */
         uint32_t io_default;                         /* enum vmc_io_policy */
         uint32_t msr_rules;                          /* denied or handled MSRs (the MSR bitmap) */
@@ -323,6 +373,7 @@ struct vmc_vmcs {
         uint64_t timeout_ns; /* the VM's run timeout, 0 = none */
     } exec;
     struct {                    /* VM-exit controls */
+        uint32_t controls;      /* VMC_EXITCTL_* */
         bool host_64;           /* "host address-space size": the VMM is 64-bit */
         bool save_efer;         /* EFER travels with every exit (sync regs) */
         bool stop_on_triple;    /* shutdown ends the VM as a crash */
@@ -330,6 +381,7 @@ struct vmc_vmcs {
         bool time_handlers;     /* config stats: handler time per exit */
     } exit_ctl;
     struct {                        /* VM-entry controls */
+        uint32_t controls;          /* VMC_ENTRYCTL_* */
         bool ia32e_mode;            /* guest in IA-32e mode (EFER.LMA) */
         uint32_t interruption_info; /* the event injected at the next entry, VMC_INTR_* (0 = none) */
         uint32_t exception_error_code;
@@ -364,8 +416,10 @@ struct vmc_hypercall_args {
     uint8_t cpl;
 };
 typedef int64_t (*vmc_hypercall_fn)(struct vmc_vcpu *vcpu, void *opaque, const struct vmc_hypercall_args *a);
+int vmc_vm_register_hypercall(struct vmc_vm *vm, uint32_t nr, const char *name, vmc_hypercall_fn fn,
+                              void *opaque, unsigned flags);
 int vmc_hypercall_register(struct vmc_vm *vm, uint32_t nr, const char *name, vmc_hypercall_fn fn,
-                           void *opaque, unsigned flags);
+                           void *opaque, unsigned flags); /* 0.1 spelling */
 /* Restrict the VM to these call numbers (others get -VMC_EPERM and are counted). n = 0 allows none. */
 int vmc_vm_allow_hypercalls(struct vmc_vm *vm, const uint32_t *nrs, size_t n);
 /* The number of a standard call by name ("console_write"), or -ENOENT. Also accepts decimal numbers. */

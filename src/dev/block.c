@@ -1,15 +1,23 @@
 /* SPDX-License-Identifier: MIT */
-/* Block device over hypercalls: a host file as 512-byte sectors; info, read, write, flush. */
+/* The block device: a host file as 512-byte sectors behind block_op (info, read, write, flush). */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
-#include "../internal.h"
+#include "../hc/calls.h"
+#include "../vm.h"
 
-int vmc_disk_open(struct vmc_vm *vm, const char *path, bool ro)
+struct vmc_disk {
+    int fd;
+    bool ro;
+    uint64_t sectors;
+};
+
+static int disk_open(struct vmc_vm *vm, const char *path, bool ro, struct vmc_disk **out)
 {
     int fd = open(path, (ro ? O_RDONLY : O_RDWR) | O_CLOEXEC);
     if (fd < 0)
@@ -25,24 +33,49 @@ int vmc_disk_open(struct vmc_vm *vm, const char *path, bool ro)
         return vmc_vm_fail(vm, -EINVAL, "disk %s: size %lld is not a multiple of %u bytes", path,
                            (long long)st.st_size, VMC_BLOCK_SECTOR_SIZE);
     }
-    vm->disk =
-        (struct vmc_disk){ .fd = fd, .ro = ro, .sectors = (uint64_t)st.st_size / VMC_BLOCK_SECTOR_SIZE };
+    struct vmc_disk *d = malloc(sizeof(*d));
+    if (!d) {
+        close(fd);
+        return vmc_vm_fail(vm, -ENOMEM, "out of memory");
+    }
+    *d = (struct vmc_disk){ .fd = fd, .ro = ro, .sectors = (uint64_t)st.st_size / VMC_BLOCK_SECTOR_SIZE };
+    *out = d;
     return 0;
 }
 
-void vmc_disk_close(struct vmc_disk *d)
+static int block_create(struct vmc_vm *vm, void **state)
 {
-    if (d->fd < 0)
-        return;
+    *state = NULL;
+    if (!vm->cfg.disk_path)
+        return 0;
+    return disk_open(vm, vm->cfg.disk_path, vm->cfg.disk_readonly, (struct vmc_disk **)state);
+}
+
+static void block_reset(void *state)
+{
+    struct vmc_disk *d = state;
+    if (!d->ro)
+        fdatasync(d->fd);
+}
+
+static void block_destroy(void *state)
+{
+    struct vmc_disk *d = state;
     if (!d->ro)
         fdatasync(d->fd); /* a clean shutdown loses nothing, even without the guest's flush */
     close(d->fd);
-    d->fd = -1;
+    free(d);
 }
 
-static int64_t block_rw(struct vmc_hcall *hc, bool write)
+const struct vmc_device_ops vmc_block_ops = {
+    .name = "block",
+    .create = block_create,
+    .reset = block_reset,
+    .destroy = block_destroy,
+};
+
+static int64_t block_rw(struct vmc_hcall *hc, struct vmc_disk *d, bool write)
 {
-    struct vmc_disk *d = &hc->vcpu->vm->disk;
     VMC_HANDLE(struct vmc_block_io) req;
     vmc_handle(req, hc->a.args[1]);
     struct vmc_block_io io;
@@ -80,8 +113,8 @@ static int64_t block_rw(struct vmc_hcall *hc, bool write)
 
 int64_t vmc_hc_block_op(struct vmc_hcall *hc)
 {
-    struct vmc_disk *d = &hc->vcpu->vm->disk;
-    if (d->fd < 0)
+    struct vmc_disk *d = vmc_vm_dev(hc->vcpu->vm, VMC_DEV_BLOCK);
+    if (!d)
         return -VMC_ENOENT;
     switch (hc->a.args[0]) {
     case VMC_BLOCKOP_INFO: {
@@ -89,9 +122,9 @@ int64_t vmc_hc_block_op(struct vmc_hcall *hc)
         return vmc_hc_copy_to(hc, hc->a.args[1], &bi, sizeof(bi)) ? -VMC_EFAULT : 0;
     }
     case VMC_BLOCKOP_READ:
-        return block_rw(hc, false);
+        return block_rw(hc, d, false);
     case VMC_BLOCKOP_WRITE:
-        return block_rw(hc, true);
+        return block_rw(hc, d, true);
     case VMC_BLOCKOP_FLUSH:
         if (d->ro)
             return 0;

@@ -4,7 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../internal.h"
+#include "../vm.h"
+#include "console.h"
+#include "uart.h"
 
 /* Register offsets and bits (National Semiconductor PC16550D data sheet). */
 enum {
@@ -103,7 +105,7 @@ uint8_t vmc_uart_read(struct vmc_uart *u, unsigned reg)
          * input has ended and is drained, the line shows a break: how a guest learns of end-of-file. */
         if (u->rx_len)
             return LSR_THRE | LSR_TEMT | LSR_DR;
-        bool eof = !(u->mcr & MCR_LOOP) && (u->con->in_fd < 0 || u->con->in_eof);
+        bool eof = !(u->mcr & MCR_LOOP) && vmc_console_eof(u->con);
         return LSR_THRE | LSR_TEMT | (eof ? LSR_BI : 0);
     case UART_MSR:
         if (u->mcr & MCR_LOOP) /* modem outputs fed back to inputs (data sheet, MCR bit 4) */
@@ -195,14 +197,22 @@ static void uart_destroy(void *state)
     free(d);
 }
 
+static void uart_reset(void *state)
+{
+    struct uart_dev *d = state;
+    pthread_mutex_lock(&d->lock);
+    vmc_uart_init(&d->u, d->u.con);
+    pthread_mutex_unlock(&d->lock);
+}
+
 static int uart_create(struct vmc_vm *vm, void **state)
 {
     struct uart_dev *d = malloc(sizeof(*d));
     if (!d)
         return -ENOMEM;
     pthread_mutex_init(&d->lock, NULL);
-    vmc_uart_init(&d->u, &vm->console);
-    int rc = vmc_io_register(vm, VMC_PORT_COM1, 8, uart_io, d);
+    vmc_uart_init(&d->u, vmc_vm_dev(vm, VMC_DEV_CONSOLE));
+    int rc = vmc_vm_register_io(vm, VMC_PORT_COM1, 8, uart_io, d, VMC_IO_F_USER);
     if (rc < 0) {
         uart_destroy(d);
         return rc;
@@ -214,5 +224,6 @@ static int uart_create(struct vmc_vm *vm, void **state)
 const struct vmc_device_ops vmc_uart_ops = {
     .name = "uart16550a",
     .create = uart_create,
+    .reset = uart_reset,
     .destroy = uart_destroy,
 };

@@ -3,7 +3,7 @@
  * argument structs all taken from the input. The VMM must return an error code, never crash or leak. */
 #include "../unit/fakevm.h"
 
-#define MEM (1u << 20)
+#define MEM (2u << 20)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -21,19 +21,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memcpy(&in, data, sizeof(in));
     data += sizeof(in);
     size -= sizeof(in);
-    /* sched_op block would really sleep for the fuzzed timeout: a VM deadline long past ends every
-     * wait at once (as a timeout), whichever convention or multicall entry asks for it. */
-    vm->deadline = 1;
+    /* sched_op block only asks the run loop to wait: nothing here sleeps. */
     memset(vm->mem.host, 0, MEM);
     memcpy(vm->mem.host + 0x1000, data, size < MEM - 0x1000 ? size : MEM - 0x1000);
     fake_mode(vm, (in.mode & 1) ? 32 : 64, (in.cpl & 1) ? 3 : 0, 0x1000);
     if (in.mode & 2)
         vm->vcpus[0].run->s.regs.sregs.cr0 &= ~(1ull << 31); /* paging off */
-    vm->cfg.hypercall_abi = in.abi & 1;
-    vm->hc_allow_user = in.flags & 2;
-    memset(vm->hc_allowed, 0xff, sizeof(vm->hc_allowed));
+    vm->hc.abi = in.abi & 1;
+    vm->hc.allow_user = in.flags & 2;
+    memset(vm->hc.allowed, 0xff, (vm->hc.nr_max + 63) / 64 * 8);
     if (in.flags & 1)
-        vm->hc_allowed[0] &= ~(1ull << VMC_HC_SCHED_OP);
+        vm->hc.allowed[0] &= ~(1ull << VMC_HC_SCHED_OP);
     struct kvm_regs *r = &vm->vcpus[0].run->s.regs.regs;
     *r = (struct kvm_regs){ .rax = in.rax,
                             .rbx = in.rbx,
@@ -48,7 +46,5 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     /* Results are either success values or one of the documented codes. */
     if (sret < 0 && sret < -VMC_EOPNOTSUPP)
         __builtin_trap();
-    vmc_mem_free_extra(vm);
-    vm->populated_pages = MEM >> 12;
     return 0;
 }

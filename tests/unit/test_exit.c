@@ -2,8 +2,8 @@
 /* Unit tests: decoding KVM exits into VMCS-style exit records, and the exit dispatch table, without KVM. */
 #include <stdlib.h>
 
-#include "../../src/internal.h"
 #include "../tap.h"
+#include "fakevm.h"
 
 static struct kvm_run *new_run(uint32_t reason)
 {
@@ -41,6 +41,17 @@ static void test_decode(void)
     is_u64(ex.qualification & (VMC_IOQ_STRING | VMC_IOQ_REP), VMC_IOQ_STRING | VMC_IOQ_REP,
            "count > 1 is string + rep");
     is_u64(ex.count, 5, "count carried");
+
+    run->io.port = VMC_PORT_HYPERCALL;
+    run->io.size = 1;
+    run->io.count = 1;
+    vmc_exit_decode(run, &ex);
+    is_u64(ex.reason, VMC_EXIT_VMCALL, "OUT to the doorbell port is the VMCALL exit (18)");
+    is_u64(ex.qualification, 0, "with no I/O qualification");
+    run->io.direction = KVM_EXIT_IO_IN;
+    vmc_exit_decode(run, &ex);
+    is_u64(ex.reason, VMC_EXIT_IO, "an IN from the doorbell port stays an I/O exit");
+    run->io.direction = KVM_EXIT_IO_OUT;
 
     run->exit_reason = KVM_EXIT_MMIO;
     run->mmio.phys_addr = 0xfee00300;
@@ -140,117 +151,131 @@ static int port_fn(struct vmc_vcpu *vcpu, void *opaque, uint64_t addr, void *dat
     return 0;
 }
 
+static struct kvm_run *handle(struct vmc_vm *vm, uint32_t reason)
+{
+    struct vmc_vcpu *v = &vm->vcpus[0];
+    v->run->exit_reason = reason;
+    vmc_exit_decode(v->run, &v->exit);
+    vmc_exit_handle(v, &v->exit, &fake_act);
+    return v->run;
+}
+
 static void test_dispatch(void)
 {
-    struct vmc_kvm kvm = { .run_size = 8192 };
-    struct vmc_vm *vm = calloc(1, sizeof(*vm));
-    vm->kvm = &kvm;
-    vmc_bus_init(&vm->pio);
-    vmc_bus_init(&vm->mmio);
-    vm->nvcpus = 1;
-    vm->vcpus = calloc(1, sizeof(*vm->vcpus));
-    pthread_mutex_init(&vm->lock, NULL);
+    struct vmc_vm *vm = fake_vm(4 << 20, VMC_HCABI_KVM);
     struct vmc_vcpu *v = &vm->vcpus[0];
-    v->vm = vm;
-    v->run = new_run(KVM_EXIT_IO);
-    ok(vmc_bus_register(&vm->pio, 0x500, 4, port_fn, NULL) == 0, "register a port device");
+    ok(vmc_vm_register_io(vm, 0x500, 4, port_fn, NULL, 0) == 0, "register a port device");
 
     /* rep outsb of 3 bytes: the handler sees each byte in order. */
-    v->run->io.direction = KVM_EXIT_IO_OUT;
-    v->run->io.size = 1;
-    v->run->io.port = 0x501;
-    v->run->io.count = 3;
-    v->run->io.data_offset = 4096;
     memcpy((uint8_t *)v->run + 4096, "abc", 3);
-    vmc_exit_decode(v->run, &v->exit);
-    is_int(vmc_exit_dispatch(v, &v->exit), 0, "IO exit dispatched");
+    fake_io(vm, 0x501, 1, true, 3);
+    is_int(fake_act.kind, VMC_ACT_CONTINUE, "IO exit handled: continue");
     is_int(port_calls, 3, "string I/O split per element");
     ok(memcmp(port_bytes, "abc", 3) == 0, "bytes delivered in order");
     is_u64(port_addr, 0x501, "handler sees the port");
-    is_u64(vm->exits[30].count, 1, "exit counted under reason 30");
+    is_u64(v->exits[30].count, 1, "exit counted under reason 30, on its vCPU");
 
-    v->run->io.direction = KVM_EXIT_IO_IN;
-    v->run->io.count = 1;
-    v->run->io.size = 2;
-    v->run->io.port = 0x600;
-    vmc_exit_decode(v->run, &v->exit);
-    vmc_exit_dispatch(v, &v->exit);
+    fake_io(vm, 0x600, 2, false, 1);
     is_u64(*(uint16_t *)((uint8_t *)v->run + 4096), 0xffff, "unclaimed IN reads all-ones");
 
-    v->run->io.data_offset = 8190; /* 2 bytes fit, 4 do not */
+    v->run->io.data_offset = 3 * 4096 - 2; /* 2 bytes fit in kvm_run, 4 do not */
     v->run->io.size = 4;
     vmc_exit_decode(v->run, &v->exit);
-    ok(vmc_exit_dispatch(v, &v->exit) < 0, "I/O data outside kvm_run is refused, not accessed");
+    vmc_exit_handle(v, &v->exit, &fake_act);
+    ok(fake_act.kind == VMC_ACT_ERROR && fake_act.rc == -EIO,
+       "I/O data outside kvm_run is refused, not accessed");
 
-    memset(&v->req, 0, sizeof(v->req));
-    v->run->exit_reason = KVM_EXIT_HLT;
-    vmc_exit_decode(v->run, &v->exit);
-    vmc_exit_dispatch(v, &v->exit);
-    is_int(v->req.stop, VMC_STOP_DOWN, "HLT with IF=0 and nothing pending takes the vCPU down");
-    is_int(v->req.status, 0, "with status 0");
-
-    memset(&v->req, 0, sizeof(v->req));
-    v->run->s.regs.regs.rflags = 0x202;
-    v->pending.exception = false;
-    v->pending.irr[1] = 1ull << 0; /* vector 0x40 already pending: HLT returns at once to take it */
-    atomic_store(&v->pending.any, true);
-    vmc_exit_dispatch(v, &v->exit);
-    is_int(v->req.stop, VMC_STOP_NONE, "HLT with IF=1 and an interrupt pending: the vCPU keeps running");
-    is_u64(v->halts, 1, "the halt is counted");
     v->run->s.regs.regs.rflags = 0x2;
+    handle(vm, KVM_EXIT_HLT);
+    is_int(fake_act.kind, VMC_ACT_DOWN, "HLT with IF=0 and nothing pending takes the vCPU down");
+    vmc_event_queue(v, &(struct vmc_event){ .type = VMC_EVENT_NMI });
+    handle(vm, KVM_EXIT_HLT);
+    is_int(fake_act.kind, VMC_ACT_HALT, "HLT with IF=0 and an NMI pending: halt (the NMI wakes it)");
+    vmc_event_reset(v);
+    v->run->s.regs.regs.rflags = 0x202;
+    handle(vm, KVM_EXIT_HLT);
+    is_int(fake_act.kind, VMC_ACT_HALT,
+           "HLT with IF=1: the run loop halts the vCPU (no blocking in handlers)");
+    vmc_event_raise_irq(v, 0x40);
+    is_int(vmc_sched_block(v, 0, true, vmc_event_pending), VMC_WAKE_EVENT,
+           "a halt with an interrupt pending ends at once");
+    is_u64(v->sched.halts, 1, "the halt is counted");
+    is_int(vmc_sched_block(v, vmc_now_ns() + 1000000, false, vmc_event_urgent), VMC_WAKE_UNTIL,
+           "a block with nothing that wakes it ends at its deadline");
 
-    memset(&v->req, 0, sizeof(v->req));
-    v->run->exit_reason = KVM_EXIT_SHUTDOWN;
-    vmc_exit_decode(v->run, &v->exit);
-    vmc_exit_dispatch(v, &v->exit);
-    is_int(v->req.crash, VMC_CRASH_TRIPLE_FAULT, "SHUTDOWN is a triple-fault crash");
-
-    memset(&v->req, 0, sizeof(v->req));
-    v->run->exit_reason = KVM_EXIT_INTERNAL_ERROR;
-    vmc_exit_decode(v->run, &v->exit);
-    vmc_exit_dispatch(v, &v->exit);
-    is_int(v->req.crash, VMC_CRASH_INTERNAL_ERROR, "INTERNAL_ERROR is a crash");
-
-    memset(&v->req, 0, sizeof(v->req));
-    v->run->exit_reason = KVM_EXIT_FAIL_ENTRY;
+    handle(vm, KVM_EXIT_SHUTDOWN);
+    ok(fake_act.kind == VMC_ACT_STOP && fake_act.stop.crash == VMC_CRASH_TRIPLE_FAULT,
+       "SHUTDOWN is a triple-fault crash");
+    handle(vm, KVM_EXIT_INTERNAL_ERROR);
+    is_int(fake_act.stop.crash, VMC_CRASH_INTERNAL_ERROR, "INTERNAL_ERROR is a crash");
     v->run->fail_entry.hardware_entry_failure_reason = 0x80000022;
-    vmc_exit_decode(v->run, &v->exit);
-    vmc_exit_dispatch(v, &v->exit);
-    is_int(v->req.crash, VMC_CRASH_FAIL_ENTRY, "entry failure (MSR loading, 34) is a crash");
-
-    memset(&v->req, 0, sizeof(v->req));
-    v->run->exit_reason = KVM_EXIT_TPR_ACCESS;
-    vmc_exit_decode(v->run, &v->exit);
-    vmc_exit_dispatch(v, &v->exit);
-    is_int(v->req.crash, VMC_CRASH_UNHANDLED_EXIT, "an exit without a handler stops the VM as unhandled");
-
-    memset(&v->req, 0, sizeof(v->req));
-    v->run->exit_reason = KVM_EXIT_SYSTEM_EVENT;
+    handle(vm, KVM_EXIT_FAIL_ENTRY);
+    is_int(fake_act.stop.crash, VMC_CRASH_FAIL_ENTRY, "entry failure (MSR loading, 34) is a crash");
+    handle(vm, KVM_EXIT_TPR_ACCESS);
+    is_int(fake_act.stop.crash, VMC_CRASH_UNHANDLED_EXIT,
+           "an exit without a handler stops the VM as unhandled");
     v->run->system_event.type = KVM_SYSTEM_EVENT_SHUTDOWN;
-    vmc_exit_decode(v->run, &v->exit);
-    vmc_exit_dispatch(v, &v->exit);
-    is_int(v->req.stop, VMC_STOP_EXIT, "system event shutdown ends the VM normally");
+    handle(vm, KVM_EXIT_SYSTEM_EVENT);
+    ok(fake_act.kind == VMC_ACT_STOP && fake_act.stop.stop == VMC_STOP_EXIT && fake_act.stop.status == 0,
+       "system event shutdown ends the VM normally");
+    vmc_vm_destroy(vm);
+}
 
-    vmc_bus_free(&vm->pio);
-    vmc_bus_free(&vm->mmio);
-    free(v->run);
-    free(vm->vcpus);
-    free(vm);
+/* Exception reports from the VMM's stubs: the frame is read through the guest's paging (64-bit) or at
+ * SS:ESP (32-bit), and the stop presents the VMX exception exit. */
+static void test_exception_report(void)
+{
+    struct vmc_vm *vm = fake_vm(4 << 20, VMC_HCABI_KVM);
+    struct vmc_vcpu *v = &vm->vcpus[0];
+    struct kvm_sregs *s = &v->run->s.regs.sregs;
+    fake_mode(vm, 64, 0, VMC_LAYOUT_PML4); /* the VMM's own identity tables */
+    s->cr2 = 0xdead000;
+    struct vmc_fault_frame f = { 14, 2, 0x100010, 8, 0x202, 0x80000, 0x10 };
+    vmc_vm_write(vm, 0x13f00, &f, sizeof(f));
+    v->run->s.regs.regs.rsp = 0x13f00;
+    fake_io(vm, VMC_PORT_FAULT, 1, true, 1);
+    ok(fake_act.kind == VMC_ACT_STOP && fake_act.stop.crash == VMC_CRASH_EXCEPTION,
+       "a #PF report stops the VM");
+    ok(fake_act.stop.vector == 14 && fake_act.stop.has_error_code && fake_act.stop.error_code == 2,
+       "vector 14, error code 2");
+    ok(fake_act.stop.frame_valid && fake_act.stop.rip == 0x100010 && fake_act.stop.rsp == 0x80000,
+       "the faulting context from the frame");
+    ok(fake_act.stop.exit_valid && fake_act.stop.exit.reason == 0 &&
+           fake_act.stop.exit.intr_info == 0x80000b0e && fake_act.stop.exit.qualification == 0xdead000,
+       "exit record: reason 0, interruption info 0x80000b0e, CR2 as qualification");
+
+    fake_mode(vm, 32, 0, 0);
+    uint32_t w[5] = { 6, 0, 0x100020, 0x40, 0x2 };
+    vmc_vm_write(vm, 0x14000, w, sizeof(w));
+    v->run->s.regs.regs.rsp = 0x14000;
+    fake_io(vm, VMC_PORT_FAULT, 1, true, 1);
+    ok(fake_act.stop.vector == 6 && fake_act.stop.rip == 0x100020 && fake_act.stop.rsp == 0x14014 &&
+           fake_act.stop.exit.intr_info == 0x80000306,
+       "a 32-bit frame (no ESP/SS pushed): #UD at 0x100020");
+    s->cr0 |= 1ull << 31; /* 32-bit paging on, tables at 0x20000 */
+    s->cr3 = 0x20000;
+    uint32_t pd[2] = { 0x21000 | 1 | 2 }, pte = 0x14000 | 1 | 2;
+    vmc_vm_write(vm, 0x20000, pd, sizeof(pd));
+    vmc_vm_write(vm, 0x21000 + 0x80 * 4, &pte, 4); /* linear 0x80000 -> 0x14000 */
+    v->run->s.regs.regs.rsp = 0x80000;
+    fake_io(vm, VMC_PORT_FAULT, 1, true, 1);
+    ok(fake_act.stop.crash == VMC_CRASH_EXCEPTION && fake_act.stop.rip == 0x100020,
+       "a 32-bit frame read through 32-bit paging");
+
+    fake_mode(vm, 64, 3, VMC_LAYOUT_PML4);
+    fake_io(vm, VMC_PORT_FAULT, 1, true, 1);
+    is_int(fake_act.stop.crash, VMC_CRASH_UNHANDLED_EXIT, "a report from CPL3 is not believed");
+    fake_mode(vm, 64, 0, VMC_LAYOUT_PML4);
+    v->run->s.regs.regs.rsp = 0x7ffff000;
+    fake_io(vm, VMC_PORT_FAULT, 1, true, 1);
+    is_int(fake_act.stop.crash, VMC_CRASH_UNHANDLED_EXIT, "nor one whose frame cannot be read");
+    vmc_vm_destroy(vm);
 }
 
 static void test_msr(void)
 {
-    struct vmc_kvm kvm = { .run_size = 8192 };
-    struct vmc_vm *vm = calloc(1, sizeof(*vm));
-    vm->kvm = &kvm;
-    vm->mem.size = 4 << 20;
-    vm->mem.host = calloc(1, vm->mem.size);
-    vm->nvcpus = 1;
-    vm->vcpus = calloc(1, sizeof(*vm->vcpus));
-    pthread_mutex_init(&vm->lock, NULL);
+    struct vmc_vm *vm = fake_vm(4 << 20, VMC_HCABI_KVM);
     struct vmc_vcpu *v = &vm->vcpus[0];
-    v->vm = vm;
-    v->run = new_run(KVM_EXIT_X86_WRMSR);
     struct {
         uint64_t val;
         int error;
@@ -264,36 +289,31 @@ static void test_msr(void)
         { VMC_LAYOUT_HYPERCALL_PAGE, 0, "the pre-installed page itself accepted" },
     };
     for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
-        v->run->exit_reason = KVM_EXIT_X86_WRMSR;
         v->run->msr.index = VMC_MSR_HYPERCALL_PAGE;
         v->run->msr.data = cases[i].val;
         v->run->msr.error = 7;
-        vmc_exit_decode(v->run, &v->exit);
-        vmc_exit_dispatch(v, &v->exit);
+        handle(vm, KVM_EXIT_X86_WRMSR);
         is_int(v->run->msr.error, cases[i].error, "WRMSR 0x%" PRIx64 ": %s", cases[i].val, cases[i].what);
     }
-    ok(vm->mem.host[0x200000] == 0x0f && vm->mem.host[0x200020] == 0xb8 && vm->mem.host[0x200026] == 0xeb,
+    uint8_t page[0x30];
+    vmc_vm_read(vm, 0x200000, page, sizeof(page));
+    ok(page[0] == 0x0f && page[1] == 0x0b && page[0x20] == 0xb8 && page[0x26] == 0xeb,
        "the page was filled: ud2 in slot 0, stubs ringing the doorbell");
-    v->run->exit_reason = KVM_EXIT_X86_RDMSR;
     v->run->msr.data = 0;
-    vmc_exit_decode(v->run, &v->exit);
-    vmc_exit_dispatch(v, &v->exit);
+    handle(vm, KVM_EXIT_X86_RDMSR);
     ok(v->run->msr.error == 0 && v->run->msr.data == VMC_LAYOUT_HYPERCALL_PAGE,
        "RDMSR returns the last accepted value");
     v->run->msr.index = 0x12345;
-    vmc_exit_decode(v->run, &v->exit);
-    vmc_exit_dispatch(v, &v->exit);
+    handle(vm, KVM_EXIT_X86_RDMSR);
     is_int(v->run->msr.error, 1, "an MSR the VMM does not handle: #GP");
-    free(vm->mem.host);
-    free(v->run);
-    free(vm->vcpus);
-    free(vm);
+    vmc_vm_destroy(vm);
 }
 
 int main(void)
 {
     test_decode();
     test_dispatch();
+    test_exception_report();
     test_msr();
     return tap_done();
 }

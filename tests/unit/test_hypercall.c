@@ -22,8 +22,8 @@ int main(void)
 {
     struct vmc_vm *vm = fake_vm(4 << 20, VMC_HCABI_KVM);
     struct kvm_regs *r = &vm->vcpus[0].run->s.regs.regs;
-    vmc_hypercall_register(vm, 64, "record", record, NULL, VMC_HC_F_USER);
-    vmc_hypercall_register(vm, 65, "fail", fail38, NULL, 0);
+    vmc_vm_register_hypercall(vm, 64, "record", record, NULL, VMC_HC_F_USER);
+    vmc_vm_register_hypercall(vm, 65, "fail", fail38, NULL, 0);
 
     fake_mode(vm, 64, 0, 0);
     vm->vcpus[0].run->s.regs.sregs.cr0 = 0x33; /* paging off: handles are guest-physical */
@@ -54,12 +54,12 @@ int main(void)
     r->rax = (1ull << 32) | 64;
     is_u64(fake_ring(vm, 1), (uint64_t)-VMC_ENOSYS, "64-bit caller: number with upper bits set is unknown");
 
-    vm->cfg.hypercall_abi = VMC_HCABI_XEN;
+    vm->hc.abi = VMC_HCABI_XEN;
     *r = (struct kvm_regs){ .rax = 64, .rdi = 1, .rsi = 2, .rdx = 3, .r10 = 4, .r8 = 5, .rbx = 99 };
     fake_ring(vm, 1);
     ok(seen.args[0] == 1 && seen.args[1] == 2 && seen.args[2] == 3 && seen.args[3] == 4 && seen.args[4] == 5,
        "Xen convention: RDI, RSI, RDX, R10, R8");
-    vm->cfg.hypercall_abi = VMC_HCABI_KVM;
+    vm->hc.abi = VMC_HCABI_KVM;
 
     fake_mode(vm, 32, 0, 0);
     *r = (struct kvm_regs){ .rax = 0xffffffff00000000ull | 64,
@@ -80,9 +80,9 @@ int main(void)
     vm->vcpus[0].run->s.regs.sregs.cr0 = 0x33;
     r->rax = VMC_HC_VERSION;
     r->rbx = 0;
-    vm->hc_allow_user = false;
+    vm->hc.allow_user = false;
     is_u64(fake_ring(vm, 1), (uint64_t)-VMC_EPERM, "CPL3 caller in a VM that forbids user calls: -EPERM");
-    vm->hc_allow_user = true;
+    vm->hc.allow_user = true;
     r->rax = VMC_HC_VERSION;
     is_u64(fake_ring(vm, 1), VMC_ABI_VERSION, "CPL3 caller, user-callable call, VM allows: dispatched");
     r->rax = VMC_HC_MEMORY_OP;
@@ -106,7 +106,7 @@ int main(void)
     ok(n >= 1 && hs[0].nr == VMC_HC_VERSION && hs[0].denied == 2,
        "refusals are counted (CPL, then allow-list)");
     is_int(vmc_vm_allow_hypercalls(vm, (uint32_t[]){ 0 }, 1), -EINVAL, "number 0 cannot be allowed");
-    memset(vm->hc_allowed, 0xff, sizeof(vm->hc_allowed));
+    memset(vm->hc.allowed, 0xff, (vm->hc.nr_max + 63) / 64 * 8);
 
     r->rax = VMC_HC_VERSION;
     is_u64(fake_ring(vm, 3), (uint64_t)-VMC_EINVAL, "rep outs to the doorbell: refused, not repeated");
@@ -120,9 +120,13 @@ int main(void)
     *r = (struct kvm_regs){ .rax = VMC_HC_SCHED_OP, .rbx = VMC_SCHEDOP_SHUTDOWN, .rcx = 0x200000 };
     memcpy(vm->mem.host + 0x200000, (uint32_t[]){ VMC_SHUTDOWN_CRASH, 77 }, 8);
     fake_ring(vm, 1);
-    ok(vm->vcpus[0].req.stop == VMC_STOP_CRASH && vm->vcpus[0].req.crash == VMC_CRASH_GUEST &&
-           vm->vcpus[0].req.status == 77,
+    ok(fake_act.kind == VMC_ACT_STOP && fake_act.stop.stop == VMC_STOP_CRASH &&
+           fake_act.stop.crash == VMC_CRASH_GUEST && fake_act.stop.status == 77,
        "sched_op shutdown(crash, 77) stops the VM as a guest-reported crash");
-    fake_vm_free(vm);
+    *r = (struct kvm_regs){ .rax = VMC_HC_SCHED_OP, .rbx = VMC_SCHEDOP_BLOCK, .rcx = 1000 };
+    is_u64(fake_ring(vm, 1), 0, "sched_op block returns 0");
+    ok(fake_act.kind == VMC_ACT_BLOCK && fake_act.until > vmc_now_ns() - 1000000000ull,
+       "and the run loop is told to block until its deadline");
+    vmc_vm_destroy(vm);
     return tap_done();
 }

@@ -6,7 +6,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "../../src/internal.h"
+#include "../../src/loader.h"
+#include "../../src/mem.h"
 #include "../tap.h"
 
 #define FILE_SIZE 0x1100
@@ -102,8 +103,7 @@ static int load(const uint8_t *img, size_t len, struct vmc_image *out, char *err
 
 int main(void)
 {
-    mem.size = 4 << 20;
-    mem.host = aligned_alloc(4096, mem.size);
+    vmc_mem_init(&mem, 4 << 20, 4 << 20, 0, 0);
     make_base();
 
     memset(mem.host, 0xaa, mem.size);
@@ -188,6 +188,6 @@ int main(void)
     is_int(vmc_load_flat_fd(&mem, fd, "f.bin", 0x200000, &img, err, sizeof(err)), -ENOEXEC,
            "empty flat image");
     close(fd);
-    free(mem.host);
+    vmc_mem_free(&mem);
     return tap_done();
 }

@@ -3,7 +3,8 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include "../../src/internal.h"
+#include "../../src/dev/console.h"
+#include "../../src/dev/uart.h"
 #include "../tap.h"
 
 enum { RBR = 0, IER = 1, IIR = 2, LCR = 3, MCR = 4, LSR = 5, MSR = 6, SCR = 7 };
@@ -21,10 +22,9 @@ int main(void)
     if (pipe(in) || pipe(out))
         return 2;
     fcntl(out[0], F_SETFL, O_NONBLOCK);
-    struct vmc_console con;
-    vmc_console_init(&con, out[1], in[0]);
+    struct vmc_console *con = vmc_console_new(out[1], in[0]);
     struct vmc_uart u;
-    vmc_uart_init(&u, &con);
+    vmc_uart_init(&u, con);
     char buf[64];
 
     is_u64(vmc_uart_read(&u, LSR), 0x60, "idle: THRE|TEMT, no data, no break");
@@ -39,7 +39,7 @@ int main(void)
     is_str(buf, "hi\n", "THR bytes reach the console at end of line");
     vmc_uart_write(&u, RBR, 'x');
     is_int(drain(out[0], buf, sizeof(buf)), 0, "a partial line is buffered");
-    vmc_console_flush(&con);
+    vmc_console_flush(con);
     drain(out[0], buf, sizeof(buf));
     is_str(buf, "x", "and appears on flush");
 
@@ -78,7 +78,7 @@ int main(void)
     vmc_uart_write(&u, RBR, 'L');
     is_u64(vmc_uart_read(&u, LSR), 0x61, "loopback: transmitted byte is received, no break");
     is_u64(vmc_uart_read(&u, RBR), 'L', "loopback byte read back");
-    vmc_console_flush(&con);
+    vmc_console_flush(con);
     is_int(drain(out[0], buf, sizeof(buf)), 0, "loopback sends nothing out");
     vmc_uart_write(&u, MCR, 0x03);
     is_u64(vmc_uart_read(&u, MCR), 0x03, "MCR reads back");
@@ -92,11 +92,12 @@ int main(void)
         got++, vmc_uart_read(&u, RBR);
     is_int(got, 16, "receive FIFO holds 16 bytes");
 
-    struct vmc_console none;
-    vmc_console_init(&none, -1, -1);
-    vmc_uart_init(&u, &none);
+    struct vmc_console *none = vmc_console_new(-1, -1);
+    vmc_uart_init(&u, none);
     vmc_uart_write(&u, RBR, 'z');
     is_u64(vmc_uart_read(&u, LSR), 0x70, "no input source reads as ended");
+    vmc_console_free(none);
+    vmc_console_free(con);
     close(in[0]);
     close(out[0]);
     close(out[1]);

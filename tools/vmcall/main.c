@@ -81,6 +81,11 @@ static void usage_run(FILE *f)
         "  126    the guest crashed; a report is printed on stderr\n");
 }
 
+static void bad_value(const char *opt, const char *arg, const char *what)
+{
+    fprintf(stderr, "vmcall run: %s %s: %s\n", opt, arg, what);
+}
+
 static int parse_size(const char *s, uint64_t *out)
 {
     char *end;
@@ -141,12 +146,6 @@ static int parse_policy(const char *s)
                                   : -1;
 }
 
-#define MAX_RULES 256
-struct io_rule {
-    uint32_t first, last;
-    enum vmc_io_policy policy;
-};
-
 /* "0x40000100=1:2:3:4" or "7.0=...": every number in C syntax (0x for hex). */
 static int parse_cpuid(const char *arg, struct vmc_cpuid_leaf *out)
 {
@@ -172,13 +171,32 @@ static int parse_cpuid(const char *arg, struct vmc_cpuid_leaf *out)
     return 0;
 }
 
+#define MAX_RULES 256
+struct io_rule {
+    uint32_t first, last;
+    enum vmc_io_policy policy;
+};
 struct msr_rule {
     uint32_t index;
     enum vmc_msr_policy policy;
 };
 
+/* Everything `vmcall run` was asked, before anything is created. */
+struct run_opts {
+    struct vmc_config cfg;
+    const char *guest;
+    bool flat, dump_vmcs, restrict_calls;
+    uint64_t flat_addr;
+    uint32_t allow[VMC_HYPERCALL_NR_MAX];
+    size_t nallow, nio, nmsr, ncpuid;
+    char *disk;
+    struct io_rule io[MAX_RULES];
+    struct msr_rule msr[MAX_RULES];
+    struct vmc_cpuid_leaf cpuid[MAX_RULES];
+};
+
 /* "0x70-0x71,0x80": ports or inclusive ranges, applied in order. */
-static int parse_ports(const char *arg, enum vmc_io_policy p, struct io_rule *rules, size_t *n)
+static int parse_ports(const char *arg, enum vmc_io_policy p, struct run_opts *o)
 {
     char *list = strdup(arg), *save = NULL;
     int rc = list ? 0 : -1;
@@ -189,217 +207,218 @@ static int parse_ports(const char *arg, enum vmc_io_policy p, struct io_rule *ru
         if (dash)
             *dash = 0;
         if (parse_u64(tok, &first) || (dash ? parse_u64(dash + 1, &last) : (last = first, 0)) ||
-            first > last || last > 0xffff || *n >= MAX_RULES)
+            first > last || last > 0xffff || o->nio >= MAX_RULES)
             rc = -1;
         else
-            rules[(*n)++] = (struct io_rule){ (uint32_t)first, (uint32_t)last, p };
+            o->io[o->nio++] = (struct io_rule){ (uint32_t)first, (uint32_t)last, p };
     }
     free(list);
     return rc;
 }
 
-static int cmd_run(int argc, char **argv)
+static int parse_msrs(const char *arg, enum vmc_msr_policy p, struct run_opts *o)
 {
-    static const struct option opts[] = {
-        { "mem", required_argument, NULL, 'm' },
-        { "user", no_argument, NULL, 'u' },
-        { "flat", required_argument, NULL, 'f' },
-        { "timeout", required_argument, NULL, 't' },
-        { "stats", no_argument, NULL, 's' },
-        { "help", no_argument, NULL, 'h' },
-        { "mode", required_argument, NULL, 'M' },
-        { "abi", required_argument, NULL, 'A' },
-        { "allow-hypercalls", required_argument, NULL, 'L' },
-        { "mem-max", required_argument, NULL, 'X' },
-        { "disk", required_argument, NULL, 'D' },
-        { "vcpus", required_argument, NULL, 'c' },
-        { "io-default", required_argument, NULL, 'I' },
-        { "io-allow", required_argument, NULL, 'P' },
-        { "io-ignore", required_argument, NULL, 'G' },
-        { "io-deny", required_argument, NULL, 'N' },
-        { "msr-deny", required_argument, NULL, 'R' },
-        { "msr-allow", required_argument, NULL, 'W' },
-        { "cpuid", required_argument, NULL, 'C' },
-        { "dump-vmcs", no_argument, NULL, 'V' },
-        { NULL, 0, NULL, 0 },
-    };
-    struct vmc_config cfg;
-    vmc_config_init(&cfg);
-    cfg.console_in_fd = 0;
-    cfg.console_out_fd = 1;
-    bool flat = false;
-    uint64_t flat_addr = 0;
-    uint32_t allow[VMC_HYPERCALL_NR_MAX];
-    size_t nallow = 0;
-    bool restrict_calls = false;
-    char *disk = NULL;
-    struct io_rule io[MAX_RULES];
-    size_t nio = 0;
-    struct msr_rule msr[MAX_RULES];
-    size_t nmsr = 0;
-    struct vmc_cpuid_leaf cpuid[MAX_RULES];
-    size_t ncpuid = 0;
-    bool dump_vmcs = false;
+    char *list = strdup(arg), *save = NULL;
+    int rc = list ? 0 : -1;
+    for (char *tok = list ? strtok_r(list, ",", &save) : NULL; tok && rc == 0;
+         tok = strtok_r(NULL, ",", &save)) {
+        uint64_t idx;
+        if (parse_u64(tok, &idx) != 0 || idx > UINT32_MAX || o->nmsr >= MAX_RULES)
+            rc = -1;
+        else
+            o->msr[o->nmsr++] = (struct msr_rule){ (uint32_t)idx, p };
+    }
+    free(list);
+    return rc;
+}
+
+static int parse_hypercalls(const char *arg, struct run_opts *o)
+{
+    char *list = strdup(arg), *save = NULL;
+    o->restrict_calls = true;
+    for (char *tok = list ? strtok_r(list, ",", &save) : NULL; tok; tok = strtok_r(NULL, ",", &save)) {
+        int nr = vmc_hypercall_lookup(tok);
+        if (nr < 0 || o->nallow >= VMC_HYPERCALL_NR_MAX) {
+            fprintf(stderr, "vmcall run: --allow-hypercalls: unknown hypercall '%s'\n", tok);
+            free(list);
+            return -1;
+        }
+        o->allow[o->nallow++] = (uint32_t)nr;
+    }
+    free(list);
+    return list ? 0 : -1;
+}
+
+static int parse_timeout(const char *arg, uint64_t *ns)
+{
+    char *end;
+    double secs = strtod(arg, &end);
+    if (*end || end == arg || !isfinite(secs) || secs <= 0 || secs > 1e9)
+        return -1;
+    *ns = (uint64_t)(secs * 1e9);
+    if (!*ns)
+        *ns = 1;
+    return 0;
+}
+
+static int parse_disk(const char *arg, struct run_opts *o)
+{
+    free(o->disk);
+    o->disk = strdup(arg);
+    if (!o->disk)
+        return -1;
+    char *comma = strrchr(o->disk, ',');
+    if (comma && !strcmp(comma, ",ro")) {
+        *comma = 0;
+        o->cfg.disk_readonly = true;
+    } else if (comma && !strcmp(comma, ",rw")) {
+        *comma = 0;
+    }
+    o->cfg.disk_path = o->disk;
+    return 0;
+}
+
+/* Options that shape the machine. 0: taken, -1: a bad value (reported), 1: not one of these. */
+static int machine_option(int c, const char *arg, struct run_opts *o)
+{
+    struct vmc_config *cfg = &o->cfg;
+    uint64_t n;
+    switch (c) {
+    case 'm':
+        return parse_size(arg, &cfg->mem_size) ? (bad_value("--mem", arg, "not a size (e.g. 64M, 1G)"), -1)
+                                               : 0;
+    case 'X':
+        return parse_size(arg, &cfg->mem_max) || !cfg->mem_max
+                   ? (bad_value("--mem-max", arg, "not a size (e.g. 128M)"), -1)
+                   : 0;
+    case 'u':
+        cfg->user_mode = true;
+        return 0;
+    case 'f':
+        o->flat = true;
+        return parse_u64(arg, &o->flat_addr) ? (bad_value("--flat", arg, "not an address"), -1) : 0;
+    case 'M':
+        if (strcmp(arg, "64") && strcmp(arg, "32"))
+            return bad_value("--mode", arg, "must be 64 or 32"), -1;
+        cfg->mode = (uint32_t)atoi(arg);
+        return 0;
+    case 'c':
+        if (parse_u64(arg, &n) != 0 || n < 1 || n > VMC_VCPU_MAX) {
+            fprintf(stderr, "vmcall run: --vcpus %s: must be 1 to %u\n", arg, VMC_VCPU_MAX);
+            return -1;
+        }
+        cfg->vcpus = (uint32_t)n;
+        return 0;
+    case 'D':
+        return parse_disk(arg, o);
+    default:
+        return 1;
+    }
+}
+
+/* Options that shape what the guest may do and what is reported. */
+static int control_option(int c, const char *arg, struct run_opts *o)
+{
+    struct vmc_config *cfg = &o->cfg;
+    int p;
+    switch (c) {
+    case 't':
+        return parse_timeout(arg, &cfg->timeout_ns)
+                   ? (bad_value("--timeout", arg, "not a positive number of seconds"), -1)
+                   : 0;
+    case 's':
+        cfg->stats = true;
+        return 0;
+    case 'V':
+        o->dump_vmcs = true;
+        return 0;
+    case 'A':
+        if (strcmp(arg, "kvm") && strcmp(arg, "xen"))
+            return bad_value("--abi", arg, "must be kvm or xen"), -1;
+        cfg->hypercall_abi = !strcmp(arg, "xen") ? VMC_HCABI_XEN : VMC_HCABI_KVM;
+        return 0;
+    case 'L':
+        return parse_hypercalls(arg, o);
+    case 'I':
+        if ((p = parse_policy(arg)) < 0)
+            return bad_value("--io-default", arg, "must be pass, ignore or deny"), -1;
+        cfg->io_default = (uint32_t)p;
+        return 0;
+    case 'P':
+    case 'G':
+    case 'N':
+        if (parse_ports(arg, c == 'P' ? VMC_IO_PASS : c == 'G' ? VMC_IO_IGNORE : VMC_IO_DENY, o) == 0)
+            return 0;
+        return bad_value(c == 'P'   ? "--io-allow"
+                         : c == 'G' ? "--io-ignore"
+                                    : "--io-deny",
+                         arg, "not a port list (e.g. 0x70-0x71,0x80)"),
+               -1;
+    case 'R':
+    case 'W':
+        if (parse_msrs(arg, c == 'R' ? VMC_MSR_DENY : VMC_MSR_ALLOW, o) == 0)
+            return 0;
+        return bad_value(c == 'R' ? "--msr-deny" : "--msr-allow", arg, "not a list of MSR indices"), -1;
+    case 'C':
+        if (o->ncpuid >= MAX_RULES || parse_cpuid(arg, &o->cpuid[o->ncpuid]) != 0)
+            return bad_value("--cpuid", arg, "expected LEAF[.SUB]=EAX:EBX:ECX:EDX"), -1;
+        o->ncpuid++;
+        return 0;
+    default:
+        return 1;
+    }
+}
+
+static const struct option run_options[] = {
+    { "mem", required_argument, NULL, 'm' },
+    { "user", no_argument, NULL, 'u' },
+    { "flat", required_argument, NULL, 'f' },
+    { "timeout", required_argument, NULL, 't' },
+    { "stats", no_argument, NULL, 's' },
+    { "help", no_argument, NULL, 'h' },
+    { "mode", required_argument, NULL, 'M' },
+    { "abi", required_argument, NULL, 'A' },
+    { "allow-hypercalls", required_argument, NULL, 'L' },
+    { "mem-max", required_argument, NULL, 'X' },
+    { "disk", required_argument, NULL, 'D' },
+    { "vcpus", required_argument, NULL, 'c' },
+    { "io-default", required_argument, NULL, 'I' },
+    { "io-allow", required_argument, NULL, 'P' },
+    { "io-ignore", required_argument, NULL, 'G' },
+    { "io-deny", required_argument, NULL, 'N' },
+    { "msr-deny", required_argument, NULL, 'R' },
+    { "msr-allow", required_argument, NULL, 'W' },
+    { "cpuid", required_argument, NULL, 'C' },
+    { "dump-vmcs", no_argument, NULL, 'V' },
+    { NULL, 0, NULL, 0 },
+};
+
+/* Fill o from the command line. Returns -1 to go on, or the status to exit with. */
+static int parse_run(int argc, char **argv, struct run_opts *o)
+{
+    vmc_config_init(&o->cfg);
+    o->cfg.console_in_fd = 0;
+    o->cfg.console_out_fd = 1;
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "+m:uf:t:shM:A:L:X:D:c:I:P:G:N:R:W:C:V", opts, NULL)) != -1) {
-        switch (c) {
-        case 'm':
-            if (parse_size(optarg, &cfg.mem_size) != 0) {
-                fprintf(stderr, "vmcall run: --mem %s: not a size (e.g. 64M, 1G)\n", optarg);
-                return EXIT_VMM;
-            }
-            break;
-        case 'u':
-            cfg.user_mode = true;
-            break;
-        case 'f':
-            if (parse_u64(optarg, &flat_addr) != 0) {
-                fprintf(stderr, "vmcall run: --flat %s: not an address\n", optarg);
-                return EXIT_VMM;
-            }
-            flat = true;
-            break;
-        case 't': {
-            char *end;
-            double secs = strtod(optarg, &end);
-            if (*end || end == optarg || !isfinite(secs) || secs <= 0 || secs > 1e9) {
-                fprintf(stderr, "vmcall run: --timeout %s: not a positive number of seconds\n", optarg);
-                return EXIT_VMM;
-            }
-            cfg.timeout_ns = (uint64_t)(secs * 1e9);
-            if (!cfg.timeout_ns)
-                cfg.timeout_ns = 1;
-            break;
-        }
-        case 's':
-            cfg.stats = true;
-            break;
-        case 'M':
-            if (strcmp(optarg, "64") && strcmp(optarg, "32")) {
-                fprintf(stderr, "vmcall run: --mode %s: must be 64 or 32\n", optarg);
-                return EXIT_VMM;
-            }
-            cfg.mode = (uint32_t)atoi(optarg);
-            break;
-        case 'A':
-            if (!strcmp(optarg, "kvm")) {
-                cfg.hypercall_abi = VMC_HCABI_KVM;
-            } else if (!strcmp(optarg, "xen")) {
-                cfg.hypercall_abi = VMC_HCABI_XEN;
-            } else {
-                fprintf(stderr, "vmcall run: --abi %s: must be kvm or xen\n", optarg);
-                return EXIT_VMM;
-            }
-            break;
-        case 'L': {
-            restrict_calls = true;
-            char *list = strdup(optarg), *save = NULL;
-            for (char *tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-                int nr = vmc_hypercall_lookup(tok);
-                if (nr < 0 || nallow >= VMC_HYPERCALL_NR_MAX) {
-                    fprintf(stderr, "vmcall run: --allow-hypercalls: unknown hypercall '%s'\n", tok);
-                    free(list);
-                    return EXIT_VMM;
-                }
-                allow[nallow++] = (uint32_t)nr;
-            }
-            free(list);
-            break;
-        }
-        case 'X':
-            if (parse_size(optarg, &cfg.mem_max) != 0 || cfg.mem_max == 0) {
-                fprintf(stderr, "vmcall run: --mem-max %s: not a size (e.g. 128M)\n", optarg);
-                return EXIT_VMM;
-            }
-            break;
-        case 'D': {
-            free(disk);
-            disk = strdup(optarg);
-            char *comma = strrchr(disk, ',');
-            if (comma && !strcmp(comma, ",ro")) {
-                *comma = 0;
-                cfg.disk_readonly = true;
-            } else if (comma && !strcmp(comma, ",rw")) {
-                *comma = 0;
-            }
-            cfg.disk_path = disk;
-            break;
-        }
-        case 'c': {
-            uint64_t n;
-            if (parse_u64(optarg, &n) != 0 || n < 1 || n > VMC_VCPU_MAX) {
-                fprintf(stderr, "vmcall run: --vcpus %s: must be 1 to %u\n", optarg, VMC_VCPU_MAX);
-                return EXIT_VMM;
-            }
-            cfg.vcpus = (uint32_t)n;
-            break;
-        }
-        case 'I': {
-            int p = parse_policy(optarg);
-            if (p < 0) {
-                fprintf(stderr, "vmcall run: --io-default %s: must be pass, ignore or deny\n", optarg);
-                return EXIT_VMM;
-            }
-            cfg.io_default = (uint32_t)p;
-            break;
-        }
-        case 'P':
-        case 'G':
-        case 'N': {
-            enum vmc_io_policy p = c == 'P' ? VMC_IO_PASS : c == 'G' ? VMC_IO_IGNORE : VMC_IO_DENY;
-            if (parse_ports(optarg, p, io, &nio) != 0) {
-                fprintf(stderr, "vmcall run: %s %s: not a port list (e.g. 0x70-0x71,0x80)\n",
-                        c == 'P'   ? "--io-allow"
-                        : c == 'G' ? "--io-ignore"
-                                   : "--io-deny",
-                        optarg);
-                return EXIT_VMM;
-            }
-            break;
-        }
-        case 'R':
-        case 'W': {
-            char *list = strdup(optarg), *save = NULL;
-            bool bad = !list;
-            for (char *tok = list ? strtok_r(list, ",", &save) : NULL; tok && !bad;
-                 tok = strtok_r(NULL, ",", &save)) {
-                uint64_t idx;
-                bad = parse_u64(tok, &idx) != 0 || idx > UINT32_MAX || nmsr >= MAX_RULES;
-                if (!bad)
-                    msr[nmsr++] = (struct msr_rule){ (uint32_t)idx, c == 'R' ? VMC_MSR_DENY : VMC_MSR_ALLOW };
-            }
-            free(list);
-            if (bad) {
-                fprintf(stderr, "vmcall run: %s %s: not a list of MSR indices\n",
-                        c == 'R' ? "--msr-deny" : "--msr-allow", optarg);
-                return EXIT_VMM;
-            }
-            break;
-        }
-        case 'C':
-            if (ncpuid >= MAX_RULES || parse_cpuid(optarg, &cpuid[ncpuid]) != 0) {
-                fprintf(stderr, "vmcall run: --cpuid %s: expected LEAF[.SUB]=EAX:EBX:ECX:EDX\n", optarg);
-                return EXIT_VMM;
-            }
-            ncpuid++;
-            break;
-        case 'V':
-            dump_vmcs = true;
-            break;
-        case 'h':
+    while ((c = getopt_long(argc, argv, "+m:uf:t:shM:A:L:X:D:c:I:P:G:N:R:W:C:V", run_options, NULL)) != -1) {
+        if (c == 'h') {
             usage_run(stdout);
             return 0;
-        default:
-            fprintf(stderr, "vmcall run: try 'vmcall run --help'\n");
-            return EXIT_VMM;
         }
+        int rc = machine_option(c, optarg, o);
+        if (rc == 1)
+            rc = control_option(c, optarg, o);
+        if (rc == 1)
+            fprintf(stderr, "vmcall run: try 'vmcall run --help'\n");
+        if (rc != 0)
+            return EXIT_VMM;
     }
     if (optind >= argc) {
         fprintf(stderr, "vmcall run: missing GUEST (try 'vmcall run --help')\n");
         return EXIT_VMM;
     }
-    const char *guest = argv[optind++];
+    o->guest = argv[optind++];
     if (optind < argc) {
         if (strcmp(argv[optind], "--") != 0) {
             fprintf(stderr, "vmcall run: unexpected argument '%s' (guest arguments go after --)\n",
@@ -407,77 +426,96 @@ static int cmd_run(int argc, char **argv)
             return EXIT_VMM;
         }
         optind++;
-        cfg.argc = argc - optind;
-        cfg.argv = (const char *const *)&argv[optind];
+        o->cfg.argc = argc - optind;
+        o->cfg.argv = (const char *const *)&argv[optind];
     }
+    return -1;
+}
 
-    char err[256];
-    struct vmc_kvm *kvm;
-    if (vmc_kvm_open(&kvm, err, sizeof(err)) < 0) {
-        fprintf(stderr, "vmcall: %s\n", err);
-        return EXIT_VMM;
-    }
-    struct vmc_vm *vm;
-    if (vmc_vm_create(kvm, &cfg, &vm, err, sizeof(err)) < 0) {
-        fprintf(stderr, "vmcall: %s\n", err);
-        vmc_kvm_close(kvm);
-        free(disk);
-        return EXIT_VMM;
-    }
-    int status = EXIT_VMM;
-    int rc = restrict_calls ? vmc_vm_allow_hypercalls(vm, allow, nallow) : 0;
-    for (size_t i = 0; i < nio && rc == 0; i++)
-        rc = vmc_vm_set_io_policy(vm, io[i].first, io[i].last - io[i].first + 1u, io[i].policy);
-    for (size_t i = 0; i < ncpuid && rc == 0; i++)
-        rc = vmc_vm_set_cpuid(vm, &cpuid[i]);
-    for (size_t i = 0; i < nmsr && rc == 0; i++)
-        rc = vmc_vm_set_msr_policy(vm, msr[i].index, msr[i].policy);
+/* Policies, then the image: anything refused here is a usage error. */
+static int apply_run(struct vmc_vm *vm, const struct run_opts *o)
+{
+    int rc = o->restrict_calls ? vmc_vm_allow_hypercalls(vm, o->allow, o->nallow) : 0;
+    for (size_t i = 0; i < o->nio && rc == 0; i++)
+        rc = vmc_vm_set_io_policy(vm, (uint16_t)o->io[i].first, o->io[i].last - o->io[i].first + 1u,
+                                  o->io[i].policy);
+    for (size_t i = 0; i < o->ncpuid && rc == 0; i++)
+        rc = vmc_vm_set_cpuid(vm, &o->cpuid[i]);
+    for (size_t i = 0; i < o->nmsr && rc == 0; i++)
+        rc = vmc_vm_set_msr_policy(vm, o->msr[i].index, o->msr[i].policy);
     if (rc == 0)
-        rc = flat ? vmc_vm_load_flat(vm, guest, flat_addr) : vmc_vm_load_elf(vm, guest);
+        rc = o->flat ? vmc_vm_load_flat(vm, o->guest, o->flat_addr) : vmc_vm_load_elf(vm, o->guest);
+    return rc;
+}
+
+/* What the run came to, on stderr, and the exit status (README: exit statuses). */
+static int report_run(struct vmc_vm *vm, int rc, const struct vmc_result *res, const struct run_opts *o)
+{
+    int status = EXIT_VMM;
     if (rc < 0) {
         fprintf(stderr, "vmcall: %s\n", vmc_vm_strerror(vm));
-        goto out;
-    }
-    struct vmc_result res;
-    rc = vmc_vm_run(vm, &res);
-    fflush(stdout);
-    if (rc < 0) {
-        fprintf(stderr, "vmcall: %s\n", vmc_vm_strerror(vm));
-    } else {
-        switch (res.stop) {
-        case VMC_STOP_EXIT:
-            status = (int)res.status;
-            if (res.status > EXIT_GUEST_MAX) {
-                fprintf(stderr, "vmcall: guest exit status %" PRIu32 " is above %d; exiting with %d\n",
-                        res.status, EXIT_GUEST_MAX, EXIT_GUEST_MAX);
-                status = EXIT_GUEST_MAX;
-            }
-            break;
-        case VMC_STOP_TIMEOUT:
-            fprintf(stderr, "vmcall: %s\n", res.summary);
-            status = EXIT_TIMEOUT;
-            break;
-        case VMC_STOP_CRASH:
-            vmc_result_print(&res, stderr);
-            status = EXIT_CRASH;
-            break;
-        default:
-            fprintf(stderr, "vmcall: %s\n", res.summary);
-            status = EXIT_VMM;
-            break;
+    } else if (res->stop == VMC_STOP_EXIT) {
+        status = (int)res->status;
+        if (res->status > EXIT_GUEST_MAX) {
+            fprintf(stderr, "vmcall: guest exit status %" PRIu32 " is above %d; exiting with %d\n",
+                    res->status, EXIT_GUEST_MAX, EXIT_GUEST_MAX);
+            status = EXIT_GUEST_MAX;
         }
+    } else if (res->stop == VMC_STOP_CRASH) {
+        vmc_result_print(res, stderr);
+        status = EXIT_CRASH;
+    } else {
+        fprintf(stderr, "vmcall: %s\n", res->summary);
+        status = res->stop == VMC_STOP_TIMEOUT ? EXIT_TIMEOUT : EXIT_VMM;
     }
-    if (cfg.stats)
+    if (o->cfg.stats)
         vmc_vm_print_stats(vm, stderr);
-    for (uint32_t i = 0; dump_vmcs && vmc_vm_vcpu(vm, i); i++) {
+    for (uint32_t i = 0; o->dump_vmcs && vmc_vm_vcpu(vm, i); i++) {
         struct vmc_vmcs v;
         if (vmc_vcpu_get_vmcs(vmc_vm_vcpu(vm, i), &v) == 0)
             vmc_vmcs_print(&v, stderr);
     }
-out:
+    return status;
+}
+
+static int run_vm(const struct run_opts *o)
+{
+    char err[256];
+    struct vmc_kvm *kvm;
+    struct vmc_vm *vm;
+    if (vmc_kvm_open(&kvm, err, sizeof(err)) < 0) {
+        fprintf(stderr, "vmcall: %s\n", err);
+        return EXIT_VMM;
+    }
+    if (vmc_vm_create(kvm, &o->cfg, &vm, err, sizeof(err)) < 0) {
+        fprintf(stderr, "vmcall: %s\n", err);
+        vmc_kvm_close(kvm);
+        return EXIT_VMM;
+    }
+    int status = EXIT_VMM;
+    if (apply_run(vm, o) < 0) {
+        fprintf(stderr, "vmcall: %s\n", vmc_vm_strerror(vm));
+    } else {
+        struct vmc_result res;
+        int rc = vmc_vm_run(vm, &res);
+        fflush(stdout);
+        status = report_run(vm, rc, &res, o);
+    }
     vmc_vm_destroy(vm);
     vmc_kvm_close(kvm);
-    free(disk);
+    return status;
+}
+
+static int cmd_run(int argc, char **argv)
+{
+    struct run_opts *o = calloc(1, sizeof(*o));
+    if (!o)
+        return EXIT_VMM;
+    int status = parse_run(argc, argv, o);
+    if (status < 0)
+        status = run_vm(o);
+    free(o->disk);
+    free(o);
     return status;
 }
 

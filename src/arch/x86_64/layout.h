@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: MIT */
+/* The x86-64 guest platform the VMM builds in guest RAM (abi.h layout) and the vCPU entry states. */
+#ifndef VMCALL_SRC_ARCH_X86_64_LAYOUT_H
+#define VMCALL_SRC_ARCH_X86_64_LAYOUT_H
+
+#include <linux/kvm.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "vmcall/abi.h"
+
+struct vmc_mem;
+
+/* Identity page tables, GDT, TSSs, default IDTs (64- and 32-bit) with their exception stubs. */
+int vmc_x86_setup_memory(struct vmc_mem *mem, bool user, uint32_t nvcpus);
+/* The TSS I/O permission bitmap (X86_IOMAP_BYTES + the 0xff byte; 1 = #GP at CPL3) of every vCPU. Only
+ * vCPU 0's is written for a one-vCPU VM: each first touch of guest RAM is a host page fault. */
+void vmc_x86_install_iomap(struct vmc_mem *mem, const uint8_t *bitmap, uint32_t nvcpus);
+
+/* What boot info tells the guest (abi.h struct vmc_boot_info) beyond the layout constants. */
+struct vmc_x86_boot {
+    int argc;
+    char *const *argv;
+    uint64_t image_start, image_end;
+    uint32_t flags, vcpus, hypercall_abi, mode;
+    uint64_t features;
+};
+int vmc_x86_write_boot_info(struct vmc_mem *mem, const struct vmc_x86_boot *b);
+/* Bytes of the command-line area argv needs (argv[] + strings + joined line), for the limits check. */
+uint64_t vmc_x86_cmdline_bytes(int argc, const char *const *argv, uint64_t *joined);
+
+/* vCPU 0's entry state (abi.h entry contract): 64-bit (CPL0 or CPL3) or 32-bit protected mode. */
+void vmc_x86_init_vcpu_state(bool user, uint32_t mode, uint64_t entry, struct kvm_regs *regs,
+                             struct kvm_sregs *sregs);
+/* A vCPU started by another (VMC_VCPUOP_UP): the caller's context, its own TSS and exception stack. */
+void vmc_x86_init_ap_state(const struct kvm_sregs *caller, uint32_t id, const struct vmc_vcpu_up *up,
+                           struct kvm_regs *regs, struct kvm_sregs *sregs);
+
+/* KVM_GET_SUPPORTED_CPUID curated for guests: no VMX/SVM/APIC, the hypervisor bit, vmcall's leaves. */
+int vmc_x86_build_cpuid(int kvm_fd, struct kvm_cpuid2 **out);
+/* Clear what the guest must never see (VMX, SVM) and set the hypervisor bit, in one entry. */
+void vmc_x86_cpuid_sanitize(struct kvm_cpuid_entry2 *e);
+
+#endif /* VMCALL_SRC_ARCH_X86_64_LAYOUT_H */

@@ -1,0 +1,157 @@
+/* SPDX-License-Identifier: MIT */
+/* Register state conversions, hypercall register conventions and hypercall-page stubs. */
+#include <string.h>
+
+#include "regs.h"
+
+void vmc_x86_regs_out(struct vmc_regs *o, const struct kvm_regs *r, const struct kvm_sregs *s)
+{
+    *o = (struct vmc_regs){
+        .rax = r->rax,
+        .rbx = r->rbx,
+        .rcx = r->rcx,
+        .rdx = r->rdx,
+        .rsi = r->rsi,
+        .rdi = r->rdi,
+        .rbp = r->rbp,
+        .rsp = r->rsp,
+        .r8 = r->r8,
+        .r9 = r->r9,
+        .r10 = r->r10,
+        .r11 = r->r11,
+        .r12 = r->r12,
+        .r13 = r->r13,
+        .r14 = r->r14,
+        .r15 = r->r15,
+        .rip = r->rip,
+        .rflags = r->rflags,
+        .cr0 = s->cr0,
+        .cr2 = s->cr2,
+        .cr3 = s->cr3,
+        .cr4 = s->cr4,
+        .efer = s->efer,
+        .cs = s->cs.selector,
+        .ss = s->ss.selector,
+        .cpl = vmc_x86_cpl(s),
+    };
+}
+
+/* VMX access-rights layout (SDM vol. 3C 25.4.1, table 25-2) <-> KVM's unpacked segment. */
+static uint32_t access_rights(const struct kvm_segment *s)
+{
+    return (s->type & 0xfu) | (uint32_t)(s->s & 1) << 4 | (uint32_t)(s->dpl & 3) << 5 |
+           (uint32_t)(s->present & 1) << 7 | (uint32_t)(s->avl & 1) << 12 | (uint32_t)(s->l & 1) << 13 |
+           (uint32_t)(s->db & 1) << 14 | (uint32_t)(s->g & 1) << 15 | (uint32_t)(s->unusable & 1) << 16;
+}
+
+static void seg_out(struct vmc_vmcs_segment *o, const struct kvm_segment *s)
+{
+    *o = (struct vmc_vmcs_segment){ s->selector, s->base, s->limit, access_rights(s) };
+}
+
+static void seg_in(struct kvm_segment *s, const struct vmc_vmcs_segment *i)
+{
+    uint32_t ar = i->access_rights;
+    *s = (struct kvm_segment){ .base = i->base,
+                               .limit = i->limit,
+                               .selector = i->selector,
+                               .type = ar & 0xf,
+                               .s = (ar >> 4) & 1,
+                               .dpl = (ar >> 5) & 3,
+                               .present = (ar >> 7) & 1,
+                               .avl = (ar >> 12) & 1,
+                               .l = (ar >> 13) & 1,
+                               .db = (ar >> 14) & 1,
+                               .g = (ar >> 15) & 1,
+                               .unusable = (ar >> 16) & 1 };
+}
+
+/* Interruptibility state (SDM vol. 3C 25.4.2, table 25-3): bit 0 STI, bit 1 MOV SS, bit 3 NMI blocking. */
+#define INTR_STI 1u
+#define INTR_MOV_SS 2u
+#define INTR_NMI 8u
+
+void vmc_x86_vmcs_guest_out(struct vmc_vmcs *v, const struct kvm_regs *r, const struct kvm_sregs *s,
+                            const struct kvm_vcpu_events *e)
+{
+    typeof(v->guest) *g = &v->guest;
+    g->rax = r->rax, g->rbx = r->rbx, g->rcx = r->rcx, g->rdx = r->rdx;
+    g->rsi = r->rsi, g->rdi = r->rdi, g->rbp = r->rbp, g->rsp = r->rsp;
+    g->r8 = r->r8, g->r9 = r->r9, g->r10 = r->r10, g->r11 = r->r11;
+    g->r12 = r->r12, g->r13 = r->r13, g->r14 = r->r14, g->r15 = r->r15;
+    g->rip = r->rip, g->rflags = r->rflags;
+    g->cr0 = s->cr0, g->cr2 = s->cr2, g->cr3 = s->cr3, g->cr4 = s->cr4, g->efer = s->efer;
+    seg_out(&g->es, &s->es), seg_out(&g->cs, &s->cs), seg_out(&g->ss, &s->ss);
+    seg_out(&g->ds, &s->ds), seg_out(&g->fs, &s->fs), seg_out(&g->gs, &s->gs);
+    seg_out(&g->ldtr, &s->ldt), seg_out(&g->tr, &s->tr);
+    g->gdtr_base = s->gdt.base, g->gdtr_limit = s->gdt.limit;
+    g->idtr_base = s->idt.base, g->idtr_limit = s->idt.limit;
+    g->interruptibility = (e->interrupt.shadow & KVM_X86_SHADOW_INT_MOV_SS ? INTR_MOV_SS : 0) |
+                          (e->interrupt.shadow & KVM_X86_SHADOW_INT_STI ? INTR_STI : 0) |
+                          (e->nmi.masked ? INTR_NMI : 0);
+}
+
+void vmc_x86_vmcs_guest_in(const struct vmc_vmcs *v, struct kvm_regs *r, struct kvm_sregs *s,
+                           struct kvm_vcpu_events *e)
+{
+    const typeof(v->guest) *g = &v->guest;
+    r->rax = g->rax, r->rbx = g->rbx, r->rcx = g->rcx, r->rdx = g->rdx;
+    r->rsi = g->rsi, r->rdi = g->rdi, r->rbp = g->rbp, r->rsp = g->rsp;
+    r->r8 = g->r8, r->r9 = g->r9, r->r10 = g->r10, r->r11 = g->r11;
+    r->r12 = g->r12, r->r13 = g->r13, r->r14 = g->r14, r->r15 = g->r15;
+    r->rip = g->rip, r->rflags = g->rflags;
+    s->cr0 = g->cr0, s->cr2 = g->cr2, s->cr3 = g->cr3, s->cr4 = g->cr4, s->efer = g->efer;
+    seg_in(&s->es, &g->es), seg_in(&s->cs, &g->cs), seg_in(&s->ss, &g->ss), seg_in(&s->ds, &g->ds);
+    seg_in(&s->fs, &g->fs), seg_in(&s->gs, &g->gs), seg_in(&s->ldt, &g->ldtr), seg_in(&s->tr, &g->tr);
+    s->gdt.base = g->gdtr_base, s->gdt.limit = (uint16_t)g->gdtr_limit;
+    s->idt.base = g->idtr_base, s->idt.limit = (uint16_t)g->idtr_limit;
+    e->interrupt.shadow = (uint8_t)((g->interruptibility & INTR_STI ? KVM_X86_SHADOW_INT_STI : 0) |
+                                    (g->interruptibility & INTR_MOV_SS ? KVM_X86_SHADOW_INT_MOV_SS : 0));
+    e->nmi.masked = (g->interruptibility & INTR_NMI) != 0;
+    e->flags = KVM_VCPUEVENT_VALID_SHADOW;
+}
+
+void vmc_x86_hc_args(const struct kvm_regs *r, const struct kvm_sregs *s, uint32_t abi,
+                     struct vmc_hypercall_args *a)
+{
+    bool long64 = vmc_x86_long64(s);
+    a->compat = !long64;
+    a->cpl = vmc_x86_cpl(s);
+    /* A number too large for any table must not alias a small one once narrowed. */
+    uint64_t nr = long64 ? r->rax : (uint32_t)r->rax;
+    a->nr = nr > UINT32_MAX - 1 ? UINT32_MAX : (uint32_t)nr;
+    if (!long64) {
+        const uint64_t a32[5] = { (uint32_t)r->rbx, (uint32_t)r->rcx, (uint32_t)r->rdx, (uint32_t)r->rsi,
+                                  (uint32_t)r->rdi };
+        memcpy(a->args, a32, sizeof(a32));
+    } else if (abi == VMC_HCABI_XEN) {
+        const uint64_t ax[5] = { r->rdi, r->rsi, r->rdx, r->r10, r->r8 };
+        memcpy(a->args, ax, sizeof(ax));
+    } else {
+        const uint64_t ak[5] = { r->rbx, r->rcx, r->rdx, r->rsi, r->rdi };
+        memcpy(a->args, ak, sizeof(ak));
+    }
+}
+
+void vmc_x86_hc_result(struct kvm_regs *r, bool compat, int64_t ret)
+{
+    r->rax = compat ? (uint32_t)ret : (uint64_t)ret;
+}
+
+void vmc_x86_hypercall_page(uint8_t page[4096], uint8_t port, uint32_t poison)
+{
+    memset(page, 0xcc, 4096);
+    for (uint32_t n = 0; n < 4096 / VMC_HYPERCALL_STUB_SIZE; n++) {
+        uint8_t *p = page + n * VMC_HYPERCALL_STUB_SIZE;
+        if (n == poison) {
+            p[0] = 0x0f; /* ud2 */
+            p[1] = 0x0b;
+            continue;
+        }
+        p[0] = 0xb8; /* mov $n, %eax */
+        memcpy(p + 1, &n, 4);
+        p[5] = 0xe6; /* out %al, $port */
+        p[6] = port;
+        p[7] = 0xc3; /* ret */
+    }
+}

@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: MIT */
+/* Register state: KVM's structs <-> the public ones, hypercall register conventions, the hypercall page. */
+#ifndef VMCALL_SRC_ARCH_X86_64_REGS_H
+#define VMCALL_SRC_ARCH_X86_64_REGS_H
+
+#include <linux/kvm.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "vmcall/vmcall.h"
+
+void vmc_x86_regs_out(struct vmc_regs *o, const struct kvm_regs *r, const struct kvm_sregs *s);
+
+/* The guest-state area of the control block (SDM vol. 3C 25.4) from and to KVM's registers; segment
+ * access rights in the VMX layout (table 25-2). set_vmcs leaves DR7 to the caller (its own ioctl). */
+void vmc_x86_vmcs_guest_out(struct vmc_vmcs *v, const struct kvm_regs *r, const struct kvm_sregs *s,
+                            const struct kvm_vcpu_events *e);
+void vmc_x86_vmcs_guest_in(const struct vmc_vmcs *v, struct kvm_regs *r, struct kvm_sregs *s,
+                           struct kvm_vcpu_events *e);
+
+/* Guest mode at an exit: a 64-bit caller runs with EFER.LMA and CS.L (KVM's is_64_bit_hypercall). */
+static inline bool vmc_x86_long64(const struct kvm_sregs *s)
+{
+    return (s->efer & (1ull << 10)) && s->cs.l;
+}
+static inline uint8_t vmc_x86_cpl(const struct kvm_sregs *s)
+{
+    return (uint8_t)(s->cs.selector & 3);
+}
+
+/*
+ * A hypercall's number and arguments from the registers (abi.h): 64-bit callers in RBX, RCX, RDX, RSI,
+ * RDI (VMC_HCABI_KVM) or RDI, RSI, RDX, R10, R8 (VMC_HCABI_XEN); 32-bit callers in EBX, ECX, EDX, ESI, EDI
+ * with number and arguments truncated. The result goes back in RAX, truncated for 32-bit callers.
+ */
+void vmc_x86_hc_args(const struct kvm_regs *r, const struct kvm_sregs *s, uint32_t abi,
+                     struct vmc_hypercall_args *a);
+void vmc_x86_hc_result(struct kvm_regs *r, bool compat, int64_t ret);
+
+/*
+ * A hypercall page (abi.h): 32-byte stubs `mov $n, %eax; out %al, $port; ret`, int3 padding, and `ud2` in
+ * the slot `poison` (vmcall: 0, reserved; Xen: __HYPERVISOR_iret, which HVM guests may not call).
+ */
+void vmc_x86_hypercall_page(uint8_t page[4096], uint8_t port, uint32_t poison);
+
+#endif /* VMCALL_SRC_ARCH_X86_64_REGS_H */

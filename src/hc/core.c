@@ -1,0 +1,193 @@
+/* SPDX-License-Identifier: MIT */
+/* The core hypercalls: version, console, sched_op, time, random, multicall. */
+#include <errno.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/uio.h>
+#include <time.h>
+
+#include "../dev/console.h"
+#include "../vm.h"
+#include "calls.h"
+
+int64_t vmc_hc_version(struct vmc_hcall *hc)
+{
+    if (hc->a.args[0]) {
+        VMC_HANDLE(struct vmc_version) out;
+        vmc_handle(out, hc->a.args[0]);
+        struct vmc_version v = { .abi_version = VMC_ABI_VERSION, .features = vmc_vm_features(hc->vcpu->vm) };
+        snprintf(v.vmm, sizeof(v.vmm), "vmcall %s", VMC_VERSION);
+        if (copy_to_guest(hc, out, &v, 1))
+            return -VMC_EFAULT;
+    }
+    return VMC_ABI_VERSION;
+}
+
+/* All or nothing: every page of the buffer is checked before a byte goes out (abi.h: a bad handle gets
+ * -EFAULT). The bytes then go from guest memory to the console without a copy in between. */
+int64_t vmc_hc_console_write(struct vmc_hcall *hc)
+{
+    uint64_t buf = hc->a.args[0], len = hc->a.args[1];
+    if (len > VMC_CONSOLE_IO_MAX)
+        return -VMC_EINVAL;
+    struct iovec iov[VMC_CONSOLE_IO_MAX / 4096 + 1];
+    int n = vmc_hc_iov(hc, buf, len, false, iov, (int)ARRAY_SIZE(iov));
+    if (n < 0)
+        return -VMC_EFAULT;
+    struct vmc_console *con = vmc_vm_dev(hc->vcpu->vm, VMC_DEV_CONSOLE);
+    for (int i = 0; i < n; i++)
+        vmc_console_write(con, iov[i].iov_base, iov[i].iov_len);
+    return (int64_t)len;
+}
+
+int64_t vmc_hc_console_read(struct vmc_hcall *hc)
+{
+    uint64_t buf = hc->a.args[0], len = hc->a.args[1];
+    struct vmc_console *con = vmc_vm_dev(hc->vcpu->vm, VMC_DEV_CONSOLE);
+    uint8_t tmp[4096];
+    if (len > sizeof(tmp))
+        len = sizeof(tmp);
+    if (len == 0)
+        return 0;
+    size_t n = vmc_console_read(con, tmp, len);
+    if (n == 0)
+        return vmc_console_eof(con) ? 0 : -VMC_EAGAIN;
+    if (vmc_hc_copy_to(hc, buf, tmp, n))
+        return -VMC_EFAULT;
+    return (int64_t)n;
+}
+
+static int64_t shutdown(struct vmc_hcall *hc)
+{
+    VMC_HANDLE(struct vmc_sched_shutdown) in;
+    vmc_handle(in, hc->a.args[1]);
+    struct vmc_sched_shutdown sd;
+    if (copy_from_guest(hc, &sd, in, 1))
+        return -VMC_EFAULT;
+    if (sd.reason == VMC_SHUTDOWN_POWEROFF)
+        vmc_act_stop(hc->act, VMC_STOP_EXIT, sd.status);
+    else if (sd.reason == VMC_SHUTDOWN_CRASH)
+        vmc_act_crash(hc->act, VMC_CRASH_GUEST, sd.status);
+    else
+        return -VMC_EINVAL;
+    return 0;
+}
+
+int64_t vmc_hc_sched_op(struct vmc_hcall *hc)
+{
+    switch (hc->a.args[0]) {
+    case VMC_SCHEDOP_YIELD:
+        sched_yield();
+        return 0;
+    case VMC_SCHEDOP_BLOCK: {
+        /* The run loop waits after the call returns 0: until an interrupt is pending, the timeout, or a
+         * stop. */
+        uint64_t until = 0, timeout = hc->a.args[1];
+        if (timeout && __builtin_add_overflow(vmc_now_ns(), timeout, &until))
+            until = 0;
+        vmc_act_block(hc->act, until);
+        return 0;
+    }
+    case VMC_SCHEDOP_SHUTDOWN:
+        return shutdown(hc);
+    default:
+        return -VMC_EINVAL;
+    }
+}
+
+int64_t vmc_hc_time(struct vmc_hcall *hc)
+{
+    struct timespec mono, wall;
+    clock_gettime(CLOCK_MONOTONIC, &mono);
+    clock_gettime(CLOCK_REALTIME, &wall);
+    struct vmc_time t = {
+        .monotonic_ns = (uint64_t)mono.tv_sec * 1000000000ull + (uint64_t)mono.tv_nsec,
+        .wall_ns = (uint64_t)wall.tv_sec * 1000000000ull + (uint64_t)wall.tv_nsec,
+    };
+    VMC_HANDLE(struct vmc_time) out;
+    vmc_handle(out, hc->a.args[0]);
+    return copy_to_guest(hc, out, &t, 1) ? -VMC_EFAULT : 0;
+}
+
+int64_t vmc_hc_random(struct vmc_hcall *hc)
+{
+    uint64_t len = hc->a.args[1];
+    uint8_t tmp[VMC_RANDOM_MAX];
+    if (len > sizeof(tmp))
+        return -VMC_EINVAL;
+    for (size_t got = 0; got < len;) {
+        ssize_t n = getrandom(tmp + got, len - got, 0);
+        if (n < 0 && errno != EINTR)
+            return -VMC_EIO;
+        if (n > 0)
+            got += (size_t)n;
+    }
+    return vmc_hc_copy_to(hc, hc->a.args[0], tmp, len) ? -VMC_EFAULT : (int64_t)len;
+}
+
+/* One entry of a multicall list, dispatched through the same table (so CPL and allow-list apply). */
+static int64_t multicall_one(struct vmc_hcall *hc, uint64_t op, const uint64_t args[5])
+{
+    struct vmc_hcall sub = *hc;
+    sub.depth = hc->depth + 1;
+    sub.a.nr = op >= UINT32_MAX ? UINT32_MAX : (uint32_t)op;
+    memcpy(sub.a.args, args, sizeof(sub.a.args));
+    hc->vcpu->hc = &sub;
+    int64_t r = vmc_hc_dispatch(&sub);
+    hc->vcpu->hc = hc;
+    return r;
+}
+
+/*
+ * The whole list is copied into host memory in one checked copy (one page walk per page); entries are
+ * then read only from this copy, and only results go back to the guest. An entry that stops the VM or
+ * takes the vCPU down ends the list: the rest never runs.
+ */
+static int64_t multicall(struct vmc_hcall *hc, bool compat)
+{
+    uint64_t list = hc->a.args[0], nr = hc->a.args[1];
+    if (hc->depth > 0)
+        return -VMC_EINVAL; /* no nesting (Xen refuses it the same way) */
+    if (nr > VMC_MULTICALL_MAX)
+        return -VMC_E2BIG;
+    union {
+        struct vmc_multicall_entry n[VMC_MULTICALL_MAX];
+        struct vmc_multicall_entry_compat c[VMC_MULTICALL_MAX];
+    } ents;
+    VMC_HANDLE(struct vmc_multicall_entry) hn;
+    VMC_HANDLE(struct vmc_multicall_entry_compat) hcmp;
+    vmc_handle(hn, list);
+    vmc_handle(hcmp, list);
+    if (compat ? copy_from_guest(hc, ents.c, hcmp, nr) : copy_from_guest(hc, ents.n, hn, nr))
+        return -VMC_EFAULT;
+    for (uint64_t i = 0; i < nr; i++) {
+        uint64_t args[5];
+        for (int k = 0; k < 5; k++)
+            args[k] = compat ? ents.c[i].args[k] : ents.n[i].args[k];
+        int64_t result = multicall_one(hc, compat ? ents.c[i].op : ents.n[i].op, args);
+        int32_t r32 = (int32_t)result;
+        /* The list was copied whole, so these element addresses cannot wrap. */
+        int rc = compat
+                     ? vmc_hc_copy_to(hc, list + i * sizeof(ents.c[0]) + offsetof(typeof(ents.c[0]), result),
+                                      &r32, sizeof(r32))
+                     : vmc_hc_copy_to(hc, list + i * sizeof(ents.n[0]) + offsetof(typeof(ents.n[0]), result),
+                                      &result, sizeof(result));
+        if (rc)
+            return -VMC_EFAULT;
+        if (vmc_act_final(hc->act))
+            break;
+    }
+    return 0;
+}
+
+int64_t vmc_hc_multicall(struct vmc_hcall *hc)
+{
+    return multicall(hc, false);
+}
+
+int64_t vmc_hc_multicall_compat(struct vmc_hcall *hc)
+{
+    return multicall(hc, true);
+}

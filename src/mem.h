@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: MIT */
+/* Guest-physical memory: boot RAM, the hot-add window, and the only checked way to reach either. */
+#ifndef VMCALL_SRC_MEM_H
+#define VMCALL_SRC_MEM_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+struct vmc_kvm;
+
+/* A run of populated guest RAM in the hot-add window, backed by one KVM memslot. */
+struct vmc_region {
+    uint64_t gpa, size;
+    uint8_t *host;
+    uint32_t slot;
+};
+struct vmc_regions {
+    struct vmc_regions *older; /* the table this one replaced, freed with the memory */
+    size_t n;
+    struct vmc_region r[]; /* sorted, non-overlapping, never adjacent (adjacent runs merge) */
+};
+
+/* Separate runs of hot-added RAM a VM may have (each is a KVM memslot). Populating an extent that would
+ * need one more returns -ENOSPC; adjacent extents merge into one run and never count twice. */
+#define VMC_HOTADD_RUNS_MAX 4096u
+
+struct vmc_mem {
+    uint8_t *host; /* boot RAM at guest-physical 0 */
+    uint64_t size;
+    /* Host address space reserved for the whole hot-add window at creation (PROT_NONE until populated),
+     * so that host memory behind guest RAM never moves and runs can merge. NULL: no hot-add. */
+    uint8_t *hot;
+    uint64_t hot_base, hot_size;
+    /* Populated runs, copy-on-write: vCPUs read the table without a lock while memory_op (serialised by
+     * its caller) publishes a new one; old tables stay valid until the memory is freed. */
+    struct vmc_regions *_Atomic runs;
+    uint8_t slot_used[VMC_HOTADD_RUNS_MAX + 1]; /* memslot ids 1..VMC_HOTADD_RUNS_MAX (0 is boot RAM) */
+    /* Changes to the memory map (memory_op) hold this lock; the counts below are guarded by it. Released
+     * frames stay populated (a guest may touch them again), so they keep counting against the limit. */
+    pthread_mutex_t lock;
+    uint64_t populated_pages, max_pages;
+};
+
+/* Map boot RAM, and reserve host address space for the hot-add window [hot_base, hot_base + hot_size)
+ * when max_size (the RAM the guest may reach) exceeds size; the caller registers memslot 0. */
+int vmc_mem_init(struct vmc_mem *mem, uint64_t size, uint64_t max_size, uint64_t hot_base, uint64_t hot_size);
+void vmc_mem_free(struct vmc_mem *mem);
+
+/* Bounds- and overflow-checked translation of [gpa, gpa+len) to a host pointer; NULL unless the whole
+ * range lies in one run of RAM. */
+void *vmc_mem_ptr(const struct vmc_mem *mem, uint64_t gpa, uint64_t len);
+/* Copies that may span adjacent runs; -EFAULT if any byte is outside RAM. The whole range is checked
+ * before a byte is copied, so a failed write changes nothing. */
+int vmc_mem_read(const struct vmc_mem *mem, uint64_t gpa, void *buf, uint64_t len);
+int vmc_mem_write(const struct vmc_mem *mem, uint64_t gpa, const void *buf, uint64_t len);
+/* Zero [gpa, gpa+len) without touching untouched host pages where possible. */
+int vmc_mem_zero(const struct vmc_mem *mem, uint64_t gpa, uint64_t len);
+
+/* Can [gpa, gpa+size) become RAM, with `pending` more pages about to be populated? 0; -EINVAL outside the
+ * hot-add window, -EEXIST if any of it is RAM, -ENOMEM past the limit, -ENOSPC past VMC_HOTADD_RUNS_MAX. */
+int vmc_mem_can_populate(const struct vmc_mem *mem, uint64_t gpa, uint64_t size, uint64_t pending);
+/* Make [gpa, gpa+size) RAM: host pages, merged run, KVM memslot, counted. With mem->lock held. */
+int vmc_mem_populate(struct vmc_mem *mem, struct vmc_kvm *kvm, int vm_fd, uint64_t gpa, uint64_t size);
+
+#endif /* VMCALL_SRC_MEM_H */

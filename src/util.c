@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: MIT */
+/* Small helpers: monotonic clock, message formatting, thread-safe error messages. */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "util.h"
+
+uint64_t vmc_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+void vmc_errf(char *buf, size_t len, const char *fmt, ...)
+{
+    if (!buf || !len)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, len, fmt, ap);
+    va_end(ap);
+}
+
+void vmc_error_init(struct vmc_error *e)
+{
+    pthread_mutex_init(&e->lock, NULL);
+    e->msg[0] = 0;
+}
+
+void vmc_error_destroy(struct vmc_error *e)
+{
+    pthread_mutex_destroy(&e->lock);
+}
+
+static void error_vset(struct vmc_error *e, bool first, const char *fmt, va_list ap)
+{
+    pthread_mutex_lock(&e->lock);
+    if (!first || !e->msg[0])
+        vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+    pthread_mutex_unlock(&e->lock);
+}
+
+int vmc_error_set(struct vmc_error *e, int err, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    error_vset(e, false, fmt, ap);
+    va_end(ap);
+    return err;
+}
+
+int vmc_error_set_first(struct vmc_error *e, int err, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    error_vset(e, true, fmt, ap);
+    va_end(ap);
+    return err;
+}
+
+void vmc_error_clear(struct vmc_error *e)
+{
+    pthread_mutex_lock(&e->lock);
+    e->msg[0] = 0;
+    pthread_mutex_unlock(&e->lock);
+}
+
+void vmc_error_copy(struct vmc_error *e, char *buf, size_t len)
+{
+    if (!len)
+        return;
+    pthread_mutex_lock(&e->lock);
+    snprintf(buf, len, "%s", e->msg);
+    pthread_mutex_unlock(&e->lock);
+}

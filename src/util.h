@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: MIT */
+/* Small helpers every module may use: array sizes, relaxed statistics, clocks, thread-safe error messages. */
+#ifndef VMCALL_SRC_UTIL_H
+#define VMCALL_SRC_UTIL_H
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define VMC_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#define VMC_MIN(a, b) ((a) < (b) ? (a) : (b))
+
+/*
+ * Statistics: each counter has one writer (its vCPU's thread) or is shared; either way it is read by
+ * other threads while it changes, so every access is a relaxed atomic (no lock on the exit path).
+ */
+#define STAT_ADD(x, n) __atomic_fetch_add(&(x), (n), __ATOMIC_RELAXED)
+#define STAT_GET(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
+
+uint64_t vmc_now_ns(void);
+/* Format into buf (NULL or len 0: nothing), like snprintf. */
+void vmc_errf(char *buf, size_t len, const char *fmt, ...) VMC_PRINTF(3, 4);
+
+/*
+ * The last error of an object, written by whichever thread failed (a vCPU thread, the caller's) and read
+ * by the caller: a mutex guards the text, and readers get a copy.
+ */
+#define VMC_ERR_MAX 256
+struct vmc_error {
+    pthread_mutex_t lock;
+    char msg[VMC_ERR_MAX];
+};
+void vmc_error_init(struct vmc_error *e);
+void vmc_error_destroy(struct vmc_error *e);
+/* Record a message; returns err (a negative errno) for tail calls. */
+int vmc_error_set(struct vmc_error *e, int err, const char *fmt, ...) VMC_PRINTF(3, 4);
+/* Record only if nothing is recorded yet (the first failure is the one worth reporting). */
+int vmc_error_set_first(struct vmc_error *e, int err, const char *fmt, ...) VMC_PRINTF(3, 4);
+void vmc_error_clear(struct vmc_error *e);
+/* Copy the message into buf (always NUL-terminated). */
+void vmc_error_copy(struct vmc_error *e, char *buf, size_t len);
+
+#endif /* VMCALL_SRC_UTIL_H */
