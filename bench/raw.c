@@ -45,22 +45,11 @@ int raw_create(int kvm, const struct kvm_cpuid2 *cpuid, int run_size, size_t mem
 
     struct kvm_sregs *s = &r->run->s.regs.sregs;
     struct kvm_regs *g = &r->run->s.regs.regs;
-    struct kvm_segment cs = { .limit = 0xffffffff,
-                              .selector = user ? 0x2b : 0x08,
-                              .type = 11,
-                              .present = 1,
-                              .dpl = user ? 3 : 0,
-                              .s = 1,
-                              .l = 1,
-                              .g = 1 };
-    struct kvm_segment ds = { .limit = 0xffffffff,
-                              .selector = user ? 0x23 : 0x10,
-                              .type = 3,
-                              .present = 1,
-                              .dpl = user ? 3 : 0,
-                              .db = 1,
-                              .s = 1,
-                              .g = 1 };
+    struct kvm_segment cs = { .limit = 0xffffffff, .type = 11, .present = 1, .s = 1, .l = 1, .g = 1 };
+    struct kvm_segment ds = cs;
+    ds.type = 3, ds.l = 0, ds.db = 1;
+    cs.selector = user ? 0x2b : 0x08, ds.selector = user ? 0x23 : 0x10;
+    cs.dpl = ds.dpl = user ? 3 : 0;
     memset(s, 0, sizeof(*s));
     s->cs = cs;
     s->ds = s->es = s->fs = s->gs = s->ss = ds;

@@ -6,15 +6,20 @@
 #include "arch/x86_64/x86.h"
 #include "vm.h"
 
-int vmc_event_init(struct vmc_vcpu *vcpu)
+int vmc_event_init(struct vmc_vm *vm)
 {
-    memset(&vcpu->ev, 0, sizeof(vcpu->ev));
-    return -pthread_mutex_init(&vcpu->ev.lock, NULL);
+    int rc = 0;
+    for (uint32_t i = 0; i < vm->nvcpus && rc == 0; i++) {
+        memset(&vm->vcpus[i].ev, 0, sizeof(vm->vcpus[i].ev));
+        rc = -pthread_mutex_init(&vm->vcpus[i].ev.lock, NULL);
+    }
+    return rc;
 }
 
-void vmc_event_destroy(struct vmc_vcpu *vcpu)
+void vmc_event_destroy(struct vmc_vm *vm)
 {
-    pthread_mutex_destroy(&vcpu->ev.lock);
+    for (uint32_t i = 0; i < vm->nvcpus; i++)
+        pthread_mutex_destroy(&vm->vcpus[i].ev.lock);
 }
 
 void vmc_event_reset(struct vmc_vcpu *vcpu)

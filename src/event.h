@@ -10,6 +10,7 @@
 
 #include "vmcall/vmcall.h"
 
+struct vmc_vm;
 struct vmc_vcpu;
 
 /* A vCPU's pending events (event.c). The lock guards everything but `any`, which the run loop reads
@@ -23,8 +24,9 @@ struct vmc_vcpu_events {
     uint64_t injected; /* events delivered (written by the vCPU's thread) */
 };
 
-int vmc_event_init(struct vmc_vcpu *vcpu);
-void vmc_event_destroy(struct vmc_vcpu *vcpu);
+/* Every vCPU's pending set (the vCPUs are allocated). */
+int vmc_event_init(struct vmc_vm *vm);
+void vmc_event_destroy(struct vmc_vm *vm);
 /* Forget everything pending (a vCPU brought up again starts clean, like after INIT). */
 void vmc_event_reset(struct vmc_vcpu *vcpu);
 /* -EINVAL unless the event could be injected (docs/abi-reference.md, "event injection"). */

@@ -47,12 +47,40 @@ static void decode_internal(const struct kvm_run *run, struct vmc_exit *ex)
         ex->insn_len = run->emulation_failure.insn_size <= 15 ? run->emulation_failure.insn_size : 15;
 }
 
+/* KVM exits that carry nothing but their reason: the VMX basic reason (0: not such an exit) and the
+ * instruction length where it is fixed. */
+static const struct {
+    uint32_t reason, insn_len;
+} plain_exits[] = {
+    [KVM_EXIT_HLT] = { VMC_EXIT_HLT, 1 },
+    [KVM_EXIT_SHUTDOWN] = { VMC_EXIT_TRIPLE_FAULT, 0 },
+    [KVM_EXIT_HYPERCALL] = { VMC_EXIT_VMCALL, 3 }, /* VMCALL and VMMCALL are both 3 bytes */
+    [KVM_EXIT_IRQ_WINDOW_OPEN] = { VMC_EXIT_INTR_WINDOW, 0 },
+    [KVM_EXIT_INTR] = { VMC_EXIT_EXTERNAL_INTR, 0 },
+};
+
+static void decode_debug(const struct kvm_run *run, struct vmc_exit *ex)
+{
+    uint32_t vec = run->debug.arch.exception;
+    ex->reason = VMC_EXIT_EXCEPTION_NMI;
+    ex->intr_info = VMC_INTR_INFO_VALID | (vec & 0xff) |
+                    (vec == X86_VEC_BP ? VMC_INTR_TYPE_SW_EXC : VMC_INTR_TYPE_HW_EXC);
+    if (vec == X86_VEC_DB)
+        ex->qualification = run->debug.arch.dr6;
+}
+
 void vmc_exit_decode(const struct kvm_run *run, struct vmc_exit *ex)
 {
     memset(ex, 0, sizeof(*ex));
-    ex->kvm_reason = run->exit_reason;
+    uint32_t k = run->exit_reason;
+    ex->kvm_reason = k;
     ex->count = 1;
-    switch (run->exit_reason) {
+    if (k < ARRAY_SIZE(plain_exits) && plain_exits[k].reason) {
+        ex->reason = plain_exits[k].reason;
+        ex->insn_len = plain_exits[k].insn_len;
+        return;
+    }
+    switch (k) {
     case KVM_EXIT_IO:
         decode_io(run, ex);
         break;
@@ -61,13 +89,6 @@ void vmc_exit_decode(const struct kvm_run *run, struct vmc_exit *ex)
         ex->qualification = run->mmio.is_write ? VMC_EPTQ_WRITE : VMC_EPTQ_READ;
         ex->guest_phys = run->mmio.phys_addr;
         break;
-    case KVM_EXIT_HLT:
-        ex->reason = VMC_EXIT_HLT;
-        ex->insn_len = 1;
-        break;
-    case KVM_EXIT_SHUTDOWN:
-        ex->reason = VMC_EXIT_TRIPLE_FAULT;
-        break;
     case KVM_EXIT_FAIL_ENTRY:
         decode_fail_entry(run, ex);
         break;
@@ -75,35 +96,20 @@ void vmc_exit_decode(const struct kvm_run *run, struct vmc_exit *ex)
         decode_internal(run, ex);
         break;
     case KVM_EXIT_DEBUG:
-        ex->reason = VMC_EXIT_EXCEPTION_NMI;
-        ex->intr_info =
-            VMC_INTR_INFO_VALID | (run->debug.arch.exception & 0xff) |
-            (run->debug.arch.exception == X86_VEC_BP ? VMC_INTR_TYPE_SW_EXC : VMC_INTR_TYPE_HW_EXC);
-        if (run->debug.arch.exception == X86_VEC_DB)
-            ex->qualification = run->debug.arch.dr6;
-        break;
-    case KVM_EXIT_HYPERCALL:
-        ex->reason = VMC_EXIT_VMCALL;
-        ex->insn_len = 3; /* VMCALL and VMMCALL are both 3 bytes */
+        decode_debug(run, ex);
         break;
     case KVM_EXIT_X86_RDMSR:
     case KVM_EXIT_X86_WRMSR:
-        ex->reason = run->exit_reason == KVM_EXIT_X86_RDMSR ? VMC_EXIT_RDMSR : VMC_EXIT_WRMSR;
+        ex->reason = k == KVM_EXIT_X86_RDMSR ? VMC_EXIT_RDMSR : VMC_EXIT_WRMSR;
         ex->qualification = run->msr.index; /* VMX has none; ECX is the natural key */
         ex->insn_len = 2;
-        break;
-    case KVM_EXIT_IRQ_WINDOW_OPEN:
-        ex->reason = VMC_EXIT_INTR_WINDOW;
-        break;
-    case KVM_EXIT_INTR:
-        ex->reason = VMC_EXIT_EXTERNAL_INTR;
         break;
     case KVM_EXIT_SYSTEM_EVENT:
         ex->reason = VMC_EXIT_SYSTEM_EVENT;
         ex->hw_reason = run->system_event.type;
         break;
     default:
-        ex->reason = VMC_EXIT_SW_BASE + (run->exit_reason < 63 ? run->exit_reason : 63);
+        ex->reason = VMC_EXIT_SW_BASE + (k < 63 ? k : 63);
         break;
     }
 }
@@ -236,21 +242,14 @@ static void exit_nothing(struct vmc_vcpu *vcpu, const struct vmc_exit *ex, struc
 
 typedef void (*exit_fn)(struct vmc_vcpu *vcpu, const struct vmc_exit *ex, struct vmc_action *act);
 
-/* The one exit table, indexed by basic exit reason. Empty slots stop the VM as unhandled. */
-static const exit_fn exit_table[VMC_EXIT_REASON_MAX] = {
-    [VMC_EXIT_IO] = exit_io,
-    [VMC_EXIT_VMCALL] = exit_vmcall,
-    [VMC_EXIT_EPT_VIOLATION] = exit_mmio,
-    [VMC_EXIT_HLT] = exit_hlt,
-    [VMC_EXIT_RDMSR] = exit_msr,
-    [VMC_EXIT_WRMSR] = exit_msr,
-    [VMC_EXIT_INTR_WINDOW] = exit_nothing,
-    [VMC_EXIT_TRIPLE_FAULT] = exit_crash,
-    [VMC_EXIT_ENTRY_FAIL_GUEST] = exit_crash,
-    [VMC_EXIT_ENTRY_FAIL_MSR] = exit_crash,
-    [VMC_EXIT_ENTRY_FAIL_MCE] = exit_crash,
-    [VMC_EXIT_INTERNAL_ERROR] = exit_crash,
-    [VMC_EXIT_SYSTEM_EVENT] = exit_system_event,
+/* The one exit table, indexed by basic exit reason (exits.def). Empty slots stop the VM as unhandled. */
+static const struct {
+    exit_fn fn;
+    const char *name;
+} exit_table[VMC_EXIT_REASON_MAX] = {
+#define EXIT(reason, name, handler) [reason] = { handler, name },
+#include "exits.def"
+#undef EXIT
 };
 
 void vmc_exit_count(struct vmc_vcpu *vcpu, uint32_t reason)
@@ -267,7 +266,7 @@ void vmc_exit_handle(struct vmc_vcpu *vcpu, const struct vmc_exit *ex, struct vm
     uint64_t t0 = timed ? vmc_now_ns() : 0;
     memset(act, 0, sizeof(*act));
     vmc_exit_count(vcpu, basic);
-    exit_fn fn = basic < VMC_EXIT_REASON_MAX ? exit_table[basic] : NULL;
+    exit_fn fn = basic < VMC_EXIT_REASON_MAX ? exit_table[basic].fn : NULL;
     vcpu->act = act;
     if (fn)
         fn(vcpu, ex, act);
@@ -302,37 +301,8 @@ size_t vmc_vm_exit_stats(const struct vmc_vm *vm, struct vmc_exit_stat *out, siz
     return n;
 }
 
-static const char *const sw_names[64] = {
-    [0] = "KVM_UNKNOWN",
-    [KVM_EXIT_EXCEPTION] = "KVM_EXCEPTION",
-    [KVM_EXIT_DEBUG] = "KVM_DEBUG",
-    [KVM_EXIT_NMI] = "KVM_NMI",
-    [KVM_EXIT_INTERNAL_ERROR] = "INTERNAL_ERROR",
-    [KVM_EXIT_SYSTEM_EVENT] = "SYSTEM_EVENT",
-};
-
 const char *vmc_exit_reason_name(uint32_t reason)
 {
-    static const char *const vmx_names[] = {
-        [VMC_EXIT_EXCEPTION_NMI] = "EXCEPTION_NMI",
-        [VMC_EXIT_EXTERNAL_INTR] = "EXTERNAL_INTERRUPT",
-        [VMC_EXIT_TRIPLE_FAULT] = "TRIPLE_FAULT",
-        [VMC_EXIT_INTR_WINDOW] = "INTERRUPT_WINDOW",
-        [10] = "CPUID",
-        [VMC_EXIT_HLT] = "HLT",
-        [VMC_EXIT_VMCALL] = "VMCALL",
-        [VMC_EXIT_IO] = "IO_INSTRUCTION",
-        [VMC_EXIT_RDMSR] = "RDMSR",
-        [VMC_EXIT_WRMSR] = "WRMSR",
-        [VMC_EXIT_ENTRY_FAIL_GUEST] = "ENTRY_FAIL_GUEST",
-        [VMC_EXIT_ENTRY_FAIL_MSR] = "ENTRY_FAIL_MSR",
-        [VMC_EXIT_ENTRY_FAIL_MCE] = "ENTRY_FAIL_MCE",
-        [VMC_EXIT_EPT_VIOLATION] = "EPT_VIOLATION",
-    };
     uint32_t basic = VMC_EXIT_BASIC(reason);
-    if (basic < ARRAY_SIZE(vmx_names) && vmx_names[basic])
-        return vmx_names[basic];
-    if (basic >= VMC_EXIT_SW_BASE && basic < VMC_EXIT_REASON_MAX && sw_names[basic - VMC_EXIT_SW_BASE])
-        return sw_names[basic - VMC_EXIT_SW_BASE];
-    return "UNKNOWN";
+    return basic < VMC_EXIT_REASON_MAX && exit_table[basic].name ? exit_table[basic].name : "UNKNOWN";
 }

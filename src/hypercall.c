@@ -88,24 +88,21 @@ int vmc_hc_init(struct vmc_vm *vm, const struct vmc_hc_table *table, uint32_t ab
     h->time = time;
     h->user = calloc(table->user_end - table->user_base + 1, sizeof(*h->user));
     h->allowed = malloc((h->nr_max + 63) / 64 * sizeof(uint64_t));
+    for (uint32_t i = 0; i < vm->nvcpus && h->user; i++)
+        if (!(vm->vcpus[i].hc_stats = calloc(h->nr_max, sizeof(struct vmc_hc_counter))))
+            return -ENOMEM;
     if (!h->user || !h->allowed)
         return -ENOMEM;
     memset(h->allowed, 0xff, (h->nr_max + 63) / 64 * sizeof(uint64_t));
     return vmc_vm_register_io(vm, VMC_PORT_HYPERCALL, 1, doorbell_port, NULL, VMC_IO_F_USER);
 }
 
-void vmc_hc_free(struct vmc_hc *h)
+void vmc_hc_free(struct vmc_vm *vm)
 {
-    free(h->user);
-    free(h->allowed);
-    h->user = NULL;
-    h->allowed = NULL;
-}
-
-int vmc_hc_vcpu_init(struct vmc_vcpu *vcpu)
-{
-    vcpu->hc_stats = calloc(vcpu->vm->hc.nr_max, sizeof(*vcpu->hc_stats));
-    return vcpu->hc_stats ? 0 : -ENOMEM;
+    for (uint32_t i = 0; vm->vcpus && i < vm->nvcpus; i++)
+        free(vm->vcpus[i].hc_stats);
+    free(vm->hc.user);
+    free(vm->hc.allowed);
 }
 
 int vmc_hc_write_page(struct vmc_vm *vm, uint64_t gpa)

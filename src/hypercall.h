@@ -62,11 +62,10 @@ struct vmc_hc {
     struct vmc_user_hc *user; /* user_end - user_base slots */
     uint64_t *allowed;        /* allow-list bitmap over nr_max */
 };
+/* Select the VM's table and convention; every vCPU gets its counters (the vCPUs are allocated). */
 int vmc_hc_init(struct vmc_vm *vm, const struct vmc_hc_table *table, uint32_t abi, bool allow_user,
                 bool time);
-void vmc_hc_free(struct vmc_hc *hc);
-/* Per-vCPU counters, one per number (allocated by vmc_hc_vcpu_init). */
-int vmc_hc_vcpu_init(struct vmc_vcpu *vcpu);
+void vmc_hc_free(struct vmc_vm *vm);
 /* Fill the hypercall page at gpa for this VM's table. */
 int vmc_hc_write_page(struct vmc_vm *vm, uint64_t gpa);
 /* VMC_FEAT_* of this VM (boot info, version). */

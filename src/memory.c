@@ -7,6 +7,10 @@
 
 #include "kvm.h"
 #include "mem.h"
+#include "util.h"
+
+_Static_assert(offsetof(struct vmc_region, gpa) == 0 && offsetof(struct vmc_region, size) == 8,
+               "a region starts with its range (vmc_range_find)");
 
 /* The region holding gpa and the bytes left in it from gpa, or NULL. */
 static uint8_t *span(const struct vmc_mem *mem, uint64_t gpa, uint64_t *avail)
@@ -16,20 +20,11 @@ static uint8_t *span(const struct vmc_mem *mem, uint64_t gpa, uint64_t *avail)
         return mem->host + gpa;
     }
     const struct vmc_regions *tab = atomic_load_explicit(&mem->runs, memory_order_acquire);
-    size_t lo = 0, hi = tab ? tab->n : 0;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        const struct vmc_region *r = &tab->r[mid];
-        if (gpa < r->gpa)
-            hi = mid;
-        else if (gpa - r->gpa >= r->size)
-            lo = mid + 1;
-        else {
-            *avail = r->size - (gpa - r->gpa);
-            return r->host + (gpa - r->gpa);
-        }
-    }
-    return NULL;
+    size_t n = tab ? tab->n : 0, i = n ? vmc_range_find(tab->r, n, sizeof(tab->r[0]), gpa) : 0;
+    if (i == n)
+        return NULL;
+    *avail = tab->r[i].size - (gpa - tab->r[i].gpa);
+    return tab->r[i].host + (gpa - tab->r[i].gpa);
 }
 
 void *vmc_mem_ptr(const struct vmc_mem *mem, uint64_t gpa, uint64_t len)

@@ -34,24 +34,21 @@ static int init_cond(pthread_cond_t *c)
 int vmc_sched_init(struct vmc_vm *vm)
 {
     memset(&vm->sched, 0, sizeof(vm->sched));
-    return -pthread_mutex_init(&vm->sched.lock, NULL);
+    int rc = -pthread_mutex_init(&vm->sched.lock, NULL);
+    for (uint32_t i = 0; i < vm->nvcpus && rc == 0; i++) {
+        struct vmc_vcpu_sched *s = &vm->vcpus[i].sched;
+        memset(s, 0, sizeof(*s));
+        s->last_cpu = -1;
+        rc = init_cond(&s->cond);
+    }
+    return rc;
 }
 
 void vmc_sched_destroy(struct vmc_vm *vm)
 {
+    for (uint32_t i = 0; i < vm->nvcpus; i++)
+        pthread_cond_destroy(&vm->vcpus[i].sched.cond);
     pthread_mutex_destroy(&vm->sched.lock);
-}
-
-int vmc_sched_vcpu_init(struct vmc_vcpu *vcpu)
-{
-    memset(&vcpu->sched, 0, sizeof(vcpu->sched));
-    vcpu->sched.last_cpu = -1;
-    return init_cond(&vcpu->sched.cond);
-}
-
-void vmc_sched_vcpu_destroy(struct vmc_vcpu *vcpu)
-{
-    pthread_cond_destroy(&vcpu->sched.cond);
 }
 
 static void kick_locked(struct vmc_vcpu *vcpu)

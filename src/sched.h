@@ -50,10 +50,9 @@ struct vmc_sched {
     void *(*thread_fn)(void *); /* body of spawned vCPU threads (vcpu.c) */
 };
 
+/* The VM's scheduling state and every vCPU's (the vCPUs are allocated). */
 int vmc_sched_init(struct vmc_vm *vm);
 void vmc_sched_destroy(struct vmc_vm *vm);
-int vmc_sched_vcpu_init(struct vmc_vcpu *vcpu);
-void vmc_sched_vcpu_destroy(struct vmc_vcpu *vcpu);
 
 /* Make the vCPU's thread notice new state: wake a blocked wait, or signal a KVM_RUN (not the caller's). */
 void vmc_sched_kick(struct vmc_vcpu *vcpu);

@@ -13,6 +13,23 @@ uint64_t vmc_now_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+size_t vmc_range_find(const void *ranges, size_t n, size_t stride, uint64_t addr)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        uint64_t r[2];
+        memcpy(r, (const char *)ranges + mid * stride, sizeof(r));
+        if (addr < r[0])
+            hi = mid;
+        else if (addr - r[0] >= r[1])
+            lo = mid + 1;
+        else
+            return mid;
+    }
+    return n;
+}
+
 void vmc_errf(char *buf, size_t len, const char *fmt, ...)
 {
     if (!buf || !len)
@@ -34,28 +51,14 @@ void vmc_error_destroy(struct vmc_error *e)
     pthread_mutex_destroy(&e->lock);
 }
 
-static void error_vset(struct vmc_error *e, bool first, const char *fmt, va_list ap)
+int vmc_error_setf(struct vmc_error *e, bool first, int err, const char *fmt, ...)
 {
+    va_list ap;
+    va_start(ap, fmt);
     pthread_mutex_lock(&e->lock);
     if (!first || !e->msg[0])
         vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
     pthread_mutex_unlock(&e->lock);
-}
-
-int vmc_error_set(struct vmc_error *e, int err, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    error_vset(e, false, fmt, ap);
-    va_end(ap);
-    return err;
-}
-
-int vmc_error_set_first(struct vmc_error *e, int err, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    error_vset(e, true, fmt, ap);
     va_end(ap);
     return err;
 }

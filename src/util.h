@@ -21,6 +21,11 @@
 #define STAT_GET(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
 
 uint64_t vmc_now_ns(void);
+/*
+ * The index of the range holding addr in a sorted array of n non-overlapping ranges, each `stride` bytes
+ * that start with two uint64_t fields: first address and length; n if none holds it.
+ */
+size_t vmc_range_find(const void *ranges, size_t n, size_t stride, uint64_t addr);
 /* Format into buf (NULL or len 0: nothing), like snprintf. */
 void vmc_errf(char *buf, size_t len, const char *fmt, ...) VMC_PRINTF(3, 4);
 
@@ -35,10 +40,11 @@ struct vmc_error {
 };
 void vmc_error_init(struct vmc_error *e);
 void vmc_error_destroy(struct vmc_error *e);
-/* Record a message; returns err (a negative errno) for tail calls. */
-int vmc_error_set(struct vmc_error *e, int err, const char *fmt, ...) VMC_PRINTF(3, 4);
-/* Record only if nothing is recorded yet (the first failure is the one worth reporting). */
-int vmc_error_set_first(struct vmc_error *e, int err, const char *fmt, ...) VMC_PRINTF(3, 4);
+/* Record a message (first: only if nothing is recorded yet, as the first failure is the one worth
+ * reporting); returns err (a negative errno) for tail calls. */
+int vmc_error_setf(struct vmc_error *e, bool first, int err, const char *fmt, ...) VMC_PRINTF(4, 5);
+#define vmc_error_set(e, err, ...) vmc_error_setf((e), false, (err), __VA_ARGS__)
+#define vmc_error_set_first(e, err, ...) vmc_error_setf((e), true, (err), __VA_ARGS__)
 void vmc_error_clear(struct vmc_error *e);
 /* Copy the message into buf (always NUL-terminated). */
 void vmc_error_copy(struct vmc_error *e, char *buf, size_t len);

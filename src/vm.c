@@ -132,12 +132,7 @@ static int create_vcpu(struct vmc_vm *vm, uint32_t id)
         return vmc_vm_fail(vm, rc, "KVM_CREATE_VCPU %u: %s", id, strerror(-rc));
     /* Registers travel in kvm_run on every exit: decoding an exit costs no ioctl. */
     v->run->kvm_valid_regs = KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS | KVM_SYNC_X86_EVENTS;
-    rc = vmc_sched_vcpu_init(v);
-    if (rc == 0)
-        rc = vmc_event_init(v);
-    if (rc == 0)
-        rc = vmc_hc_vcpu_init(v);
-    return rc < 0 ? vmc_vm_fail(vm, rc, "vCPU %u: %s", id, strerror(-rc)) : 0;
+    return 0;
 }
 
 static int create_devices(struct vmc_vm *vm)
@@ -195,13 +190,16 @@ int vmc_vm_create(struct vmc_kvm *kvm, const struct vmc_config *cfg, struct vmc_
     vm->cfg = *cfg;
     vm->fd = -1;
     vmc_error_init(&vm->err);
-    rc = vmc_sched_init(vm);
-    if (rc == 0)
-        rc = vmc_timer_init(vm);
     vm->nvcpus = cfg->vcpus ? cfg->vcpus : 1;
     vm->vcpus = calloc(vm->nvcpus, sizeof(*vm->vcpus));
+    if (!vm->vcpus) {
+        vm->nvcpus = 0;
+        rc = -ENOMEM;
+    }
+    int r2 = vmc_sched_init(vm), r3 = vmc_timer_init(vm), r4 = vmc_event_init(vm);
+    rc = rc ? rc : r2 ? r2 : r3 ? r3 : r4;
     if (rc == 0)
-        rc = vm->vcpus ? copy_argv(vm, cfg) : -ENOMEM;
+        rc = copy_argv(vm, cfg);
     if (rc < 0)
         vmc_vm_fail(vm, rc, "out of memory");
     else
@@ -223,17 +221,13 @@ void vmc_vm_destroy(struct vmc_vm *vm)
     for (size_t i = 0; i < VMC_DEV_COUNT; i++)
         if (vm->dev[i] && vmc_devices[i]->destroy)
             vmc_devices[i]->destroy(vm->dev[i]);
-    for (uint32_t i = 0; vm->vcpus && i < vm->nvcpus; i++) {
-        struct vmc_vcpu *v = &vm->vcpus[i];
-        if (!v->vm)
-            continue;
-        vmc_kvm_destroy_vcpu(vm->kvm, v->fd, v->run);
-        vmc_sched_vcpu_destroy(v);
-        vmc_event_destroy(v);
-        free(v->hc_stats);
-    }
+    for (uint32_t i = 0; i < vm->nvcpus; i++)
+        if (vm->vcpus[i].run)
+            vmc_kvm_destroy_vcpu(vm->kvm, vm->vcpus[i].fd, vm->vcpus[i].run);
+    vmc_hc_free(vm);
+    vmc_sched_destroy(vm);
+    vmc_event_destroy(vm);
     free(vm->vcpus);
-    vmc_hc_free(&vm->hc);
     vmc_cpuid_free(vm);
     if (vm->fd >= 0)
         close(vm->fd);
@@ -243,7 +237,6 @@ void vmc_vm_destroy(struct vmc_vm *vm)
         for (int i = 0; i < vm->cfg.argc; i++)
             free(vm->argv[i]);
     free(vm->argv);
-    vmc_sched_destroy(vm);
     vmc_error_destroy(&vm->err);
     free(vm);
 }

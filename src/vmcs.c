@@ -145,17 +145,10 @@ static void guest_print(const struct vmc_vmcs *v, FILE *f)
 {
     static const char *const activity[] = { "active", "hlt", "shutdown", "wait-for-sipi" };
     const typeof(v->guest) *g = &v->guest;
-    const struct {
-        const char *name;
-        uint64_t val;
-    } gprs[] = { { "rax", g->rax }, { "rbx", g->rbx },       { "rcx", g->rcx },   { "rdx", g->rdx },
-                 { "rsi", g->rsi }, { "rdi", g->rdi },       { "rbp", g->rbp },   { "rsp", g->rsp },
-                 { "r8", g->r8 },   { "r9", g->r9 },         { "r10", g->r10 },   { "r11", g->r11 },
-                 { "r12", g->r12 }, { "r13", g->r13 },       { "r14", g->r14 },   { "r15", g->r15 },
-                 { "rip", g->rip }, { "rflags", g->rflags }, { "cr0", g->cr0 },   { "cr2", g->cr2 },
-                 { "cr3", g->cr3 }, { "cr4", g->cr4 },       { "efer", g->efer }, { "dr7", g->dr7 } };
-    for (size_t i = 0; i < ARRAY_SIZE(gprs); i++)
-        fprintf(f, "guest.%s 0x%016" PRIx64 "\n", gprs[i].name, gprs[i].val);
+#define PRINT_REG(n) fprintf(f, "guest." #n " 0x%016" PRIx64 "\n", (uint64_t)g->n);
+    VMC_X86_GPRS(PRINT_REG)
+    VMC_X86_CRS(PRINT_REG)
+    PRINT_REG(dr7)
     seg_print(f, "es", &g->es), seg_print(f, "cs", &g->cs), seg_print(f, "ss", &g->ss);
     seg_print(f, "ds", &g->ds), seg_print(f, "fs", &g->fs), seg_print(f, "gs", &g->gs);
     seg_print(f, "ldtr", &g->ldtr), seg_print(f, "tr", &g->tr);

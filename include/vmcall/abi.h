@@ -397,38 +397,38 @@ struct vmc_block_io {
 #define VMC_ABI_ASSERT(c, m) typedef char VMC_ABI_PASTE(vmc_abi_assert_, __LINE__)[(c) ? 1 : -1]
 #endif
 
-VMC_ABI_ASSERT(sizeof(struct vmc_boot_info) == 112, "boot info size");
-VMC_ABI_ASSERT(offsetof(struct vmc_boot_info, hypercall_page) == 88, "boot info hypercall_page");
-VMC_ABI_ASSERT(offsetof(struct vmc_boot_info, features) == 104, "boot info features");
-VMC_ABI_ASSERT(offsetof(struct vmc_boot_info, ram_size) == 16, "boot info ram_size");
-VMC_ABI_ASSERT(offsetof(struct vmc_boot_info, cmdline) == 56, "boot info cmdline");
-VMC_ABI_ASSERT(offsetof(struct vmc_boot_info, argc) == 68, "boot info argc");
-VMC_ABI_ASSERT(offsetof(struct vmc_boot_info, argv) == 72, "boot info argv");
-VMC_ABI_ASSERT(offsetof(struct vmc_boot_info, vcpu_id) == 80, "boot info vcpu_id");
-VMC_ABI_ASSERT(sizeof(struct vmc_fault_frame) == 56, "fault frame size");
-VMC_ABI_ASSERT(offsetof(struct vmc_fault_frame, rip) == 16, "fault frame rip");
-
-VMC_ABI_ASSERT(sizeof(struct vmc_version) == 32, "version size");
-VMC_ABI_ASSERT(sizeof(struct vmc_sched_shutdown) == 8, "shutdown size");
-VMC_ABI_ASSERT(sizeof(struct vmc_time) == 16, "time size");
-VMC_ABI_ASSERT(sizeof(struct vmc_mem_reservation) == 32, "reservation size (Xen LP64 layout)");
-VMC_ABI_ASSERT(offsetof(struct vmc_mem_reservation, extent_order) == 16, "reservation extent_order");
-VMC_ABI_ASSERT(offsetof(struct vmc_mem_reservation, domid) == 24, "reservation domid");
-VMC_ABI_ASSERT(sizeof(struct vmc_mem_exchange) == 72, "exchange size (Xen: 72)");
-VMC_ABI_ASSERT(offsetof(struct vmc_mem_exchange, nr_exchanged) == 64, "exchange nr_exchanged");
-VMC_ABI_ASSERT(sizeof(struct vmc_mem_reservation_compat) == 20, "compat reservation size (Xen: 20)");
-VMC_ABI_ASSERT(sizeof(struct vmc_mem_exchange_compat) == 44, "compat exchange size (Xen: 44)");
-VMC_ABI_ASSERT(offsetof(struct vmc_mem_exchange_compat, nr_exchanged) == 40, "compat nr_exchanged");
-VMC_ABI_ASSERT(sizeof(struct vmc_mem_query) == 40, "query size");
-VMC_ABI_ASSERT(sizeof(struct vmc_multicall_entry) == 64, "multicall entry size (Xen: 64)");
-VMC_ABI_ASSERT(offsetof(struct vmc_multicall_entry, args) == 16, "multicall args");
-VMC_ABI_ASSERT(sizeof(struct vmc_multicall_entry_compat) == 32, "compat multicall entry (Xen: 32)");
-VMC_ABI_ASSERT(offsetof(struct vmc_multicall_entry_compat, args) == 8, "compat multicall args");
-VMC_ABI_ASSERT(sizeof(struct vmc_block_info) == 16, "block info size");
-VMC_ABI_ASSERT(sizeof(struct vmc_block_io) == 24, "block io size");
-VMC_ABI_ASSERT(sizeof(struct vmc_vcpu_up) == 24, "vcpu up size");
-VMC_ABI_ASSERT(VMC_LAYOUT_TSS_AP + VMC_VCPU_MAX * 128u <= VMC_LAYOUT_IOMAP_AP, "AP TSS array");
-VMC_ABI_ASSERT(VMC_LAYOUT_IST_AP + VMC_VCPU_MAX * VMC_LAYOUT_IST_AP_SIZE <= VMC_LAYOUT_STACK_GUARD,
-               "AP stacks");
+/* Layouts, one assertion per struct: its size and the offsets a reader of the other side depends on. */
+VMC_ABI_ASSERT(sizeof(struct vmc_boot_info) == 112 && offsetof(struct vmc_boot_info, ram_size) == 16 &&
+                   offsetof(struct vmc_boot_info, cmdline) == 56 &&
+                   offsetof(struct vmc_boot_info, argc) == 68 && offsetof(struct vmc_boot_info, argv) == 72 &&
+                   offsetof(struct vmc_boot_info, vcpu_id) == 80 &&
+                   offsetof(struct vmc_boot_info, hypercall_page) == 88 &&
+                   offsetof(struct vmc_boot_info, features) == 104,
+               "struct vmc_boot_info layout");
+VMC_ABI_ASSERT(sizeof(struct vmc_fault_frame) == 56 && offsetof(struct vmc_fault_frame, rip) == 16,
+               "struct vmc_fault_frame layout");
+VMC_ABI_ASSERT(sizeof(struct vmc_version) == 32 && sizeof(struct vmc_sched_shutdown) == 8 &&
+                   sizeof(struct vmc_time) == 16 && sizeof(struct vmc_mem_query) == 40,
+               "core call struct sizes");
+VMC_ABI_ASSERT(sizeof(struct vmc_mem_reservation) == 32 &&
+                   offsetof(struct vmc_mem_reservation, extent_order) == 16 &&
+                   offsetof(struct vmc_mem_reservation, domid) == 24 &&
+                   sizeof(struct vmc_mem_exchange) == 72 &&
+                   offsetof(struct vmc_mem_exchange, nr_exchanged) == 64,
+               "memory_op structs: Xen's LP64 layouts (reservation 32 bytes, exchange 72)");
+VMC_ABI_ASSERT(sizeof(struct vmc_mem_reservation_compat) == 20 &&
+                   sizeof(struct vmc_mem_exchange_compat) == 44 &&
+                   offsetof(struct vmc_mem_exchange_compat, nr_exchanged) == 40,
+               "memory_op compat structs: Xen's 32-bit layouts (20 and 44 bytes)");
+VMC_ABI_ASSERT(sizeof(struct vmc_multicall_entry) == 64 && offsetof(struct vmc_multicall_entry, args) == 16 &&
+                   sizeof(struct vmc_multicall_entry_compat) == 32 &&
+                   offsetof(struct vmc_multicall_entry_compat, args) == 8,
+               "multicall entries: Xen's layouts (64 and 32 bytes)");
+VMC_ABI_ASSERT(sizeof(struct vmc_block_info) == 16 && sizeof(struct vmc_block_io) == 24 &&
+                   sizeof(struct vmc_vcpu_up) == 24,
+               "block and vcpu_op struct sizes");
+VMC_ABI_ASSERT(VMC_LAYOUT_TSS_AP + VMC_VCPU_MAX * 128u <= VMC_LAYOUT_IOMAP_AP &&
+                   VMC_LAYOUT_IST_AP + VMC_VCPU_MAX * VMC_LAYOUT_IST_AP_SIZE <= VMC_LAYOUT_STACK_GUARD,
+               "per-vCPU TSSs and exception stacks fit the layout");
 
 #endif /* VMCALL_ABI_H */

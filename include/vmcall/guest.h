@@ -211,27 +211,23 @@ static inline uint64_t vmcg_read_cr2(void)
 }
 #endif
 
-/* Port I/O. From user mode only the ports listed in abi.h are permitted; others raise #GP. */
-static inline void vmcg_outb(uint16_t port, uint8_t v)
-{
-    __asm__ volatile("outb %0, %1" : : "a"(v), "Nd"(port) : "memory");
-}
-static inline uint8_t vmcg_inb(uint16_t port)
-{
-    uint8_t v;
-    __asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port) : "memory");
-    return v;
-}
-static inline void vmcg_outl(uint16_t port, uint32_t v)
-{
-    __asm__ volatile("outl %0, %1" : : "a"(v), "Nd"(port) : "memory");
-}
-static inline uint32_t vmcg_inl(uint16_t port)
-{
-    uint32_t v;
-    __asm__ volatile("inl %1, %0" : "=a"(v) : "Nd"(port) : "memory");
-    return v;
-}
+/* Port I/O: vmcg_outb/inb, vmcg_outw/inw, vmcg_outl/inl. From user mode only the ports listed in abi.h
+ * (and those the VM's I/O policy opens) are permitted; others raise #GP. */
+#define VMCG_PORT_IO(sfx, type, reg)                                                                         \
+    static inline void vmcg_out##sfx(uint16_t port, type v)                                                  \
+    {                                                                                                        \
+        __asm__ volatile("out" #sfx " %" reg "0, %1" : : "a"(v), "Nd"(port) : "memory");                     \
+    }                                                                                                        \
+    static inline type vmcg_in##sfx(uint16_t port)                                                           \
+    {                                                                                                        \
+        type v;                                                                                              \
+        __asm__ volatile("in" #sfx " %1, %" reg "0" : "=a"(v) : "Nd"(port) : "memory");                      \
+        return v;                                                                                            \
+    }
+VMCG_PORT_IO(b, uint8_t, "b")
+VMCG_PORT_IO(w, uint16_t, "w")
+VMCG_PORT_IO(l, uint32_t, "k")
+#undef VMCG_PORT_IO
 
 /* printf family: %d %i %u %x %X %p %s %c %%, flags '-' and '0', width and precision (also '*'),
  * length modifiers hh h l ll z j t. Output goes to the console. */

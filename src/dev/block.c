@@ -67,12 +67,7 @@ static void block_destroy(void *state)
     free(d);
 }
 
-const struct vmc_device_ops vmc_block_ops = {
-    .name = "block",
-    .create = block_create,
-    .reset = block_reset,
-    .destroy = block_destroy,
-};
+VMC_DEVICE(block, "block", block_create, block_reset, block_destroy);
 
 static int64_t block_rw(struct vmc_hcall *hc, struct vmc_disk *d, bool write)
 {

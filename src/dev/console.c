@@ -118,9 +118,4 @@ static void console_destroy(void *state)
     vmc_console_free(state);
 }
 
-const struct vmc_device_ops vmc_console_ops = {
-    .name = "console",
-    .create = console_create,
-    .reset = console_reset,
-    .destroy = console_destroy,
-};
+VMC_DEVICE(console, "console", console_create, console_reset, console_destroy);

@@ -25,7 +25,4 @@ static int debugcon_create(struct vmc_vm *vm, void **state)
                               VMC_IO_F_USER);
 }
 
-const struct vmc_device_ops vmc_debugcon_ops = {
-    .name = "debugcon",
-    .create = debugcon_create,
-};
+VMC_DEVICE(debugcon, "debugcon", debugcon_create, NULL, NULL);

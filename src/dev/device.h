@@ -18,6 +18,10 @@ struct vmc_device_ops {
     void (*destroy)(void *state);
 };
 
+/* A device file ends with its one definition: VMC_DEVICE(uart, "uart16550a", create, reset, destroy). */
+#define VMC_DEVICE(id, dev_name, create_fn, reset_fn, destroy_fn)                                            \
+    const struct vmc_device_ops vmc_##id##_ops = { dev_name, create_fn, reset_fn, destroy_fn }
+
 enum vmc_dev_id {
     VMC_DEV_CONSOLE,  /* output buffer and input of the console (dev/console.c) */
     VMC_DEV_PLATFORM, /* the exit port and the exception-report port (dev/platform.c) */

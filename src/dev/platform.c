@@ -34,7 +34,4 @@ static int platform_create(struct vmc_vm *vm, void **state)
     return rc ? rc : vmc_vm_register_io(vm, VMC_PORT_FAULT, 1, fault_io, NULL, 0);
 }
 
-const struct vmc_device_ops vmc_platform_ops = {
-    .name = "platform",
-    .create = platform_create,
-};
+VMC_DEVICE(platform, "platform", platform_create, NULL, NULL);

@@ -221,9 +221,4 @@ static int uart_create(struct vmc_vm *vm, void **state)
     return 0;
 }
 
-const struct vmc_device_ops vmc_uart_ops = {
-    .name = "uart16550a",
-    .create = uart_create,
-    .reset = uart_reset,
-    .destroy = uart_destroy,
-};
+VMC_DEVICE(uart, "uart16550a", uart_create, uart_reset, uart_destroy);

@@ -25,21 +25,15 @@ hc_regs_check:
     mov $0xeeee, %r14
     mov $0xffff, %r15
     call *%rax
+    /* bit i of the mask: register i of the list differs from what was loaded */
     xor %eax, %eax
-    cmp $0, %rbx;     setne %al; shl $1, %rax
-    cmp $0, %rdi;     setne %al; shl $1, %rax
-    cmp $0x1111, %rcx; setne %al; shl $1, %rax
-    cmp $0x2222, %rdx; setne %al; shl $1, %rax
-    cmp $0x3333, %rsi; setne %al; shl $1, %rax
-    cmp $0x4444, %rbp; setne %al; shl $1, %rax
-    cmp $0x8888, %r8;  setne %al; shl $1, %rax
-    cmp $0x9999, %r9;  setne %al; shl $1, %rax
-    cmp $0xaaaa, %r10; setne %al; shl $1, %rax
-    cmp $0xbbbb, %r11; setne %al; shl $1, %rax
-    cmp $0xcccc, %r12; setne %al; shl $1, %rax
-    cmp $0xdddd, %r13; setne %al; shl $1, %rax
-    cmp $0xeeee, %r14; setne %al; shl $1, %rax
-    cmp $0xffff, %r15; setne %al
+    .irp pair, "$0,%rbx", "$0,%rdi", "$0x1111,%rcx", "$0x2222,%rdx", "$0x3333,%rsi", "$0x4444,%rbp", "$0x8888,%r8", "$0x9999,%r9", "$0xaaaa,%r10", "$0xbbbb,%r11", "$0xcccc,%r12", "$0xdddd,%r13", "$0xeeee,%r14", "$0xffff,%r15"
+    shl $1, %rax
+    cmp \pair
+    je 1f
+    or $1, %al
+1:
+    .endr
     pop %r15
     pop %r14
     pop %r13

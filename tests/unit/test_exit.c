@@ -17,30 +17,29 @@ static void test_decode(void)
     struct vmc_exit ex;
     struct kvm_run *run = new_run(KVM_EXIT_IO);
 
-    run->io.direction = KVM_EXIT_IO_OUT;
-    run->io.size = 1;
-    run->io.port = 0x3f8;
-    run->io.count = 1;
-    vmc_exit_decode(run, &ex);
-    is_u64(ex.reason, 30, "IO exit -> VMX reason 30");
-    is_u64(ex.qualification, 0x3f80000, "OUT byte to 0x3f8: size-1=0, direction OUT, port in 31:16");
-    is_u64(ex.kvm_reason, KVM_EXIT_IO, "raw KVM reason kept");
-
-    run->io.direction = KVM_EXIT_IO_IN;
-    run->io.size = 4;
-    run->io.port = 0xcfc;
-    vmc_exit_decode(run, &ex);
-    is_u64(ex.qualification, 0xcfc0000 | 3 | 8, "IN dword from 0xcfc: size-1=3, IN bit 3");
-    is_u64(VMC_IOQ_SIZE(ex.qualification), 4, "VMC_IOQ_SIZE decodes 4");
-    is_u64(VMC_IOQ_PORT(ex.qualification), 0xcfc, "VMC_IOQ_PORT decodes the port");
-
-    run->io.direction = KVM_EXIT_IO_OUT;
-    run->io.size = 2;
-    run->io.count = 5;
-    vmc_exit_decode(run, &ex);
-    is_u64(ex.qualification & (VMC_IOQ_STRING | VMC_IOQ_REP), VMC_IOQ_STRING | VMC_IOQ_REP,
-           "count > 1 is string + rep");
-    is_u64(ex.count, 5, "count carried");
+    /* Port I/O: the VMX I/O qualification (SDM table 28-5): size-1, IN bit 3, string and rep, port 31:16. */
+    static const struct {
+        uint8_t dir, size;
+        uint16_t port;
+        uint32_t count;
+        uint64_t qual;
+        const char *what;
+    } io[] = {
+        { KVM_EXIT_IO_OUT, 1, 0x3f8, 1, 0x3f80000, "OUT byte to 0x3f8: size-1=0, direction OUT" },
+        { KVM_EXIT_IO_IN, 4, 0xcfc, 1, 0xcfc0000 | 3 | 8, "IN dword from 0xcfc: size-1=3, IN bit 3" },
+        { KVM_EXIT_IO_OUT, 2, 0xcfc, 5, 0xcfc0000 | 1 | VMC_IOQ_STRING | VMC_IOQ_REP,
+          "count > 1 is string + rep" },
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(io); i++) {
+        run->io.direction = io[i].dir, run->io.size = io[i].size, run->io.port = io[i].port;
+        run->io.count = io[i].count;
+        vmc_exit_decode(run, &ex);
+        ok(ex.reason == 30 && ex.kvm_reason == KVM_EXIT_IO && ex.qualification == io[i].qual &&
+               ex.count == io[i].count,
+           "IO exit -> reason 30, %s", io[i].what);
+    }
+    is_u64(VMC_IOQ_SIZE(0xcfc0000 | 3 | 8), 4, "VMC_IOQ_SIZE decodes 4");
+    is_u64(VMC_IOQ_PORT(0xcfc0000 | 3 | 8), 0xcfc, "VMC_IOQ_PORT decodes the port");
 
     run->io.port = VMC_PORT_HYPERCALL;
     run->io.size = 1;
@@ -65,14 +64,25 @@ static void test_decode(void)
     vmc_exit_decode(run, &ex);
     is_u64(ex.qualification, VMC_EPTQ_READ, "MMIO read -> qualification bit 0");
 
-    run->exit_reason = KVM_EXIT_HLT;
-    vmc_exit_decode(run, &ex);
-    is_u64(ex.reason, 12, "HLT -> 12");
-    is_u64(ex.insn_len, 1, "HLT is one byte");
-
-    run->exit_reason = KVM_EXIT_SHUTDOWN;
-    vmc_exit_decode(run, &ex);
-    is_u64(ex.reason, 2, "SHUTDOWN -> triple fault (2)");
+    /* Exits that carry nothing but their reason (and a fixed instruction length). */
+    static const struct {
+        uint32_t kvm, reason, insn_len;
+        const char *what;
+    } plain[] = {
+        { KVM_EXIT_HLT, 12, 1, "HLT -> 12, one byte" },
+        { KVM_EXIT_SHUTDOWN, 2, 0, "SHUTDOWN -> triple fault (2)" },
+        { KVM_EXIT_HYPERCALL, 18, 3, "HYPERCALL -> VMCALL (18), 3 bytes" },
+        { KVM_EXIT_INTR, 1, 0, "INTR -> external interrupt (1)" },
+        { KVM_EXIT_IRQ_WINDOW_OPEN, 7, 0, "IRQ_WINDOW_OPEN -> interrupt window (7)" },
+        { 1000, VMC_EXIT_SW_BASE + 63, 0, "an out-of-range KVM reason lands in the software range" },
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(plain); i++) {
+        run->exit_reason = plain[i].kvm;
+        vmc_exit_decode(run, &ex);
+        ok(ex.reason == plain[i].reason && ex.insn_len == plain[i].insn_len && ex.kvm_reason == plain[i].kvm,
+           "%s", plain[i].what);
+    }
+    ok(VMC_EXIT_BASIC(ex.reason) < VMC_EXIT_REASON_MAX, "and stays inside the dispatch table");
 
     run->exit_reason = KVM_EXIT_FAIL_ENTRY;
     run->fail_entry.hardware_entry_failure_reason = 0x80000021; /* VMX: invalid guest state */
@@ -112,20 +122,6 @@ static void test_decode(void)
     vmc_exit_decode(run, &ex);
     is_u64(ex.reason, 32, "WRMSR -> 32");
     is_u64(ex.qualification, 0x40000000, "MSR index as qualification");
-
-    run->exit_reason = KVM_EXIT_HYPERCALL;
-    vmc_exit_decode(run, &ex);
-    is_u64(ex.reason, 18, "HYPERCALL -> VMCALL (18)");
-    is_u64(ex.insn_len, 3, "VMCALL is 3 bytes");
-
-    run->exit_reason = KVM_EXIT_INTR;
-    vmc_exit_decode(run, &ex);
-    is_u64(ex.reason, 1, "INTR -> external interrupt (1)");
-
-    run->exit_reason = 1000;
-    vmc_exit_decode(run, &ex);
-    is_u64(ex.reason, VMC_EXIT_SW_BASE + 63, "out-of-range KVM reason lands in the software range");
-    ok(VMC_EXIT_BASIC(ex.reason) < VMC_EXIT_REASON_MAX, "and stays inside the dispatch table");
 
     is_str(vmc_exit_reason_name(30), "IO_INSTRUCTION", "name of 30");
     is_str(vmc_exit_reason_name(0x80000021), "ENTRY_FAIL_GUEST", "name ignores bit 31");

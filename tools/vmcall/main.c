@@ -195,58 +195,65 @@ struct run_opts {
     struct vmc_cpuid_leaf cpuid[MAX_RULES];
 };
 
+/* fn(token, ctx) for each comma-separated token of list, until one fails (-1). */
+static int each_token(const char *list, int (*fn)(char *tok, void *ctx), void *ctx)
+{
+    char *copy = strdup(list), *save = NULL;
+    int rc = copy ? 0 : -1;
+    for (char *tok = copy ? strtok_r(copy, ",", &save) : NULL; tok && rc == 0;
+         tok = strtok_r(NULL, ",", &save))
+        rc = fn(tok, ctx);
+    free(copy);
+    return rc;
+}
+
+struct list_ctx {
+    struct run_opts *o;
+    int policy;
+};
+
 /* "0x70-0x71,0x80": ports or inclusive ranges, applied in order. */
-static int parse_ports(const char *arg, enum vmc_io_policy p, struct run_opts *o)
+static int port_token(char *tok, void *ctx)
 {
-    char *list = strdup(arg), *save = NULL;
-    int rc = list ? 0 : -1;
-    for (char *tok = list ? strtok_r(list, ",", &save) : NULL; tok && rc == 0;
-         tok = strtok_r(NULL, ",", &save)) {
-        char *dash = strchr(tok + 1, '-');
-        uint64_t first, last;
-        if (dash)
-            *dash = 0;
-        if (parse_u64(tok, &first) || (dash ? parse_u64(dash + 1, &last) : (last = first, 0)) ||
-            first > last || last > 0xffff || o->nio >= MAX_RULES)
-            rc = -1;
-        else
-            o->io[o->nio++] = (struct io_rule){ (uint32_t)first, (uint32_t)last, p };
-    }
-    free(list);
-    return rc;
+    struct list_ctx *c = ctx;
+    char *dash = strchr(tok + 1, '-');
+    uint64_t first, last;
+    if (dash)
+        *dash = 0;
+    if (parse_u64(tok, &first) || (dash ? parse_u64(dash + 1, &last) : (last = first, 0)) || first > last ||
+        last > 0xffff || c->o->nio >= MAX_RULES)
+        return -1;
+    c->o->io[c->o->nio++] =
+        (struct io_rule){ (uint32_t)first, (uint32_t)last, (enum vmc_io_policy)c->policy };
+    return 0;
 }
 
-static int parse_msrs(const char *arg, enum vmc_msr_policy p, struct run_opts *o)
+static int msr_token(char *tok, void *ctx)
 {
-    char *list = strdup(arg), *save = NULL;
-    int rc = list ? 0 : -1;
-    for (char *tok = list ? strtok_r(list, ",", &save) : NULL; tok && rc == 0;
-         tok = strtok_r(NULL, ",", &save)) {
-        uint64_t idx;
-        if (parse_u64(tok, &idx) != 0 || idx > UINT32_MAX || o->nmsr >= MAX_RULES)
-            rc = -1;
-        else
-            o->msr[o->nmsr++] = (struct msr_rule){ (uint32_t)idx, p };
-    }
-    free(list);
-    return rc;
+    struct list_ctx *c = ctx;
+    uint64_t idx;
+    if (parse_u64(tok, &idx) != 0 || idx > UINT32_MAX || c->o->nmsr >= MAX_RULES)
+        return -1;
+    c->o->msr[c->o->nmsr++] = (struct msr_rule){ (uint32_t)idx, (enum vmc_msr_policy)c->policy };
+    return 0;
 }
 
-static int parse_hypercalls(const char *arg, struct run_opts *o)
+static int hypercall_token(char *tok, void *ctx)
 {
-    char *list = strdup(arg), *save = NULL;
-    o->restrict_calls = true;
-    for (char *tok = list ? strtok_r(list, ",", &save) : NULL; tok; tok = strtok_r(NULL, ",", &save)) {
-        int nr = vmc_hypercall_lookup(tok);
-        if (nr < 0 || o->nallow >= VMC_HYPERCALL_NR_MAX) {
-            fprintf(stderr, "vmcall run: --allow-hypercalls: unknown hypercall '%s'\n", tok);
-            free(list);
-            return -1;
-        }
-        o->allow[o->nallow++] = (uint32_t)nr;
+    struct list_ctx *c = ctx;
+    int nr = vmc_hypercall_lookup(tok);
+    if (nr < 0 || c->o->nallow >= VMC_HYPERCALL_NR_MAX) {
+        fprintf(stderr, "vmcall run: --allow-hypercalls: unknown hypercall '%s'\n", tok);
+        return -1;
     }
-    free(list);
-    return list ? 0 : -1;
+    c->o->allow[c->o->nallow++] = (uint32_t)nr;
+    return 0;
+}
+
+static int parse_list(const char *arg, int (*fn)(char *tok, void *ctx), struct run_opts *o, int policy)
+{
+    struct list_ctx c = { o, policy };
+    return each_token(arg, fn, &c);
 }
 
 static int parse_timeout(const char *arg, uint64_t *ns)
@@ -338,7 +345,8 @@ static int control_option(int c, const char *arg, struct run_opts *o)
         cfg->hypercall_abi = !strcmp(arg, "xen") ? VMC_HCABI_XEN : VMC_HCABI_KVM;
         return 0;
     case 'L':
-        return parse_hypercalls(arg, o);
+        o->restrict_calls = true;
+        return parse_list(arg, hypercall_token, o, 0);
     case 'I':
         if ((p = parse_policy(arg)) < 0)
             return bad_value("--io-default", arg, "must be pass, ignore or deny"), -1;
@@ -347,7 +355,10 @@ static int control_option(int c, const char *arg, struct run_opts *o)
     case 'P':
     case 'G':
     case 'N':
-        if (parse_ports(arg, c == 'P' ? VMC_IO_PASS : c == 'G' ? VMC_IO_IGNORE : VMC_IO_DENY, o) == 0)
+        if (parse_list(arg, port_token, o,
+                       c == 'P'   ? VMC_IO_PASS
+                       : c == 'G' ? VMC_IO_IGNORE
+                                  : VMC_IO_DENY) == 0)
             return 0;
         return bad_value(c == 'P'   ? "--io-allow"
                          : c == 'G' ? "--io-ignore"
@@ -356,7 +367,7 @@ static int control_option(int c, const char *arg, struct run_opts *o)
                -1;
     case 'R':
     case 'W':
-        if (parse_msrs(arg, c == 'R' ? VMC_MSR_DENY : VMC_MSR_ALLOW, o) == 0)
+        if (parse_list(arg, msr_token, o, c == 'R' ? VMC_MSR_DENY : VMC_MSR_ALLOW) == 0)
             return 0;
         return bad_value(c == 'R' ? "--msr-deny" : "--msr-allow", arg, "not a list of MSR indices"), -1;
     case 'C':

@@ -144,15 +144,10 @@ static int copy(const struct vmc_mem *mem, const struct vmc_mmu *m, uint64_t la,
         uint64_t gpa, chunk = 4096 - (la & 4095);
         if (chunk > len)
             chunk = len;
-        if (vmc_mmu_translate(mem, m, la, acc, &gpa) != 0)
-            return -EFAULT; /* the guest changed its tables under us: stop, partially copied */
-        uint8_t *p = vmc_mem_ptr(mem, gpa, chunk);
-        if (!p)
+        /* A failure here means the guest changed its tables under us: stop, partially copied. */
+        if (vmc_mmu_translate(mem, m, la, acc, &gpa) != 0 ||
+            (write ? vmc_mem_write(mem, gpa, b, chunk) : vmc_mem_read(mem, gpa, b, chunk)) != 0)
             return -EFAULT;
-        if (write)
-            memcpy(p, b, chunk);
-        else
-            memcpy(b, p, chunk);
         b += chunk;
         la += chunk;
         len -= chunk;

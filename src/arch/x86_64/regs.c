@@ -6,34 +6,13 @@
 
 void vmc_x86_regs_out(struct vmc_regs *o, const struct kvm_regs *r, const struct kvm_sregs *s)
 {
-    *o = (struct vmc_regs){
-        .rax = r->rax,
-        .rbx = r->rbx,
-        .rcx = r->rcx,
-        .rdx = r->rdx,
-        .rsi = r->rsi,
-        .rdi = r->rdi,
-        .rbp = r->rbp,
-        .rsp = r->rsp,
-        .r8 = r->r8,
-        .r9 = r->r9,
-        .r10 = r->r10,
-        .r11 = r->r11,
-        .r12 = r->r12,
-        .r13 = r->r13,
-        .r14 = r->r14,
-        .r15 = r->r15,
-        .rip = r->rip,
-        .rflags = r->rflags,
-        .cr0 = s->cr0,
-        .cr2 = s->cr2,
-        .cr3 = s->cr3,
-        .cr4 = s->cr4,
-        .efer = s->efer,
-        .cs = s->cs.selector,
-        .ss = s->ss.selector,
-        .cpl = vmc_x86_cpl(s),
-    };
+#define FROM_REGS(n) o->n = r->n;
+#define FROM_SREGS(n) o->n = s->n;
+    VMC_X86_GPRS(FROM_REGS)
+    VMC_X86_CRS(FROM_SREGS)
+    o->cs = s->cs.selector;
+    o->ss = s->ss.selector;
+    o->cpl = vmc_x86_cpl(s);
 }
 
 /* VMX access-rights layout (SDM vol. 3C 25.4.1, table 25-2) <-> KVM's unpacked segment. */
@@ -75,12 +54,10 @@ void vmc_x86_vmcs_guest_out(struct vmc_vmcs *v, const struct kvm_regs *r, const 
                             const struct kvm_vcpu_events *e)
 {
     typeof(v->guest) *g = &v->guest;
-    g->rax = r->rax, g->rbx = r->rbx, g->rcx = r->rcx, g->rdx = r->rdx;
-    g->rsi = r->rsi, g->rdi = r->rdi, g->rbp = r->rbp, g->rsp = r->rsp;
-    g->r8 = r->r8, g->r9 = r->r9, g->r10 = r->r10, g->r11 = r->r11;
-    g->r12 = r->r12, g->r13 = r->r13, g->r14 = r->r14, g->r15 = r->r15;
-    g->rip = r->rip, g->rflags = r->rflags;
-    g->cr0 = s->cr0, g->cr2 = s->cr2, g->cr3 = s->cr3, g->cr4 = s->cr4, g->efer = s->efer;
+#define GUEST_FROM_REGS(n) g->n = r->n;
+#define GUEST_FROM_SREGS(n) g->n = s->n;
+    VMC_X86_GPRS(GUEST_FROM_REGS)
+    VMC_X86_CRS(GUEST_FROM_SREGS)
     seg_out(&g->es, &s->es), seg_out(&g->cs, &s->cs), seg_out(&g->ss, &s->ss);
     seg_out(&g->ds, &s->ds), seg_out(&g->fs, &s->fs), seg_out(&g->gs, &s->gs);
     seg_out(&g->ldtr, &s->ldt), seg_out(&g->tr, &s->tr);
@@ -95,12 +72,10 @@ void vmc_x86_vmcs_guest_in(const struct vmc_vmcs *v, struct kvm_regs *r, struct 
                            struct kvm_vcpu_events *e)
 {
     const typeof(v->guest) *g = &v->guest;
-    r->rax = g->rax, r->rbx = g->rbx, r->rcx = g->rcx, r->rdx = g->rdx;
-    r->rsi = g->rsi, r->rdi = g->rdi, r->rbp = g->rbp, r->rsp = g->rsp;
-    r->r8 = g->r8, r->r9 = g->r9, r->r10 = g->r10, r->r11 = g->r11;
-    r->r12 = g->r12, r->r13 = g->r13, r->r14 = g->r14, r->r15 = g->r15;
-    r->rip = g->rip, r->rflags = g->rflags;
-    s->cr0 = g->cr0, s->cr2 = g->cr2, s->cr3 = g->cr3, s->cr4 = g->cr4, s->efer = g->efer;
+#define GUEST_TO_REGS(n) r->n = g->n;
+#define GUEST_TO_SREGS(n) s->n = g->n;
+    VMC_X86_GPRS(GUEST_TO_REGS)
+    VMC_X86_CRS(GUEST_TO_SREGS)
     seg_in(&s->es, &g->es), seg_in(&s->cs, &g->cs), seg_in(&s->ss, &g->ss), seg_in(&s->ds, &g->ds);
     seg_in(&s->fs, &g->fs), seg_in(&s->gs, &g->gs), seg_in(&s->ldt, &g->ldtr), seg_in(&s->tr, &g->tr);
     s->gdt.base = g->gdtr_base, s->gdt.limit = (uint16_t)g->gdtr_limit;
