@@ -45,7 +45,7 @@ SDK := $(SDK_LIB)/libvmcg.a $(SDK_LIB)/crt0.o $(SDK_LIB)/guest.lds $(VMCALL_CC) 
        $(SDK_LIB)/libvmcg32.a $(SDK_LIB)/crt0_32.o $(SDK_LIB)/guest32.lds
 
 EXAMPLES := $(GBUILD)/examples/hello.elf $(GBUILD)/examples/mandelbrot.elf
-KERNEL_TESTS := hello echo args exitcode pf ud gp triple nullptr stack_overflow spin unclaimed bigbss \
+KERNEL_TESTS := assert hello echo args exitcode pf ud gp triple nullptr stack_overflow spin unclaimed bigbss \
                 printf internal hc_basic hc_regs hc_xen hc_read memop block hc_custom hc_msr compat32 events \
                 smp ipi timer smp_fault io msr cpuid vmcs
 USER_TESTS := user_fp user_pf user_port user_hc user_smp user_io
@@ -58,7 +58,7 @@ LIB_TESTS := $(BUILD)/tests/test_two_vms $(BUILD)/tests/test_library $(BUILD)/te
 BENCH_BINS := $(BUILD)/bench/vmcbench
 
 .SECONDARY:
-.PHONY: all lib sdk guests demo check test check-asan bench install clean deps format fuzz fuzz-short
+.PHONY: all lib sdk guests demo check test check-asan bench install clean deps format fuzz fuzz-short lint
 all: lib $(VMCALL) sdk guests
 
 lib: $(LIBA) $(LIBSO)
@@ -74,6 +74,7 @@ demo: deps
 
 check: deps
 	$(Q)$(MAKE) --no-print-directory test
+	$(Q)$(MAKE) --no-print-directory lint
 	$(Q)$(MAKE) --no-print-directory check-asan
 	$(Q)$(MAKE) --no-print-directory fuzz-short
 
@@ -251,6 +252,15 @@ install: all
 
 format:
 	clang-format -i $(shell git ls-files '*.c' '*.h' '*.cc')
+
+# House rules checked by make check: no two src/ files call each other both ways, no function longer than
+# 80 lines in src/ and tools/, every C file clang-formatted (when clang-format is installed).
+lint: lib
+	$(Q)OBJ=$(BUILD)/obj/src scripts/layers.sh
+	$(Q)scripts/funclen.sh $(shell git ls-files 'src/*.c' 'tools/*.c') && echo "funclen: no function over 80 lines"
+	$(Q)if command -v clang-format >/dev/null 2>&1; then \
+	    clang-format --dry-run -Werror $(shell git ls-files '*.c' '*.h' '*.cc') && echo "format: clean"; \
+	else echo "format: clang-format not installed, skipped"; fi
 
 clean:
 	rm -rf build

@@ -107,7 +107,7 @@ static size_t vmc_loop(struct vmc_kvm *kvm, const char *flat, bool user, double 
     char err[256];
     struct marks *m = calloc(1, sizeof(*m));
     if (vmc_vm_create(kvm, &cfg, &vm, err, sizeof(err)) || vmc_vm_load_flat(vm, flat, 0x100000) ||
-        vmc_hypercall_register(vm, 64, "mark", mark_hc, m, VMC_HC_F_USER)) {
+        vmc_vm_register_hypercall(vm, 64, "mark", mark_hc, m, VMC_HC_F_USER)) {
         fprintf(stderr, "vmcbench: %s\n", err[0] ? err : vmc_vm_strerror(vm));
         exit(6);
     }
@@ -195,7 +195,7 @@ static void io_bench(struct vmc_kvm *kvm, const char *guest, const char *disk, i
     char err[256];
     struct marks *m = calloc(1, sizeof(*m));
     if (vmc_vm_create(kvm, &cfg, &vm, err, sizeof(err)) || vmc_vm_load_elf(vm, guest) ||
-        vmc_hypercall_register(vm, 64, "mark", mark_hc, m, VMC_HC_F_USER)) {
+        vmc_vm_register_hypercall(vm, 64, "mark", mark_hc, m, VMC_HC_F_USER)) {
         fprintf(stderr, "vmcbench: %s\n", err[0] ? err : vmc_vm_strerror(vm));
         exit(10);
     }

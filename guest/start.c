@@ -26,6 +26,17 @@ void exit(int status)
         __asm__ volatile("pause");
 }
 
+void vmcg_assert_fail(const char *file, int line, const char *expr, int values, unsigned long long a,
+                      unsigned long long b)
+{
+    if (values)
+        printf("ASSERT FAILED %s:%d: %s (0x%llx vs 0x%llx)\n", file, line, expr, a, b);
+    else
+        printf("ASSERT FAILED %s:%d: %s\n", file, line, expr);
+    vmcg_shutdown(VMC_SHUTDOWN_CRASH, VMCG_ASSERT_STATUS);
+    exit(125); /* only if the crash shutdown was refused (allow-list) */
+}
+
 __attribute__((noreturn)) void vmcg_start(const struct vmc_boot_info *bi)
 {
     boot_info = bi;

@@ -37,6 +37,7 @@ struct vmc_bus {
     uint32_t nctr; /* slots claimed */
 };
 
+/* Initialise a bus in zeroed memory. */
 void vmc_bus_init(struct vmc_bus *bus);
 void vmc_bus_free(struct vmc_bus *bus);
 /* -EINVAL for an empty or wrapping range or no handler, -EBUSY for an overlap, -ENOMEM. */

@@ -29,7 +29,7 @@ int vmc_event_init(struct vmc_vm *vm);
 void vmc_event_destroy(struct vmc_vm *vm);
 /* Forget everything pending (a vCPU brought up again starts clean, like after INIT). */
 void vmc_event_reset(struct vmc_vcpu *vcpu);
-/* -EINVAL unless the event could be injected (docs/abi-reference.md, "event injection"). */
+/* -EINVAL unless the event could be injected (docs/abi-reference.md, "Event injection"). */
 int vmc_event_check(const struct vmc_event *ev);
 /* Queue an event (already checked) without a message: -EBUSY when an exception is already pending. */
 int vmc_event_queue(struct vmc_vcpu *vcpu, const struct vmc_event *ev);

@@ -28,6 +28,23 @@ int vmc_hc_iov(const struct vmc_hcall *hc, uint64_t gaddr, uint64_t len, bool gu
                        iov, max);
 }
 
+void vmc_iov_copy(const struct iovec *iov, int n, uint64_t off, void *buf, uint64_t len, bool to_iov)
+{
+    uint8_t *b = buf;
+    for (int i = 0; i < n && len; i++) {
+        if (off >= iov[i].iov_len) {
+            off -= iov[i].iov_len;
+            continue;
+        }
+        uint64_t k = iov[i].iov_len - off < len ? iov[i].iov_len - off : len;
+        uint8_t *p = (uint8_t *)iov[i].iov_base + off;
+        memcpy(to_iov ? p : b, to_iov ? b : p, k);
+        b += k;
+        len -= k;
+        off = 0;
+    }
+}
+
 int vmc_handle_elem(uint64_t base, uint64_t idx, uint64_t size, uint64_t *out)
 {
     uint64_t off;

@@ -93,6 +93,8 @@ int vmc_hc_copy_to(const struct vmc_hcall *hc, uint64_t gaddr, const void *src, 
  * VMM will write into it). For bulk data only: the guest may change the buffer while the VMM uses it. */
 int vmc_hc_iov(const struct vmc_hcall *hc, uint64_t gaddr, uint64_t len, bool guest_writes, struct iovec *iov,
                int max);
+/* Copy len bytes at byte offset off of the memory an iovec array describes, to (to_iov) or from buf. */
+void vmc_iov_copy(const struct iovec *iov, int n, uint64_t off, void *buf, uint64_t len, bool to_iov);
 /* Address of element idx of a handle, or -EFAULT when idx * size or the sum overflows. */
 int vmc_handle_elem(uint64_t base, uint64_t idx, uint64_t size, uint64_t *out);
 int vmc_hc_copy_elems_from(const struct vmc_hcall *hc, void *dst, uint64_t base, uint64_t off, uint64_t n,

@@ -10,10 +10,9 @@
 
 void vmc_io_init(struct vmc_vm *vm)
 {
+    /* The VM is calloc'ed: the 64 KiB policy table is zero (no policy) without being touched. */
     vmc_bus_init(&vm->io.pio);
     vmc_bus_init(&vm->io.mmio);
-    memset(vm->io.policy, 0, sizeof(vm->io.policy));
-    vm->io.policy_set = false;
 }
 
 void vmc_io_free(struct vmc_vm *vm)

@@ -13,7 +13,7 @@ void vmc_msr_init(struct vmc_vm *vm)
 }
 
 /*
- * The hypercall-page MSR (Xen's discovery; docs/abi-reference.md, "hypercall page"): a page-aligned
+ * The hypercall-page MSR (Xen's discovery; docs/abi-reference.md, "Hypercall page"): a page-aligned
  * address of a guest RAM page the guest owns gets the page written; anything else raises #GP. Reads
  * return the last accepted value.
  */
@@ -94,7 +94,7 @@ static size_t filtered_indices(struct vmc_vm *vm, uint32_t *idx)
 
 /*
  * One filter, default allow, with every filtered MSR cleared in its range's bitmap (docs/abi-reference.md,
- * "MSR filter"). Consecutive indices share a range; KVM copies the bitmaps.
+ * "KVM"). Consecutive indices share a range; KVM copies the bitmaps.
  */
 int vmc_msr_apply(struct vmc_vm *vm)
 {

@@ -19,7 +19,7 @@ void vmc_vcpu_set_entry(struct vmc_vcpu *vcpu, const struct kvm_regs *regs, cons
 
 /* What the event module hands over goes in through sync regs (no KVM_SET_VCPU_EVENTS ioctl); an external
  * interrupt through KVM_INTERRUPT once KVM says the interrupt window is open (userspace irqchip,
- * docs/abi-reference.md, "event injection"). */
+ * docs/abi-reference.md, "KVM"). */
 static int deliver_events(struct vmc_vcpu *vcpu)
 {
     struct kvm_run *run = vcpu->run;

@@ -161,7 +161,7 @@ static void guest_print(const struct vmc_vmcs *v, FILE *f)
             g->activity < 4 ? activity[g->activity] : "?");
 }
 
-/* A control word as "0x%08x" and the names of its set bits (SDM vol. 3C tables 25-5 to 25-7, 25-13, 25-15).
+/* A control word as "0x%08x" and the names of its set bits (SDM vol. 3C 25.6.1, 25.6.2, 25.7.1, 25.8.1).
  */
 struct bit_name {
     uint32_t bit;

@@ -58,31 +58,28 @@ sym() { nm "$1" | awk -v s="$2" '$3 == s { sub(/^0+/, "", $1); print $1 }'; }
 
 crash='^vmcall: '
 # --- guests that succeed -------------------------------------------------------------------------------
-check "hello (kernel mode)" 0 'Hello, world!\n' "" -- run "$T/hello.elf"
-check "hello (user mode)" 0 'Hello, world!\n' "" -- run --user "$T/hello.elf"
-check "hello in the smallest VM" 0 'Hello, world!\n' "" -- run --mem 2M "$T/hello.elf"
-check "arguments and command line" 3 \
-    'argc=3\nargv[0]=[one]\nargv[1]=[two words]\nargv[2]=[]\nargv[argc]=0x0\ncmdline=[one two words ] len=14\nmagic=42434d56 abi=3 size=112 ram=64M\n' \
+check "hello (kernel mode)" 0 @tests/guest/hello.out "" -- run "$T/hello.elf"
+check "hello (user mode)" 0 @tests/guest/hello.out "" -- run --user "$T/hello.elf"
+check "hello in the smallest VM" 0 @tests/guest/hello.out "" -- run --mem 2M "$T/hello.elf"
+check "arguments and command line" 3 @tests/guest/args.out \
     "" -- run "$T/args.elf" -- one "two words" ""
-check "no arguments" 0 \
-    'argc=0\nargv[argc]=0x0\ncmdline=[] len=0\nmagic=42434d56 abi=3 size=112 ram=128M\n' "" -- run -m 128M "$T/args.elf"
-check "exit status 7" 7 'argc=1\n' "" -- run "$T/exitcode.elf" -- 7
-check "exit status 123" 123 'argc=1\n' "" -- run "$T/exitcode.elf" -- 123
-check "exit status 300 becomes 123" 123 'argc=1\n' '^vmcall: guest exit status 300 is above 123; exiting with 123$' \
+check "no arguments" 0 @tests/guest/args.2.out "" -- run -m 128M "$T/args.elf"
+check "exit status 7" 7 @tests/guest/exitcode.out "" -- run "$T/exitcode.elf" -- 7
+check "exit status 123" 123 @tests/guest/exitcode.out "" -- run "$T/exitcode.elf" -- 123
+check "exit status 300 becomes 123" 123 @tests/guest/exitcode.out '^vmcall: guest exit status 300 is above 123; exiting with 123$' \
     -- run "$T/exitcode.elf" -- 300
-check "serial echo from stdin" 2 '1: one\n2: two\neof after 8 bytes\n' "" 'one\ntwo\n' -- run "$T/echo.elf"
-check "serial echo, last line unterminated" 2 '1: x\n2: yz (no newline)\neof after 4 bytes\n' "" 'x\nyz' \
+check "serial echo from stdin" 2 @tests/guest/echo.out "" 'one\ntwo\n' -- run "$T/echo.elf"
+check "serial echo, last line unterminated" 2 @tests/guest/echo.2.out "" 'x\nyz' \
     -- run "$T/echo.elf"
-check "serial echo in user mode" 1 '1: abc\neof after 4 bytes\n' "" 'abc\n' -- run --user "$T/echo.elf"
-check "printf conversions" 0 \
-    '[-42] [7] [3000000000] [beef] [BEEF] [z] [str] [%]\n[   42] [42   ] [-0042] [   ab] [ab   ] [ab]\n[-1234567890123] [-9223372036854775808] [18446744073709551615] [deadbeefcafe] [12345] [-5]\n[0x1000] [0x0] [00000abc] [     1] [2   ] [005] [+9]\nsnprintf -> 20 [truncated-outpu]\n[(null)] [44] [4464]\n' \
+check "serial echo in user mode" 1 @tests/guest/echo.3.out "" 'abc\n' -- run --user "$T/echo.elf"
+check "printf conversions" 0 @tests/guest/printf.out \
     "" -- run "$T/printf.elf"
-check "6 MiB BSS zero-filled in an 8 MiB VM" 0 'bss 6 MiB, 0 nonzero pages, answer=42, data ok\n' "" \
+check "6 MiB BSS zero-filled in an 8 MiB VM" 0 @tests/guest/bigbss.out "" \
     -- run --mem 8M "$T/bigbss.elf"
-check "user mode: SSE and x87 floating point" 0 'sqrt2*1e9=1414213562 pi*1e6=3141587 x87 2^3=8 cpl=3\n' "" \
+check "user mode: SSE and x87 floating point" 0 @tests/guest/user_fp.out "" \
     -- run --user "$T/user_fp.elf"
-check "flat binary at 0x200000" 42 'flat binary ok\n' "" -- run --flat 0x200000 "$T/../tests/flat.bin"
-check "unclaimed ports read all-ones" 0 'inb(0x1234)=0xff inl(0x2000)=0xffffffff inl(0x510)=0xffffffff\n' \
+check "flat binary at 0x200000" 42 @tests/guest/flat.out "" -- run --flat 0x200000 "$T/../tests/flat.bin"
+check "unclaimed ports read all-ones" 0 @tests/guest/unclaimed.out \
     '^exit reason +count +total_us +mean_us$' -- run --stats "$T/unclaimed.elf"
 check_err_has "--stats counts unclaimed writes per port" '^0x80 +0 +0 +0 +2 +0 +0$'
 check_err_has "--stats counts unclaimed reads per port" '^0x1234 +0 +0 +1 +0 +0 +0$'
@@ -94,67 +91,33 @@ check "demo hello example" 0 \
     "" -- run "$G/examples/hello.elf" -- x
 
 # --- hypercalls -------------------------------------------------------------------------------------------
-check "hypercalls from CPL0: every core call, success and error paths" 0 \
-'version=3 abi=3 features=0x17 vmm=vmcall 0.2.0
-version no struct=3
-console_write ok
-console_write=17
-bad handle=-14
-too long=-22
-cross into unmapped=-14
-cross out of RAM=-14
-wrapping handle=-14
-unknown=-38 reserved range=-38 user range=-38
-doorbell with nr 1000=-38 nr 2^32+1=-38
-page slot0=0f0b stub1=b801000000e6ebc3 pad=cccc stub127=b87f
-time=0 bad=-14
-monotonic advances=1 wall after 2020=1
-random=32 nonzero=1 too big=-22
-yield=0 block=0 waited>=2ms=1 bad cmd=-22
-shutdown bad reason=-22 bad handle=-14
-block_op without disk=-2
-console_read=0
-mc ok
-multicall=0 results=3,-14,6,-22,-38 op0 kept=1
-multicall 65=-7 bad list=-14 empty=0
-' "" -- run "$T/hc_basic.elf"
-check "console_read returns input, then 0 at its end" 0 \
-    'in=[abc] 3\nin=[] 0\n' "" 'abc' -- run "$T/hc_read.elf"
-check "hypercalls preserve every register but RAX (KVM convention)" 0 'changed registers mask=0x0\n' "" \
+check "hypercalls from CPL0: every core call, success and error paths" 0 @tests/guest/hc_basic.out "" -- run "$T/hc_basic.elf"
+check "console_read returns input, then 0 at its end" 0 @tests/guest/hc_read.out "" 'abc' -- run "$T/hc_read.elf"
+check "hypercalls preserve every register but RAX (KVM convention)" 0 @tests/guest/hc_regs.out "" \
     -- run "$T/hc_regs.elf"
-check "hypercalls preserve every register but RAX (Xen convention)" 0 'changed registers mask=0x0\n' "" \
+check "hypercalls preserve every register but RAX (Xen convention)" 0 @tests/guest/hc_regs.out "" \
     -- run --abi xen "$T/hc_regs.elf"
-check "Xen register convention" 0 'xen convention: console_write\nresult=30 multicall=0/3 abi=1\n' "" \
+check "Xen register convention" 0 @tests/guest/hc_xen.out "" \
     -- run --abi xen "$T/hc_xen.elf"
-check "CPL3 callers: user-callable calls only, U/W-checked handles" 0 \
-    'version=3\nmemory_op=-1\nmulticall=0 results=3,-1\nread supervisor page=-14\nwrite read-only page=-14\nblock_op=-2\n' \
+check "CPL3 callers: user-callable calls only, U/W-checked handles" 0 @tests/guest/user_hc.out \
     "" -- run --user "$T/user_hc.elf"
-check "allow-list: other calls get -EPERM and are counted" 0 'Hello, world!\n' '^exit reason' \
+check "allow-list: other calls get -EPERM and are counted" 0 @tests/guest/hello.out '^exit reason' \
     -- run --stats --allow-hypercalls console_write,4 "$T/hello.elf"
 check_err_has "--stats has a row per hypercall" '^console_write\(2\) +1 +0 +0 +[0-9.]+ +[0-9.]+$'
-check "allow-list without sched_op: exit falls back to the exit port" 3 'argc=1\n' '^exit reason' \
+check "allow-list without sched_op: exit falls back to the exit port" 3 @tests/guest/exitcode.out '^exit reason' \
     -- run --stats --allow-hypercalls console_write "$T/exitcode.elf" -- 3
 check_err_has "the refused shutdown is counted as denied" '^sched_op\(4\) +0 +0 +1 '
 check "unknown name in the allow-list" 125 '' "^vmcall run: --allow-hypercalls: unknown hypercall 'nope'$" \
     -- run --allow-hypercalls version,nope "$T/hello.elf"
 
-check "discovery: CPUID leaves, WRMSR fills a page of the guest's choosing" 0 \
-    'signature=vmcallvmcall max=0x40000002\nabi=3\npages=1 msr=0x40000000\nhypervisor bit=1 vmx=0\npage before=00\npage after=b8e6 rdmsr matches=1\nversion through the new page=3\n' \
+check "discovery: CPUID leaves, WRMSR fills a page of the guest's choosing" 0 @tests/guest/hc_msr.out \
     "" -- run "$T/hc_msr.elf"
 for bad in misaligned outside vmm; do
-    check "hypercall-page MSR: $bad address raises #GP" 126 \
-        'signature=vmcallvmcall max=0x40000002\nabi=3\npages=1 msr=0x40000000\nhypervisor bit=1 vmx=0\n' \
+    check "hypercall-page MSR: $bad address raises #GP" 126 @tests/guest/hc_msr.2.out \
         "${crash}guest #GP\(0x0\) at rip=0x10[0-9a-f]{4}$" -- run "$T/hc_msr.elf" -- $bad
 done
-check "32-bit guest: compat path, compat multicall and memory_op layouts" 7 \
-'mode=32 pointer=32 bits argc=2 argv[0]=a cmdline=[a b]
-version=3 time=0 64-bit printf: 18446744073709551615 -9000000000 123456789abc
-compat multicall=0 results=3,-38,-14
-compat populate=1 populated=16385
-compat release=1 zero=1
-compat exchange=0 nr_exchanged=1
-' "" -- run --mode 32 --mem-max 80M "$T/compat32.elf" -- a b
-check "32-bit guest: #UD through the 32-bit default IDT" 126 'mode=32 pointer=32 bits argc=1 argv[0]=ud cmdline=[ud]\n' \
+check "32-bit guest: compat path, compat multicall and memory_op layouts" 7 @tests/guest/compat32.out "" -- run --mode 32 --mem-max 80M "$T/compat32.elf" -- a b
+check "32-bit guest: #UD through the 32-bit default IDT" 126 @tests/guest/compat32.2.out \
     "${crash}guest #UD at rip=0x10[0-9a-f]{4}$" -- run --mode 32 "$T/compat32.elf" -- ud
 check_err_has "32-bit crash report: CS is the 32-bit code segment, paging off" 'cpl=0 cs=0x0040 ss=0x0010'
 check "an ELF32 guest needs --mode 32" 125 '' 'not ELF64: a 32-bit guest needs --mode 32$' -- run "$T/compat32.elf"
@@ -195,23 +158,21 @@ check "disk not a multiple of 512 bytes" 125 '' "^vmcall: disk $tmp/odd: size 10
 check "missing disk" 125 '' "^vmcall: disk $tmp/none: No such file or directory$" -- run --disk "$tmp/none" "$T/block.elf"
 
 # --- vCPUs, IPIs, timers ---------------------------------------------------------------------------------
-smp_head='vcpu_op: self=0 busy=-16 noent=-2 bad cmd=-22 is_up(0)=1\nsend_ipi: bad vector=-22 noent=-2; set_timer: bad vector=-22\n'
-check "4 vCPUs at CPL0: spinlocked counter exact" 0 "${smp_head}vcpus=4 counter=800 expected=800\ndown other=0 restart=0 ran=1\n" "" \
+check "4 vCPUs at CPL0: spinlocked counter exact" 0 @tests/guest/smp.out "" \
     -- run --vcpus 4 "$T/smp.elf" -- 200
-check "8 vCPUs at CPL3: spinlocked counter exact" 0 "${smp_head}vcpus=8 counter=400000 expected=400000\ndown other=0 restart=0 ran=1\n" "" \
+check "8 vCPUs at CPL3: spinlocked counter exact" 0 @tests/guest/user_smp.out "" \
     -- run --vcpus 8 --user "$T/user_smp.elf" -- 50000
-check "64 vCPUs, each started and brought down" 0 "${smp_head}vcpus=64 counter=6400 expected=6400\ndown other=0 restart=0 ran=1\n" "" \
+check "64 vCPUs, each started and brought down" 0 @tests/guest/user_smp.2.out "" \
     -- run --vcpus 64 --user "$T/user_smp.elf" -- 100
-check "one vCPU: the smp guest runs alone" 0 "${smp_head}vcpus=1 counter=7 expected=7\n" "" \
+check "one vCPU: the smp guest runs alone" 0 @tests/guest/smp.2.out "" \
     -- run "$T/smp.elf" -- 7
-check "IPI ping-pong between two halting vCPUs" 0 'start=0 ping-pong rounds=10/10\n' '^exit reason' \
+check "IPI ping-pong between two halting vCPUs" 0 @tests/guest/ipi.out '^exit reason' \
     -- run --vcpus 2 --stats "$T/ipi.elf"
 check_err_has "--stats counts the IPIs injected" '^events injected +20$'
 check_err_has "--stats counts halts that blocked" '^halts \(blocked\) +[0-9]+ '
 check_err_has "--stats has the send_ipi row" '^send_ipi\(12\) +20 +0 +0 '
-check "IPI to a vCPU that is down: no start, not lost" 0 'start=-2 ping-pong rounds=0/0\n' "" -- run "$T/ipi.elf"
-check "set_timer wakes a halted vCPU; sched_op block" 0 \
-    'set_timer=0 fired=1 after>=20ms=1 before 2s=1\nblock=0 waited>=10ms=1\nblock until pending=0 fired before sti=1 after=2\ncancelled timer: fired=2 bad vector=-22\n' \
+check "IPI to a vCPU that is down: no start, not lost" 0 @tests/guest/ipi.2.out "" -- run "$T/ipi.elf"
+check "set_timer wakes a halted vCPU; sched_op block" 0 @tests/guest/timer.out \
     "" -- run "$T/timer.elf"
 ud3=$(sym "$T/smp_fault.elf" ud_on_3)
 check "a fault on vCPU 3 ends the VM and names vCPU 3" 126 '' "${crash}vCPU 3: guest #UD at rip=0x$ud3\$" \
@@ -223,27 +184,21 @@ check "--vcpus out of range" 125 '' '^vmcall run: --vcpus 65: must be 1 to 64$' 
 
 # --- I/O policy (the VMM's I/O bitmap) --------------------------------------------------------------------
 gp='#GP(0) at the instruction=1, rax kept=1'
-check "I/O default: unclaimed ports pass (all-ones, dropped); wrapping accesses are denied" 0 \
-    "outb:0x80 -> ok\ninb:0x80 -> 0x5a5a5a5a5a5a5aff\noutw:0xffff -> $gp\noutl:0xfffe -> $gp\ninw:0xffff -> $gp\n" "" \
+check "I/O default: unclaimed ports pass (all-ones, dropped); wrapping accesses are denied" 0 @tests/guest/io.out "" \
     -- run "$T/io.elf" -- outb:0x80 inb:0x80 outw:0xffff outl:0xfffe inw:0xffff
-check "--io-deny: the guest's own #GP handler sees each denied access at its instruction" 0 \
-    "outb:0x80 -> $gp\noutb_imm:0x80 -> $gp\ninb:0x80 -> $gp\noutb:0x70 -> ok\ninb:0x72 -> 0x5a5a5a5a5a5a5aff\n" '^exit reason' \
+check "--io-deny: the guest's own #GP handler sees each denied access at its instruction" 0 @tests/guest/io.2.out '^exit reason' \
     -- run --stats --io-deny 0x71,0x80 "$T/io.elf" -- outb:0x80 outb_imm:0x80 inb:0x80 outb:0x70 inb:0x72
 check_err_has "--stats counts denied accesses per port" '^0x80 +0 +0 +0 +0 +0 +3$'
-check "multi-byte accesses are denied if any of their ports is" 0 \
-    "outw:0x70 -> $gp\ninl:0x6e -> $gp\ninw:0x6e -> 0x5a5a5a5a5a5affff\noutl:0x72 -> ok\n" "" \
+check "multi-byte accesses are denied if any of their ports is" 0 @tests/guest/io.3.out "" \
     -- run --io-deny 0x71 "$T/io.elf" -- outw:0x70 inl:0x6e inw:0x6e outl:0x72
-check "--io-default ignore: reads all-ones, writes dropped, counted; devices still work" 0 \
-    "inb:0x81 -> 0x5a5a5a5a5a5a5aff\noutl:0x84 -> ok\ninb:0x3fd -> 0x5a5a5a5a5a5a5a70\n" '^exit reason' \
+check "--io-default ignore: reads all-ones, writes dropped, counted; devices still work" 0 @tests/guest/io.4.out '^exit reason' \
     -- run --stats --io-default ignore "$T/io.elf" -- inb:0x81 outl:0x84 inb:0x3fd
 check_err_has "--stats counts ignored accesses per port" '^0x84 +0 +0 +0 +0 +1 +0$'
-check "--io-default deny with --io-allow: only allowed and device ports work" 0 \
-    "inb:0x81 -> $gp\noutb:0x90 -> ok\ninb:0x3fd -> 0x5a5a5a5a5a5a5a70\n" "" \
+check "--io-default deny with --io-allow: only allowed and device ports work" 0 @tests/guest/io.5.out "" \
     -- run --io-default deny --io-allow 0x90 "$T/io.elf" -- inb:0x81 outb:0x90 inb:0x3fd
-check "--io-deny on a device port keeps the device from the guest" 0 "outb:0xe9 -> $gp\n" "" \
+check "--io-deny on a device port keeps the device from the guest" 0 @tests/guest/io.6.out "" \
     -- run --io-deny 0xe9 "$T/io.elf" -- outb:0xe9
-check "user mode: --io-allow opens a port in the TSS bitmap" 0 \
-    'outb:0x80 -> ok\ninb:0x80 -> 0x5a5a5a5a5a5a5aff\n' "" -- run --user --io-allow 0x80 "$T/user_io.elf" -- outb:0x80 inb:0x80
+check "user mode: --io-allow opens a port in the TSS bitmap" 0 @tests/guest/user_io.out "" -- run --user --io-allow 0x80 "$T/user_io.elf" -- outb:0x80 inb:0x80
 check "user mode: a port nobody opened raises #GP" 126 '' "${crash}guest #GP\\(0x0\\) at rip=0x10[0-9a-f]{4}$" \
     -- run --user "$T/user_io.elf" -- outb:0x80
 check "user mode: --io-deny closes a console port for CPL3" 126 '' "${crash}guest #GP\\(0x0\\)" \
@@ -252,25 +207,20 @@ check "bad port list" 125 '' '^vmcall run: --io-deny 0x80-0x70: not a port list'
 check "bad I/O default" 125 '' '^vmcall run: --io-default open: must be pass, ignore or deny$' -- run --io-default open "$T/io.elf"
 
 # --- MSR policy (KVM's MSR filter) ----------------------------------------------------------------------
-check "MSRs: allowed ones reach KVM, unknown ones #GP, the hypercall-page MSR is the VMM's" 0 \
-    'rd:0xc0000102 -> 0x0\nwr:0xc0000102=0x123456789 -> ok\nrd:0xc0000102 -> 0x123456789\nrd:0x12345678 -> #GP at the instruction=1\nrd:0x40000000 -> 0x0\n' \
+check "MSRs: allowed ones reach KVM, unknown ones #GP, the hypercall-page MSR is the VMM's" 0 @tests/guest/msr.out \
     "" -- run "$T/msr.elf" -- rd:0xc0000102 wr:0xc0000102=0x123456789 rd:0xc0000102 rd:0x12345678 rd:0x40000000
-check "--msr-deny: RDMSR and WRMSR of denied MSRs raise #GP; others still work" 0 \
-    'rd:0xc0000102 -> #GP at the instruction=1\nwr:0xc0000102=5 -> #GP at the instruction=1\nrd:0x174 -> #GP at the instruction=1\nrd:0xc0000100 -> 0x0\n' \
+check "--msr-deny: RDMSR and WRMSR of denied MSRs raise #GP; others still work" 0 @tests/guest/msr.2.out \
     "" -- run --msr-deny 0xc0000102,0x174 "$T/msr.elf" -- rd:0xc0000102 wr:0xc0000102=5 rd:0x174 rd:0xc0000100
-check "--msr-allow after --msr-deny gives the MSR back to KVM" 0 'rd:0xc0000102 -> 0x0\n' "" \
+check "--msr-allow after --msr-deny gives the MSR back to KVM" 0 @tests/guest/msr.3.out "" \
     -- run --msr-deny 0xc0000102 --msr-allow 0xc0000102 "$T/msr.elf" -- rd:0xc0000102
 check "bad MSR list" 125 '' '^vmcall run: --msr-deny 0x1,x: not a list of MSR indices$' -- run --msr-deny 0x1,x "$T/msr.elf"
 
 # --- CPUID policy (tested from kernel mode: CPUID at CPL3 is not trapped on every host) ----------------
-check "CPUID: VMX/SVM hidden, hypervisor bit, vmcall leaves" 0 \
-    'signature=vmcallvmcall max=0x40000002 vmx=0 svm=0 hypervisor=1\n0x40000001: 00000003 00000000 00000000 00000000\n0x40000002: 00000001 40000000 00000000 00000000\n' \
+check "CPUID: VMX/SVM hidden, hypervisor bit, vmcall leaves" 0 @tests/guest/cpuid.out \
     "" -- run "$T/cpuid.elf" -- 0x40000001 0x40000002
-check "--cpuid adds leaves and subleaves" 0 \
-    'signature=vmcallvmcall max=0x40000002 vmx=0 svm=0 hypervisor=1\n0x40000100: 00000001 00000002 00000003 00000004\n0x40000101.2: 0000000a 0000000b 0000000c 0000000d\n' \
+check "--cpuid adds leaves and subleaves" 0 @tests/guest/cpuid.2.out \
     "" -- run --cpuid 0x40000100=1:2:3:4 --cpuid 0x40000101.2=10:11:12:13 "$T/cpuid.elf" -- 0x40000100 0x40000101.2
-check "--cpuid overrides vmcall's own leaf" 0 \
-    'signature=vmcallvmcall max=0x40000002 vmx=0 svm=0 hypervisor=1\n0x40000002: 00000007 40000000 00000000 00000000\n' \
+check "--cpuid overrides vmcall's own leaf" 0 @tests/guest/cpuid.3.out \
     "" -- run --cpuid 0x40000002=7:0x40000000:0:0 "$T/cpuid.elf" -- 0x40000002
 check "bad --cpuid" 125 '' '^vmcall run: --cpuid 7=1: expected LEAF\[.SUB\]=EAX:EBX:ECX:EDX$' -- run --cpuid 7=1 "$T/cpuid.elf"
 
@@ -305,7 +255,11 @@ check_err_has "an I/O policy and an MSR filter: use I/O and MSR bitmaps" \
 check_err_has "entry controls: IA-32e mode guest" '^entry\.controls 0x00008200 ia-32e-mode-guest load-ia32-efer$'
 
 # --- guests that must be stopped, with a precise report ------------------------------------------------
-check "#PF on an unmapped write" 126 'about to fault\n' \
+check "a failed VMCG_ASSERT names its file and line and crashes the VM" 126 @tests/guest/assert.out \
+    "${crash}guest reported a crash \\(status 10837623\\) at rip=" -- run "$T/assert.elf"
+check "VMCG_ASSERT_EQ prints both values" 126 @tests/guest/assert.2.out "${crash}guest reported a crash" \
+    -- run "$T/assert.elf" -- eq
+check "#PF on an unmapped write" 126 @tests/guest/pf.out \
     "${crash}guest #PF at rip=0x10[0-9a-f]{4} cr2=0x7ead00000000 \(write, not-present\)$" -- run "$T/pf.elf"
 check_err_has "crash report has registers" '^  rax=0x[0-9a-f]{16} rbx='
 check_err_has "crash report has control registers" '^  cr0=0x80010033 cr2=0x00007ead00000000 cr3=0x0000a000 cr4=0x00000620 efer=0x500$'
@@ -325,11 +279,11 @@ check "executing MMIO is a KVM internal error" 126 '' \
 check "user mode: supervisor page protected" 126 '' \
     "${crash}guest #PF at rip=0x10[0-9a-f]{4} cr2=0x1000 \(read, protection, user\)$" -- run --user "$T/user_pf.elf"
 check_err_has "user-mode crash reports cpl 3" 'cpl=3 cs=0x002b ss=0x0023'
-check "user mode: ports outside the TSS bitmap raise #GP" 126 'console works\n' \
+check "user mode: ports outside the TSS bitmap raise #GP" 126 @tests/guest/user_port.out \
     "${crash}guest #GP\(0x0\) at rip=0x10[0-9a-f]{4}$" -- run --user "$T/user_port.elf"
-check "timeout stops a spinning guest" 124 'spinning\n' \
+check "timeout stops a spinning guest" 124 @tests/guest/spin.out \
     "${crash}guest timed out after 0.300 s at rip=0x10[0-9a-f]{4}$" -- run --timeout 0.3 "$T/spin.elf"
-check "timeout stops a spinning user-mode guest" 124 'spinning\n' "${crash}guest timed out after 0.200 s" \
+check "timeout stops a spinning user-mode guest" 124 @tests/guest/spin.out "${crash}guest timed out after 0.200 s" \
     -- run --user -t 0.2 "$T/spin.elf"
 
 # --- operator errors: status 125 and one line naming the problem ---------------------------------------

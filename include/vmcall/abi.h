@@ -139,11 +139,11 @@ struct vmc_fault_frame {
 };
 
 /*
- * Discovery (Xen style, abi-reference 2.2): CPUID 0x40000000 returns EAX = highest vmcall leaf and the
- * signature "vmcallvmcall" in EBX/ECX/EDX; 0x40000001 EAX = VMC_ABI_VERSION; 0x40000002 EAX = number of
- * hypercall pages (1), EBX = the MSR index. WRMSR of a page-aligned guest-RAM address to that MSR makes
- * the VMM fill that page; a misaligned, non-RAM or VMM-owned address raises #GP. CPUID is only trapped
- * at CPL0 on some hosts, so user-mode guests use boot_info.hypercall_page.
+ * Discovery (Xen's scheme; docs/abi-reference.md, "Hypercall page"): CPUID 0x40000000 returns EAX = highest
+ * vmcall leaf and the signature "vmcallvmcall" in EBX/ECX/EDX; 0x40000001 EAX = VMC_ABI_VERSION; 0x40000002
+ * EAX = number of hypercall pages (1), EBX = the MSR index. WRMSR of a page-aligned guest-RAM address to that
+ * MSR makes the VMM fill that page; a misaligned, non-RAM or VMM-owned address raises #GP. CPUID is only
+ * trapped at CPL0 on some hosts, so user-mode guests use boot_info.hypercall_page.
  */
 #define VMC_CPUID_BASE 0x40000000u
 #define VMC_CPUID_VERSION 0x40000001u
@@ -160,11 +160,11 @@ struct vmc_fault_frame {
  * A call is synchronous: the guest puts the call number in RAX and up to five arguments in registers,
  * calls the stub for that number in the hypercall page, and gets the result in RAX. Every other register
  * is preserved. Register conventions, chosen per VM (boot_info.hypercall_abi):
- *   VMC_HCABI_KVM (default): arguments in RBX, RCX, RDX, RSI, RDI (KVM's, abi-reference 1)
- *   VMC_HCABI_XEN:           arguments in RDI, RSI, RDX, R10, R8 (Xen's 64-bit HVM, abi-reference 2.1)
- *   32-bit callers, either convention: EBX, ECX, EDX, ESI, EDI; the number, arguments and result are
- *   truncated to 32 bits (KVM's rule) and the call goes to its compat handler (32-bit struct layouts).
- * Results are >= 0 on success, or a negative VMC_E* code.
+ *   VMC_HCABI_KVM (default): arguments in RBX, RCX, RDX, RSI, RDI (KVM's; docs/abi-reference.md, "Hypercall
+ * conventions") VMC_HCABI_XEN:           arguments in RDI, RSI, RDX, R10, R8 (Xen's 64-bit HVM) 32-bit
+ * callers, either convention: EBX, ECX, EDX, ESI, EDI; the number, arguments and result are truncated to 32
+ * bits (KVM's rule) and the call goes to its compat handler (32-bit struct layouts). Results are >= 0 on
+ * success, or a negative VMC_E* code.
  *
  * The hypercall page holds one 32-byte stub per call number n at offset 32*n:
  *   b8 <n:imm32>   mov $n, %eax
@@ -323,7 +323,7 @@ struct vmc_mem_reservation {
 /* EXCHANGE: in.nr_extents << in.extent_order must equal out.nr_extents << out.extent_order. `in`
  * frames are released, `out` frames (IN: where to put them) are populated; nr_exchanged counts input
  * extents done (the caller sets it to 0). Returns 0, or a negative code with nr_exchanged telling how
- * far it got. Checks follow Xen's memory_exchange(): abi-reference 2.7. */
+ * far it got. Checks follow Xen's memory_exchange(): docs/abi-reference.md, "memory_op". */
 struct vmc_mem_exchange {
     struct vmc_mem_reservation in;  /* IN */
     struct vmc_mem_reservation out; /* IN: extent_start lists target frames */

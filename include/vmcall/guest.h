@@ -25,6 +25,22 @@ const char *vmcg_cmdline(void);
 __attribute__((noreturn)) void exit(int status);
 
 /*
+ * Assertions for guest code and tests: on failure, print "ASSERT FAILED file:line: expression" (with
+ * both values for VMCG_ASSERT_EQ) on the console, then stop the VM as crashed with status
+ * VMCG_ASSERT_STATUS (sched_op shutdown, crash): `vmcall run` reports it and exits with 126.
+ */
+#define VMCG_ASSERT_STATUS 0xa55e77u
+#define VMCG_ASSERT(cond) ((cond) ? (void)0 : vmcg_assert_fail(__FILE__, __LINE__, #cond, 0, 0, 0))
+#define VMCG_ASSERT_EQ(a, b)                                                                                 \
+    do {                                                                                                     \
+        unsigned long long a_ = (unsigned long long)(a), b_ = (unsigned long long)(b);                       \
+        if (a_ != b_)                                                                                        \
+            vmcg_assert_fail(__FILE__, __LINE__, #a " == " #b, 1, a_, b_);                                   \
+    } while (0)
+__attribute__((noreturn)) void vmcg_assert_fail(const char *file, int line, const char *expr, int values,
+                                                unsigned long long a, unsigned long long b);
+
+/*
  * Hypercalls, through the hypercall page (never the doorbell directly). vmcg_hypercallN put arguments in
  * the registers of the convention this code is compiled for: KVM's (RBX, RCX, RDX, RSI, RDI) by default,
  * Xen's (RDI, RSI, RDX, R10, R8) with -DVMCG_ABI_XEN; 32-bit guests use EBX, ECX, EDX, ESI, EDI.

@@ -308,7 +308,7 @@ struct vmc_vmcs_segment {
 #define VMC_ACTIVITY_HLT 1u
 #define VMC_ACTIVITY_SHUTDOWN 2u
 #define VMC_ACTIVITY_WAIT_SIPI 3u /* down: waiting for VMC_VCPUOP_UP, as an AP waits for a SIPI */
-/* VMX interruption information (SDM vol. 3C 25.8.3, 27.2.2): exit records, the entry event. */
+/* VMX interruption information (SDM vol. 3C 25.8.3, 28.2.2): exit records, the entry event. */
 #define VMC_INTR_INFO_VALID (1u << 31)
 #define VMC_INTR_VECTOR(i) ((i)&0xffu)
 #define VMC_INTR_TYPE_MASK (7u << 8)

@@ -141,9 +141,9 @@ static int64_t multicall_one(struct vmc_hcall *hc, uint64_t op, const uint64_t a
 }
 
 /*
- * The whole list is copied into host memory in one checked copy (one page walk per page); entries are
- * then read only from this copy, and only results go back to the guest. An entry that stops the VM or
- * takes the vCPU down ends the list: the rest never runs.
+ * Every page of the list is translated and checked once, writable because results go back; entries are
+ * copied into host memory in one go and read only from that copy, and only each result is written back
+ * (Xen's rule). An entry that stops the VM or takes the vCPU down ends the list: the rest never runs.
  */
 static int64_t multicall(struct vmc_hcall *hc, bool compat)
 {
@@ -156,26 +156,21 @@ static int64_t multicall(struct vmc_hcall *hc, bool compat)
         struct vmc_multicall_entry n[VMC_MULTICALL_MAX];
         struct vmc_multicall_entry_compat c[VMC_MULTICALL_MAX];
     } ents;
-    VMC_HANDLE(struct vmc_multicall_entry) hn;
-    VMC_HANDLE(struct vmc_multicall_entry_compat) hcmp;
-    vmc_handle(hn, list);
-    vmc_handle(hcmp, list);
-    if (compat ? copy_from_guest(hc, ents.c, hcmp, nr) : copy_from_guest(hc, ents.n, hn, nr))
+    const uint64_t esize = compat ? sizeof(ents.c[0]) : sizeof(ents.n[0]);
+    const uint64_t roff = compat ? offsetof(typeof(ents.c[0]), result) : offsetof(typeof(ents.n[0]), result);
+    struct iovec iov[sizeof(ents) / 4096 + 2];
+    int niov = vmc_hc_iov(hc, list, nr * esize, true, iov, (int)ARRAY_SIZE(iov));
+    if (niov < 0)
         return -VMC_EFAULT;
+    vmc_iov_copy(iov, niov, 0, &ents, nr * esize, false);
     for (uint64_t i = 0; i < nr; i++) {
         uint64_t args[5];
         for (int k = 0; k < 5; k++)
             args[k] = compat ? ents.c[i].args[k] : ents.n[i].args[k];
         int64_t result = multicall_one(hc, compat ? ents.c[i].op : ents.n[i].op, args);
         int32_t r32 = (int32_t)result;
-        /* The list was copied whole, so these element addresses cannot wrap. */
-        int rc = compat
-                     ? vmc_hc_copy_to(hc, list + i * sizeof(ents.c[0]) + offsetof(typeof(ents.c[0]), result),
-                                      &r32, sizeof(r32))
-                     : vmc_hc_copy_to(hc, list + i * sizeof(ents.n[0]) + offsetof(typeof(ents.n[0]), result),
-                                      &result, sizeof(result));
-        if (rc)
-            return -VMC_EFAULT;
+        vmc_iov_copy(iov, niov, i * esize + roff, compat ? (void *)&r32 : (void *)&result, compat ? 4 : 8,
+                     true);
         if (vmc_act_final(hc->act))
             break;
     }

@@ -45,11 +45,8 @@ int main(int argc, char **argv)
            vmcg_hypercall_any(VMC_HC_VCPU_OP, 99, 0, 0), vmcg_vcpu_is_up(0));
     printf("send_ipi: bad vector=%ld noent=%ld; set_timer: bad vector=%ld\n", vmcg_send_ipi(0, 31),
            vmcg_send_ipi(n, 0x40), vmcg_set_timer(1, 256));
-    for (unsigned i = 1; i < n; i++) {
-        long r = vmcg_vcpu_start(i, work, 0, stacks[i], sizeof(stacks[i]));
-        if (r)
-            printf("start %u: %ld\n", i, r);
-    }
+    for (unsigned i = 1; i < n; i++)
+        VMCG_ASSERT_EQ(vmcg_vcpu_start(i, work, 0, stacks[i], sizeof(stacks[i])), 0);
     work(0);
     while (vmcg_atomic_load(&done) < (long)n)
         vmcg_sched_yield();
@@ -58,6 +55,7 @@ int main(int argc, char **argv)
         while (vmcg_vcpu_is_up(i))
             vmcg_sched_yield();
     printf("vcpus=%u counter=%ld expected=%ld\n", n, counter, (long)n * iters);
+    VMCG_ASSERT_EQ(counter, (long)n * iters);
     if (n > 1) { /* take down another vCPU that never stops by itself, then start it anew */
         vmcg_vcpu_start(1, spin_forever, 0, stacks[1], sizeof(stacks[1]));
         while (vmcg_atomic_load(&spins) == 0)

@@ -27,7 +27,7 @@ static int failing(struct vmc_vcpu *vcpu, void *opaque, uint64_t addr, void *dat
 
 int main(void)
 {
-    struct vmc_bus bus;
+    static struct vmc_bus bus;
     int a, b, c;
     vmc_bus_init(&bus);
     is_int(vmc_bus_register(&bus, 0x3f8, 8, dev, &a, 0), 0, "register 0x3f8-0x3ff");

@@ -6,6 +6,7 @@
 #include "../../src/dev/console.h"
 #include "../../src/dev/uart.h"
 #include "../tap.h"
+#include "fakevm.h"
 
 enum { RBR = 0, IER = 1, IIR = 2, LCR = 3, MCR = 4, LSR = 5, MSR = 6, SCR = 7 };
 
@@ -98,6 +99,24 @@ int main(void)
     is_u64(vmc_uart_read(&u, LSR), 0x70, "no input source reads as ended");
     vmc_console_free(none);
     vmc_console_free(con);
+
+    /* The device's reset puts the registers back to their power-on values (snapshots restore through it). */
+    struct vmc_vm *vm = fake_vm(2 << 20, VMC_HCABI_KVM);
+    uint8_t *data = (uint8_t *)vm->vcpus[0].run + 4096;
+    *data = 0x80;
+    fake_io(vm, VMC_PORT_COM1 + LCR, 1, true, 1); /* DLAB on */
+    *data = 0x01;
+    fake_io(vm, VMC_PORT_COM1 + RBR, 1, true, 1); /* divisor 1: 115200 baud */
+    *data = 0x5a;
+    fake_io(vm, VMC_PORT_COM1 + SCR, 1, true, 1);
+    vmc_devices[VMC_DEV_UART]->reset(vmc_vm_dev(vm, VMC_DEV_UART));
+    fake_io(vm, VMC_PORT_COM1 + LCR, 1, false, 1);
+    is_u64(*data, 0x03, "after reset: LCR 8N1, DLAB off");
+    fake_io(vm, VMC_PORT_COM1 + SCR, 1, false, 1);
+    is_u64(*data, 0, "after reset: scratch register clear");
+    ok(vmc_devices[VMC_DEV_CONSOLE]->reset && vmc_devices[VMC_DEV_BLOCK]->reset,
+       "the console and the block device have reset operations too");
+    vmc_vm_destroy(vm);
     close(in[0]);
     close(out[0]);
     close(out[1]);

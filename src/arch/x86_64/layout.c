@@ -19,7 +19,7 @@ static uint64_t pt0_flags(uint64_t gpa, bool user)
     /* Unmapped: the null page and the guards below the exception stack and the guest stack. */
     if (gpa == VMC_LAYOUT_NULL || gpa == VMC_LAYOUT_IST_GUARD || gpa == VMC_LAYOUT_STACK_GUARD)
         return 0;
-    /* A and D are preset so KVM can prefetch shadow entries (docs/abi-reference.md, "this host"). */
+    /* A and D are preset so KVM can prefetch shadow entries (docs/abi-reference.md, "This host"). */
     const uint64_t rw = X86_PTE_P | X86_PTE_W | X86_PTE_A | X86_PTE_D;
     if (gpa < VMC_LAYOUT_STACK_GUARD) {
         /* VMM-owned pages stay supervisor-only; a user-mode guest may read its boot info and args, and

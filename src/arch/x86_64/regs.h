@@ -11,10 +11,12 @@
 
 /* The registers every view of a vCPU carries, in the order reports print them: struct kvm_regs and
  * kvm_sregs, struct vmc_regs and the control block's guest area all name them alike. */
-#define VMC_X86_GPRS(X)                                                                                      \
-    X(rax)                                                                                                   \
-    X(rbx) X(rcx) X(rdx) X(rsi) X(rdi) X(rbp) X(rsp) X(r8) X(r9) X(r10) X(r11) X(r12) X(r13) X(r14) X(r15)   \
-        X(rip) X(rflags)
+/* (clang-format 14 does not format this list the same way twice.) */
+/* clang-format off */
+#define VMC_X86_GPRS(X) \
+    X(rax) X(rbx) X(rcx) X(rdx) X(rsi) X(rdi) X(rbp) X(rsp) X(r8) X(r9) X(r10) X(r11) X(r12) X(r13) X(r14) \
+    X(r15) X(rip) X(rflags)
+/* clang-format on */
 #define VMC_X86_CRS(X) X(cr0) X(cr2) X(cr3) X(cr4) X(efer)
 
 void vmc_x86_regs_out(struct vmc_regs *o, const struct kvm_regs *r, const struct kvm_sregs *s);
