@@ -371,11 +371,23 @@ int main(int argc, char **argv)
     struct pair hc0 = compare_loop(kvm, kfd, cpuid, run_size, hcloop, false, reps);
     struct pair hc3 = compare_loop(kvm, kfd, cpuid, run_size, hcloop, true, reps);
 
+    /* Whole processes, interleaved: the static raw-KVM program, vmcall on the same flat image with and
+     * without the sandbox, and the hello guest. */
+    char rawproc[512];
+    snprintf(rawproc, sizeof(rawproc), "%s/bench/rawproc", build);
     const char *const hv[] = { vmcall, "run", hello, NULL };
-    size_t np = (size_t)reps * 6;
-    double *proc = calloc(np, sizeof(double));
-    for (size_t i = 0; i < np; i++)
+    const char *const rv[] = { rawproc, first, NULL };
+    const char *const fv[] = { vmcall, "run", "--flat", "0x100000", first, NULL };
+    const char *const nv[] = { vmcall, "run", "--no-sandbox", "--flat", "0x100000", first, NULL };
+    size_t np = (size_t)reps * 20;
+    double *proc = calloc(np, sizeof(double)), *praw = calloc(np, sizeof(double));
+    double *pflat = calloc(np, sizeof(double)), *pnosb = calloc(np, sizeof(double));
+    for (size_t i = 0; i < np; i++) {
+        praw[i] = spawn_ms(rv);
+        pflat[i] = spawn_ms(fv);
+        pnosb[i] = spawn_ms(nv);
         proc[i] = spawn_ms(hv);
+    }
 
     char disk[] = "/tmp/vmcbench-disk-XXXXXX";
     int dfd = mkstemp(disk);
@@ -392,7 +404,6 @@ int main(int argc, char **argv)
     double cancel0x4 = cancel_us(kvm, NULL, smp, 4, false, 20 * reps),
            cancel3x4 = cancel_us(kvm, NULL, smp, 4, true, 20 * reps);
     unlink(disk);
-    unlink(first);
     unlink(spin);
 
     double c_raw = median(raw_c, nl), c_vmc = median(vmc_c, nl), d_raw = median(raw_d, nl),
@@ -410,6 +421,13 @@ int main(int argc, char **argv)
            hc0.vmc / hc0.raw, "<=1.10");
     printf("%-44s %10.2f %10.2f %7.2f %8s\n", "hypercall round trip via page, CPL3 (us)", hc3.raw, hc3.vmc,
            hc3.vmc / hc3.raw, "<=1.10");
+    double m_raw = median(praw, np), m_flat = median(pflat, np), m_nosb = median(pnosb, np);
+    printf("%-44s %10.2f %10.2f %7.2f %8s\n", "whole process, exit-only guest (ms)", m_raw, m_flat,
+           m_flat / m_raw, "<=1.20");
+    printf("%-44s %10.2f %10.2f %7.2f %8s\n", "  the same with --no-sandbox (ms)", m_raw, m_nosb,
+           m_nosb / m_raw, "");
+    printf("%-44s %10s %10.2f %7s %8s\n", "  the sandbox's cost (ms, difference)", "-", m_flat - m_nosb, "",
+           "<=0.20");
     printf("%-44s %10s %10.2f %7s %8s\n", "whole process `vmcall run hello` (ms)", "-", median(proc, np), "",
            "");
     printf("\n%-44s %10s %10s %7s %8s\n", "multicall, CPL0 (version calls)", "single", "batch 64", "ratio",
@@ -428,6 +446,7 @@ int main(int argc, char **argv)
         "\nsamples: %zu lifecycles; %d laps of %d operations per loop and mode; %zu processes; %d multicall "
         "laps\n",
         nl, reps * LAPS, K, np, 10 * reps);
+    unlink(first);
     vmc_kvm_close(kvm);
     return 0;
 }

@@ -14,10 +14,11 @@ void vmcg_console_write(const void *buf, size_t len)
     while (len) {
         size_t n = len < VMC_CONSOLE_IO_MAX ? len : VMC_CONSOLE_IO_MAX;
         long r = vmcg_hypercall_any(VMC_HC_CONSOLE_WRITE, H(buf), n, 0);
-        if (r <= 0) {
+        if (r < 0) {
             vmcg_uart_write(buf, len); /* console_write refused (allow-list): the UART still works */
             return;
         }
+        /* 0: the console's queue was full and the VMM let this vCPU wait for room; write the rest. */
         buf = (const char *)buf + r;
         len -= (size_t)r;
     }

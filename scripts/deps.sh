@@ -13,6 +13,7 @@ if command -v clang >/dev/null 2>&1 && [ -z "$(clang -print-file-name=libclang_r
     need="$need libclang-rt-dev"
 fi
 [ -f /usr/include/linux/kvm.h ] || need="$need linux-libc-dev"
+[ -f /usr/include/seccomp.h ] || need="$need libseccomp-dev"
 if [ -n "$need" ]; then
     if [ "$(id -u)" != 0 ]; then
         echo "missing packages:$need (run as root: apt-get install -y$need)" >&2

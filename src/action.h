@@ -33,10 +33,13 @@ enum vmc_act_kind {
     VMC_ACT_ERROR,    /* the VMM failed: `rc`, message recorded on the VM */
 };
 
+struct vmc_vcpu;
+
 struct vmc_action {
     enum vmc_act_kind kind;
     int rc;
     uint64_t until;
+    bool (*wake)(struct vmc_vcpu *vcpu); /* BLOCK: what ends the wait early (NULL: a pending event) */
     struct vmc_stop_req stop;
     struct vmc_event fault;
     uint16_t io_port;
@@ -73,6 +76,13 @@ static inline void vmc_act_block(struct vmc_action *a, uint64_t until)
     if (a->kind == VMC_ACT_CONTINUE) {
         a->kind = VMC_ACT_BLOCK;
         a->until = until;
+    }
+}
+static inline void vmc_act_wait(struct vmc_action *a, bool (*wake)(struct vmc_vcpu *vcpu))
+{
+    if (a->kind == VMC_ACT_CONTINUE) {
+        a->kind = VMC_ACT_BLOCK;
+        a->wake = wake;
     }
 }
 static inline void vmc_act_error(struct vmc_action *a, int rc)

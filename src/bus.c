@@ -7,9 +7,6 @@
 #include "bus.h"
 #include "util.h"
 
-_Static_assert(offsetof(struct vmc_iorange, base) == 0 && offsetof(struct vmc_iorange, len) == 8,
-               "a range starts with its addresses (vmc_range_find)");
-
 #define CTR_EMPTY 0ull /* addresses are stored + 1, so that a zeroed table is empty */
 
 void vmc_bus_init(struct vmc_bus *bus)
@@ -60,8 +57,18 @@ int vmc_bus_register(struct vmc_bus *bus, uint64_t base, uint64_t len, vmc_io_fn
 
 const struct vmc_iorange *vmc_bus_find(const struct vmc_bus *bus, uint64_t addr)
 {
-    size_t i = vmc_range_find(bus->ranges, bus->nranges, sizeof(bus->ranges[0]), addr);
-    return i < bus->nranges ? &bus->ranges[i] : NULL;
+    size_t lo = 0, hi = bus->nranges;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        const struct vmc_iorange *r = &bus->ranges[mid];
+        if (addr < r->base)
+            hi = mid;
+        else if (addr - r->base >= r->len)
+            lo = mid + 1;
+        else
+            return r;
+    }
+    return NULL;
 }
 
 static uint64_t hash64(uint64_t x)

@@ -190,6 +190,7 @@ int vmc_kvm_open_fake(struct vmc_kvm **out)
     kvm->fd = -1;
     kvm->run_size = 3 * 4096; /* kvm_run, the PIO data page, spare: like KVM's */
     kvm->kick_signal = SIGRTMIN;
+    install_kick(kvm->kick_signal, NULL, 0); /* it interrupts the console's writer thread too */
     kvm->cpuid = calloc(1, sizeof(*kvm->cpuid));
     if (!kvm->cpuid) {
         free(kvm);

@@ -13,33 +13,32 @@ struct vmc_kvm;
 /* A run of populated guest RAM in the hot-add window, backed by one KVM memslot. */
 struct vmc_region {
     uint64_t gpa, size;
-    uint8_t *host;
     uint32_t slot;
-};
-struct vmc_regions {
-    struct vmc_regions *older; /* the table this one replaced, freed with the memory */
-    size_t n;
-    struct vmc_region r[]; /* sorted, non-overlapping, never adjacent (adjacent runs merge) */
 };
 
 /* Separate runs of hot-added RAM a VM may have (each is a KVM memslot). Populating an extent that would
  * need one more returns -ENOSPC; adjacent extents merge into one run and never count twice. */
 #define VMC_HOTADD_RUNS_MAX 4096u
 
+/*
+ * Guest RAM. Host memory behind every guest-physical page is fixed for the VM's life: boot RAM is one
+ * mapping, and the whole hot-add window is reserved at creation (PROT_NONE until populated), so a host
+ * pointer once handed out stays valid. What changes is which window pages are RAM: a bitmap that
+ * memory_op sets (under `lock`) and every reader tests without a lock. Memory the VMM keeps per VM for
+ * this is fixed: the bitmap (32 KiB per GiB of window) and the run list (at most VMC_HOTADD_RUNS_MAX).
+ */
 struct vmc_mem {
     uint8_t *host; /* boot RAM at guest-physical 0 */
     uint64_t size;
-    /* Host address space reserved for the whole hot-add window at creation (PROT_NONE until populated),
-     * so that host memory behind guest RAM never moves and runs can merge. NULL: no hot-add. */
-    uint8_t *hot;
+    uint8_t *hot; /* the window's host reservation, or NULL: no hot-add */
     uint64_t hot_base, hot_size;
-    /* Populated runs, copy-on-write: vCPUs read the table without a lock while memory_op (serialised by
-     * its caller) publishes a new one; old tables stay valid until the memory is freed. */
-    struct vmc_regions *_Atomic runs;
-    uint8_t slot_used[VMC_HOTADD_RUNS_MAX + 1]; /* memslot ids 1..VMC_HOTADD_RUNS_MAX (0 is boot RAM) */
-    /* Changes to the memory map (memory_op) hold this lock; the counts below are guarded by it. Released
+    _Atomic uint64_t *populated; /* one bit per window page */
+    /* Under `lock`: the runs (sorted, never adjacent) and their memslots, the page counts. Released
      * frames stay populated (a guest may touch them again), so they keep counting against the limit. */
     pthread_mutex_t lock;
+    struct vmc_region *runs;
+    size_t nruns;
+    uint8_t slot_used[VMC_HOTADD_RUNS_MAX + 1]; /* memslot ids 1..VMC_HOTADD_RUNS_MAX (0 is boot RAM) */
     uint64_t populated_pages, max_pages;
 };
 

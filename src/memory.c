@@ -7,31 +7,38 @@
 
 #include "kvm.h"
 #include "mem.h"
-#include "util.h"
 
-_Static_assert(offsetof(struct vmc_region, gpa) == 0 && offsetof(struct vmc_region, size) == 8,
-               "a region starts with its range (vmc_range_find)");
+static bool page_populated(const struct vmc_mem *mem, uint64_t page)
+{
+    uint64_t w = atomic_load_explicit(&mem->populated[page / 64], memory_order_acquire);
+    return (w >> (page % 64)) & 1;
+}
 
-/* The region holding gpa and the bytes left in it from gpa, or NULL. */
-static uint8_t *span(const struct vmc_mem *mem, uint64_t gpa, uint64_t *avail)
+/* Host memory at gpa and how many of the `want` bytes from there are RAM in one piece (*avail), or NULL. */
+static uint8_t *span(const struct vmc_mem *mem, uint64_t gpa, uint64_t want, uint64_t *avail)
 {
     if (gpa < mem->size) {
         *avail = mem->size - gpa;
         return mem->host + gpa;
     }
-    const struct vmc_regions *tab = atomic_load_explicit(&mem->runs, memory_order_acquire);
-    size_t n = tab ? tab->n : 0, i = n ? vmc_range_find(tab->r, n, sizeof(tab->r[0]), gpa) : 0;
-    if (i == n)
+    if (!mem->hot || gpa < mem->hot_base || gpa - mem->hot_base >= mem->hot_size)
         return NULL;
-    *avail = tab->r[i].size - (gpa - tab->r[i].gpa);
-    return tab->r[i].host + (gpa - tab->r[i].gpa);
+    uint64_t off = gpa - mem->hot_base, page = off >> 12;
+    if (!page_populated(mem, page))
+        return NULL;
+    /* Count whole pages from gpa's: only as far as the caller wants (bounded work per access). */
+    uint64_t n = 4096 - (off & 4095), last = mem->hot_size >> 12;
+    while (n < want && ++page < last && page_populated(mem, page))
+        n += 4096;
+    *avail = n;
+    return mem->hot + off;
 }
 
 void *vmc_mem_ptr(const struct vmc_mem *mem, uint64_t gpa, uint64_t len)
 {
     /* No sum is formed before it is known not to wrap: avail bounds len. */
     uint64_t avail;
-    uint8_t *p = span(mem, gpa, &avail);
+    uint8_t *p = span(mem, gpa, len, &avail);
     if (!p || len > avail)
         return NULL;
     return p;
@@ -43,7 +50,7 @@ static int mem_copy(const struct vmc_mem *mem, uint64_t gpa, void *buf, uint64_t
         return -EFAULT;
     for (uint64_t a = gpa, left = len; left;) {
         uint64_t avail;
-        if (!span(mem, a, &avail))
+        if (!span(mem, a, left, &avail))
             return -EFAULT;
         uint64_t n = avail < left ? avail : left;
         a += n;
@@ -52,7 +59,7 @@ static int mem_copy(const struct vmc_mem *mem, uint64_t gpa, void *buf, uint64_t
     uint8_t *b = buf;
     while (len) {
         uint64_t avail;
-        uint8_t *p = span(mem, gpa, &avail);
+        uint8_t *p = span(mem, gpa, len, &avail);
         uint64_t n = avail < len ? avail : len;
         if (write)
             memcpy(p, b, n);
@@ -101,8 +108,6 @@ int vmc_mem_init(struct vmc_mem *mem, uint64_t size, uint64_t max_size, uint64_t
     pthread_mutex_init(&mem->lock, NULL);
     mem->populated_pages = size >> 12;
     mem->max_pages = max_size >> 12;
-    if (max_size <= size)
-        hot_size = 0;
     /* Untouched guest memory costs nothing (MAP_NORESERVE, populated on first touch). */
     void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (p == MAP_FAILED)
@@ -114,18 +119,21 @@ int vmc_mem_init(struct vmc_mem *mem, uint64_t size, uint64_t max_size, uint64_t
      * measured here) before the first instruction runs. */
     if (size > 0x200000)
         madvise(mem->host + 0x200000, size - 0x200000, MADV_HUGEPAGE);
-    if (hot_size) {
-        p = mmap(NULL, hot_size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-        if (p == MAP_FAILED) {
-            int e = errno;
-            munmap(mem->host, size);
-            mem->host = NULL;
-            return -e;
-        }
-        mem->hot = p;
-        mem->hot_base = hot_base;
-        mem->hot_size = hot_size;
+    if (max_size <= size || !hot_size)
+        return 0;
+    mem->populated = calloc(hot_size / 4096 / 64, sizeof(uint64_t));
+    mem->runs = malloc(VMC_HOTADD_RUNS_MAX * sizeof(mem->runs[0]));
+    p = mmap(NULL, hot_size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (p == MAP_FAILED || !mem->populated || !mem->runs) {
+        int e = p == MAP_FAILED ? errno : ENOMEM;
+        if (p != MAP_FAILED)
+            munmap(p, hot_size);
+        vmc_mem_free(mem);
+        return -e;
     }
+    mem->hot = p;
+    mem->hot_base = hot_base;
+    mem->hot_size = hot_size;
     return 0;
 }
 
@@ -135,22 +143,19 @@ void vmc_mem_free(struct vmc_mem *mem)
         munmap(mem->host, mem->size);
     if (mem->hot)
         munmap(mem->hot, mem->hot_size);
-    struct vmc_regions *tab = mem->runs;
-    while (tab) {
-        struct vmc_regions *older = tab->older;
-        free(tab);
-        tab = older;
-    }
+    free(mem->populated);
+    free(mem->runs);
     mem->host = mem->hot = NULL;
+    mem->populated = NULL;
     mem->runs = NULL;
     pthread_mutex_destroy(&mem->lock);
 }
 
-/* The runs that [gpa, gpa+size) would join: index of the first run ending at or after gpa. */
-static size_t first_touching(const struct vmc_regions *tab, uint64_t gpa)
+/* Index of the first run ending at or after gpa: the run [gpa, gpa+size) may join on its left. */
+static size_t first_touching(const struct vmc_mem *mem, uint64_t gpa)
 {
     size_t i = 0;
-    while (tab && i < tab->n && tab->r[i].gpa + tab->r[i].size < gpa)
+    while (i < mem->nruns && mem->runs[i].gpa + mem->runs[i].size < gpa)
         i++;
     return i;
 }
@@ -160,16 +165,16 @@ int vmc_mem_can_populate(const struct vmc_mem *mem, uint64_t gpa, uint64_t size,
     if (!mem->hot || gpa < mem->hot_base || size == 0 || size > mem->hot_size ||
         gpa - mem->hot_base > mem->hot_size - size)
         return -EINVAL;
-    const struct vmc_regions *tab = mem->runs;
-    size_t n = tab ? tab->n : 0, i = first_touching(tab, gpa);
-    bool left = i < n && tab->r[i].gpa + tab->r[i].size == gpa;
-    size_t j = left ? i + 1 : i;
-    if (j < n && tab->r[j].gpa < gpa + size)
-        return -EEXIST;
+    for (uint64_t a = gpa; a < gpa + size; a += 4096)
+        if (page_populated(mem, (a - mem->hot_base) >> 12))
+            return -EEXIST;
     if (mem->populated_pages + pending + (size >> 12) > mem->max_pages)
         return -ENOMEM;
-    bool right = j < n && tab->r[j].gpa == gpa + size;
-    if (!left && !right && n >= VMC_HOTADD_RUNS_MAX)
+    size_t i = first_touching(mem, gpa);
+    bool left = i < mem->nruns && mem->runs[i].gpa + mem->runs[i].size == gpa;
+    size_t j = left ? i + 1 : i;
+    bool right = j < mem->nruns && mem->runs[j].gpa == gpa + size;
+    if (!left && !right && mem->nruns >= VMC_HOTADD_RUNS_MAX)
         return -ENOSPC;
     return 0;
 }
@@ -184,21 +189,42 @@ static uint32_t take_slot(struct vmc_mem *mem)
     return 0;
 }
 
-/*
- * Publish the new table before KVM's memslots change: while an old slot is deleted and the merged one
- * is not yet created, a vCPU touching that range gets an MMIO exit, and the exit path then finds the
- * range in this table and serves the access from host memory (exit.c). Host memory never moves.
- */
-static int replace_slots(struct vmc_mem *mem, struct vmc_kvm *kvm, int vm_fd, struct vmc_regions *tab,
-                         const struct vmc_region *gone[2], const struct vmc_region *merged)
+static void mark_pages(struct vmc_mem *mem, uint64_t gpa, uint64_t size, bool set)
 {
-    struct vmc_regions *old = mem->runs;
-    tab->older = old;
-    atomic_store_explicit(&mem->runs, tab, memory_order_release);
+    for (uint64_t p = (gpa - mem->hot_base) >> 12, end = p + (size >> 12); p < end; p++) {
+        uint64_t bit = 1ull << (p % 64);
+        if (set)
+            atomic_fetch_or_explicit(&mem->populated[p / 64], bit, memory_order_release);
+        else
+            atomic_fetch_and_explicit(&mem->populated[p / 64], ~bit, memory_order_release);
+    }
+}
+
+static uint8_t *host_of(const struct vmc_mem *mem, uint64_t gpa)
+{
+    return mem->hot + (gpa - mem->hot_base);
+}
+
+/*
+ * Replace the neighbouring runs' memslots with one for the merged run. The pages are marked RAM first:
+ * while an old slot is deleted and the new one not yet created, a vCPU touching that range gets an MMIO
+ * exit, and the exit path then finds the page populated and serves the access from host memory (io.c).
+ */
+static int merge_slots(struct vmc_mem *mem, struct vmc_kvm *kvm, int vm_fd, const struct vmc_region *gone[2],
+                       const struct vmc_region *merged)
+{
     for (int k = 0; k < 2; k++)
-        if (gone[k] && vmc_kvm_set_memslot(kvm, vm_fd, gone[k]->slot, gone[k]->gpa, 0, gone[k]->host) == 0)
+        if (gone[k] && vmc_kvm_set_memslot(kvm, vm_fd, gone[k]->slot, gone[k]->gpa, 0, NULL) == 0)
             mem->slot_used[gone[k]->slot] = 0;
-    return vmc_kvm_set_memslot(kvm, vm_fd, merged->slot, merged->gpa, merged->size, merged->host);
+    int rc =
+        vmc_kvm_set_memslot(kvm, vm_fd, merged->slot, merged->gpa, merged->size, host_of(mem, merged->gpa));
+    if (rc == 0)
+        return 0;
+    for (int k = 0; k < 2; k++) /* KVM refused the merged slot: the old ones back, as they were */
+        if (gone[k] && vmc_kvm_set_memslot(kvm, vm_fd, gone[k]->slot, gone[k]->gpa, gone[k]->size,
+                                           host_of(mem, gone[k]->gpa)) == 0)
+            mem->slot_used[gone[k]->slot] = 1;
+    return rc;
 }
 
 int vmc_mem_populate(struct vmc_mem *mem, struct vmc_kvm *kvm, int vm_fd, uint64_t gpa, uint64_t size)
@@ -206,56 +232,40 @@ int vmc_mem_populate(struct vmc_mem *mem, struct vmc_kvm *kvm, int vm_fd, uint64
     int rc = vmc_mem_can_populate(mem, gpa, size, 0);
     if (rc)
         return rc;
-    uint8_t *host = mem->hot + (gpa - mem->hot_base);
-    if (mprotect(host, size, PROT_READ | PROT_WRITE) != 0)
-        return -ENOMEM;
-    const struct vmc_regions *old = mem->runs;
-    size_t n = old ? old->n : 0, i = first_touching(old, gpa);
-    struct vmc_regions *tab = malloc(sizeof(*tab) + (n + 1) * sizeof(tab->r[0]));
-    uint32_t slot = tab ? take_slot(mem) : 0;
-    if (!slot) {
-        free(tab);
-        mprotect(host, size, PROT_NONE);
-        return -ENOMEM;
-    }
+    size_t i = first_touching(mem, gpa), n = mem->nruns;
+    struct vmc_region m = { gpa, size, 0 };
     const struct vmc_region *gone[2] = { NULL, NULL };
-    struct vmc_region m = { gpa, size, host, slot };
-    if (i < n && old->r[i].gpa + old->r[i].size == gpa) {
-        gone[0] = &old->r[i];
-        m.gpa = old->r[i].gpa, m.host = old->r[i].host, m.size += old->r[i].size;
+    if (i < n && mem->runs[i].gpa + mem->runs[i].size == gpa) {
+        gone[0] = &mem->runs[i];
+        m.gpa = mem->runs[i].gpa, m.size += mem->runs[i].size;
     }
     size_t j = gone[0] ? i + 1 : i;
-    if (j < n && old->r[j].gpa == gpa + size) {
-        gone[1] = &old->r[j];
-        m.size += old->r[j].size;
+    if (j < n && mem->runs[j].gpa == gpa + size) {
+        gone[1] = &mem->runs[j];
+        m.size += mem->runs[j].size;
     }
-    size_t w = 0;
-    for (size_t k = 0; k < i; k++)
-        tab->r[w++] = old->r[k];
-    tab->r[w++] = m;
-    for (size_t k = j + (gone[1] != NULL); k < n; k++)
-        tab->r[w++] = old->r[k];
-    tab->n = w;
-    rc = replace_slots(mem, kvm, vm_fd, tab, gone, &m);
-    if (rc == 0) {
-        mem->populated_pages += size >> 12;
-        return 0;
+    /* A merged run takes over a neighbour's memslot id: merging never needs a free one. */
+    m.slot = gone[0] ? gone[0]->slot : gone[1] ? gone[1]->slot : take_slot(mem);
+    if (!m.slot || mprotect(host_of(mem, gpa), size, PROT_READ | PROT_WRITE) != 0) {
+        if (m.slot && !gone[0] && !gone[1])
+            mem->slot_used[m.slot] = 0;
+        return -ENOMEM;
     }
-    /* KVM refused the merged slot: put the old runs and their slots back, as if nothing happened. */
-    mem->slot_used[slot] = 0;
-    struct vmc_regions *back = malloc(sizeof(*back) + n * sizeof(back->r[0]));
-    if (back) {
-        back->n = n;
-        if (n)
-            memcpy(back->r, old->r, n * sizeof(old->r[0]));
-        back->older = tab;
-        atomic_store_explicit(&mem->runs, back, memory_order_release);
+    mark_pages(mem, gpa, size, true);
+    rc = merge_slots(mem, kvm, vm_fd, gone, &m);
+    if (rc < 0) {
+        mark_pages(mem, gpa, size, false);
+        mprotect(host_of(mem, gpa), size, PROT_NONE);
+        if (!gone[0] && !gone[1])
+            mem->slot_used[m.slot] = 0;
+        return -ENOMEM;
     }
-    for (int k = 0; k < 2; k++)
-        if (gone[k] &&
-            vmc_kvm_set_memslot(kvm, vm_fd, gone[k]->slot, gone[k]->gpa, gone[k]->size, gone[k]->host) == 0)
-            mem->slot_used[gone[k]->slot] = 1;
-    if (back)
-        mprotect(host, size, PROT_NONE);
-    return -ENOMEM;
+    mem->slot_used[m.slot] = 1;
+    /* The run list: drop the merged neighbours, insert the merged run at i. */
+    size_t drop = (gone[0] != NULL) + (gone[1] != NULL);
+    memmove(&mem->runs[i + 1], &mem->runs[i + drop], (n - i - drop) * sizeof(mem->runs[0]));
+    mem->runs[i] = m;
+    mem->nruns = n + 1 - drop;
+    mem->populated_pages += size >> 12;
+    return 0;
 }

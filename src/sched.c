@@ -67,13 +67,25 @@ void vmc_sched_kick(struct vmc_vcpu *vcpu)
     pthread_mutex_unlock(&vcpu->vm->sched.lock);
 }
 
-void vmc_vm_cancel(struct vmc_vm *vm)
+void vmc_sched_cancel(struct vmc_vm *vm, int rc)
 {
+    if (rc)
+        atomic_store(&vm->sched.cancel_rc, rc);
     atomic_store(&vm->sched.cancel, true);
+    vmc_sched_wake_blocked(vm);
+}
+
+void vmc_sched_wake_blocked(struct vmc_vm *vm)
+{
     pthread_mutex_lock(&vm->sched.lock);
     for (uint32_t i = 0; i < vm->nvcpus; i++)
         kick_locked(&vm->vcpus[i]);
     pthread_mutex_unlock(&vm->sched.lock);
+}
+
+int vmc_sched_cancel_rc(struct vmc_vm *vm)
+{
+    return atomic_load(&vm->sched.cancel_rc);
 }
 
 bool vmc_sched_running(struct vmc_vm *vm)
@@ -181,7 +193,7 @@ enum vmc_check vmc_sched_check(struct vmc_vcpu *vcpu)
 {
     struct vmc_sched *s = &vcpu->vm->sched;
     if (atomic_load_explicit(&s->cancel, memory_order_acquire) && atomic_exchange(&s->cancel, false))
-        return VMC_CHECK_CANCELLED;
+        return atomic_load(&s->cancel_rc) ? VMC_CHECK_FAILED : VMC_CHECK_CANCELLED;
     if (atomic_load_explicit(&s->stopping, memory_order_acquire))
         return VMC_CHECK_STOPPING;
     if (atomic_load_explicit(&vcpu->sched.down_req, memory_order_acquire)) {
@@ -290,7 +302,7 @@ bool vmc_sched_wait_up(struct vmc_vcpu *vcpu, enum vmc_stop *stop)
     pthread_mutex_lock(&s->lock);
     while (vcpu->sched.state == VMC_VCPU_DOWN && !atomic_load(&s->stopping)) {
         if (atomic_exchange(&s->cancel, false)) {
-            *stop = VMC_STOP_CANCELLED;
+            *stop = atomic_load(&s->cancel_rc) ? VMC_STOP_ERROR : VMC_STOP_CANCELLED;
             break;
         }
         if (s->deadline && vmc_now_ns() >= s->deadline) {

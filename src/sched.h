@@ -41,7 +41,8 @@ struct vmc_sched {
     pthread_mutex_t lock;
     bool running;             /* inside vmc_vm_run */
     _Atomic bool stopping;    /* a vCPU stopped the VM: every vCPU thread leaves (read without the lock) */
-    _Atomic bool cancel;      /* vmc_vm_cancel: the first vCPU to see it stops the VM */
+    _Atomic bool cancel;      /* vmc_sched_cancel: the first vCPU to see it stops the VM */
+    _Atomic int cancel_rc;    /* 0: cancelled; else why the VMM stopped it (a negative errno) */
     struct vmc_vcpu *stopper; /* the vCPU whose stop ends the run */
     uint32_t nup;             /* vCPUs up */
     uint64_t deadline;        /* the run's timeout as monotonic ns, 0 = none */
@@ -56,6 +57,11 @@ void vmc_sched_destroy(struct vmc_vm *vm);
 
 /* Make the vCPU's thread notice new state: wake a blocked wait, or signal a KVM_RUN (not the caller's). */
 void vmc_sched_kick(struct vmc_vcpu *vcpu);
+/* Wake every blocked vCPU to re-check what it waits for (console space). */
+void vmc_sched_wake_blocked(struct vmc_vm *vm);
+/* Stop a running VM from any thread: rc 0 as cancelled (vmc_vm_cancel), a negative errno as a VMM error
+ * (the message is recorded by the caller). A cancel before the run starts is kept for it. */
+void vmc_sched_cancel(struct vmc_vm *vm, int rc);
 /* The VM is inside vmc_vm_run (read under the lock: registration and the control block refuse then). */
 bool vmc_sched_running(struct vmc_vm *vm);
 /* May this thread read and write the vCPU's registers now: the VM is not running, or this is the vCPU's own
@@ -83,8 +89,8 @@ struct vmc_vcpu *vmc_sched_run_end(struct vmc_vm *vm);
 /* A vCPU thread enters the run: registered as alive, so that it may be kicked. */
 void vmc_sched_enter(struct vmc_vcpu *vcpu);
 /* Wait while the vCPU is down; false when the run is over for this thread. A cancel or the run's deadline
- * seen while waiting is reported in *stop (VMC_STOP_CANCELLED or VMC_STOP_TIMEOUT; VMC_STOP_NONE when
- * another vCPU ended the run): the caller records it and stops the VM. */
+ * seen while waiting is reported in *stop (VMC_STOP_CANCELLED, VMC_STOP_ERROR or VMC_STOP_TIMEOUT;
+ * VMC_STOP_NONE when another vCPU ended the run): the caller records it and stops the VM. */
 bool vmc_sched_wait_up(struct vmc_vcpu *vcpu, enum vmc_stop *stop);
 /* The vCPU went down; true if it was the last one up (the VM then ends). */
 bool vmc_sched_went_down(struct vmc_vcpu *vcpu);
@@ -94,12 +100,15 @@ void vmc_sched_leave(struct vmc_vcpu *vcpu);
 /* Before entering the guest: should this vCPU's loop leave? Consumes a cancel and a down request. */
 enum vmc_check {
     VMC_CHECK_RUN,
-    VMC_CHECK_CANCELLED, /* vmc_vm_cancel: this vCPU stops the VM */
+    VMC_CHECK_CANCELLED, /* vmc_sched_cancel with rc 0: this vCPU stops the VM */
+    VMC_CHECK_FAILED,    /* vmc_sched_cancel with an error: this vCPU stops the VM with it */
     VMC_CHECK_STOPPING,  /* another vCPU stopped the VM */
     VMC_CHECK_DOWN,      /* another vCPU asked this one to go down */
 };
 enum vmc_check vmc_sched_check(struct vmc_vcpu *vcpu);
 bool vmc_sched_timed_out(struct vmc_vm *vm);
+/* The error a VMC_CHECK_FAILED or VMC_STOP_ERROR from a cancel carries. */
+int vmc_sched_cancel_rc(struct vmc_vm *vm);
 
 /* ---- vcpu_op ---- */
 /* Bring a down vCPU up: prepare(target, arg) runs under the lock (its entry state), then its thread runs.

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "sandbox.h"
 #include "vm.h"
 
 int vmc_timer_init(struct vmc_vm *vm)
@@ -26,6 +27,8 @@ static void *timer_main(void *arg)
 {
     struct vmc_vm *vm = arg;
     struct vmc_timer *t = &vm->timer;
+    if (vm->sandboxed)
+        vmc_sandbox_install(NULL, VMC_SANDBOX_TIMER);
     pthread_mutex_lock(&t->lock);
     while (!t->quit) {
         uint64_t now = vmc_now_ns(), next = 0;

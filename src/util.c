@@ -1,33 +1,41 @@
 /* SPDX-License-Identifier: MIT */
 /* Small helpers: monotonic clock, message formatting, thread-safe error messages. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 
 #include "util.h"
+
+/* LeakSanitizer does not look for pointers in memory mapped by the program: sanitizer builds take the
+ * structures from the heap, where it does. */
+void *vmc_zalloc_big(size_t size)
+{
+#ifdef VMC_ASAN
+    return calloc(1, size);
+#else
+    void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    return p == MAP_FAILED ? NULL : p;
+#endif
+}
+
+void vmc_free_big(void *p, size_t size)
+{
+#ifdef VMC_ASAN
+    (void)size;
+    free(p);
+#else
+    if (p)
+        munmap(p, size);
+#endif
+}
 
 uint64_t vmc_now_ns(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-size_t vmc_range_find(const void *ranges, size_t n, size_t stride, uint64_t addr)
-{
-    size_t lo = 0, hi = n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        uint64_t r[2];
-        memcpy(r, (const char *)ranges + mid * stride, sizeof(r));
-        if (addr < r[0])
-            hi = mid;
-        else if (addr - r[0] >= r[1])
-            lo = mid + 1;
-        else
-            return mid;
-    }
-    return n;
 }
 
 void vmc_errf(char *buf, size_t len, const char *fmt, ...)

@@ -21,11 +21,20 @@
 #define STAT_GET(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
 
 uint64_t vmc_now_ns(void);
-/*
- * The index of the range holding addr in a sorted array of n non-overlapping ranges, each `stride` bytes
- * that start with two uint64_t fields: first address and length; n if none holds it.
- */
-size_t vmc_range_find(const void *ranges, size_t n, size_t stride, uint64_t addr);
+
+/* VMC_ASAN: an AddressSanitizer build (gcc says so one way, clang another). */
+#if defined(__SANITIZE_ADDRESS__)
+#define VMC_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define VMC_ASAN 1
+#endif
+#endif
+
+/* Zeroed memory straight from the kernel, for the big per-VM structures: pages nobody writes are never
+ * touched (calloc would clear them one page fault at a time). NULL on failure; free with vmc_free_big. */
+void *vmc_zalloc_big(size_t size);
+void vmc_free_big(void *p, size_t size);
 /* Format into buf (NULL or len 0: nothing), like snprintf. */
 void vmc_errf(char *buf, size_t len, const char *fmt, ...) VMC_PRINTF(3, 4);
 

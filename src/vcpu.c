@@ -5,7 +5,6 @@
 #include <sys/ioctl.h>
 
 #include "arch/x86_64/insn.h"
-#include "dev/console.h"
 #include "exit.h"
 #include "report.h"
 #include "vm.h"
@@ -113,8 +112,8 @@ static int act_on(struct vmc_vcpu *vcpu, const struct vmc_action *act)
         return LOOP_AGAIN;
     case VMC_ACT_BLOCK:
     case VMC_ACT_HALT:
-        if (vmc_sched_block(vcpu, act->until, act->kind == VMC_ACT_HALT, vmc_event_pending) !=
-            VMC_WAKE_TIMEOUT)
+        if (vmc_sched_block(vcpu, act->until, act->kind == VMC_ACT_HALT,
+                            act->wake ? act->wake : vmc_event_pending) != VMC_WAKE_TIMEOUT)
             return LOOP_AGAIN; /* a stop, cancel or down request is seen before the next entry */
         vcpu->result.stop = VMC_STOP_TIMEOUT;
         return LOOP_STOP;
@@ -145,6 +144,8 @@ static int run_loop(struct vmc_vcpu *vcpu)
         case VMC_CHECK_CANCELLED:
             vcpu->result.stop = VMC_STOP_CANCELLED;
             return LOOP_STOP;
+        case VMC_CHECK_FAILED:
+            return vmc_sched_cancel_rc(vcpu->vm);
         case VMC_CHECK_STOPPING:
             return LOOP_STOP;
         case VMC_CHECK_DOWN:
@@ -189,6 +190,7 @@ static void vcpu_main(struct vmc_vcpu *vcpu)
         if (!vmc_sched_wait_up(vcpu, &why)) {
             if (why != VMC_STOP_NONE) {
                 vcpu->result = (struct vmc_stop_req){ .stop = why };
+                vcpu->rc = why == VMC_STOP_ERROR ? vmc_sched_cancel_rc(vcpu->vm) : 0;
                 vmc_sched_stop(vcpu);
             }
             break;
@@ -229,7 +231,6 @@ int vmc_vcpu_run_vm(struct vmc_vm *vm, struct vmc_result *res)
         boot->result = (struct vmc_stop_req){ .stop = VMC_STOP_ERROR };
     }
     struct vmc_vcpu *stopper = vmc_sched_run_end(vm);
-    vmc_console_flush(vmc_vm_dev(vm, VMC_DEV_CONSOLE));
     vmc_result_build(stopper, res);
     if (res->stop == VMC_STOP_ERROR)
         return stopper->rc ? stopper->rc : -EIO;

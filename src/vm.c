@@ -10,7 +10,9 @@
 
 #include "arch/x86_64/layout.h"
 #include "cpuid.h"
+#include "dev/console.h"
 #include "loader.h"
+#include "sandbox.h"
 #include "vm.h"
 
 void vmc_config_init(struct vmc_config *cfg)
@@ -135,6 +137,28 @@ static int create_vcpu(struct vmc_vm *vm, uint32_t id)
     return 0;
 }
 
+/* The console's writer thread freed room: vCPUs waiting for it re-check. */
+static void console_space(void *arg)
+{
+    vmc_sched_wake_blocked(arg);
+}
+
+/* The console's writer thread starts: under the sandbox it narrows its own list. */
+static void console_thread(void *arg)
+{
+    struct vmc_vm *vm = arg;
+    if (vm->sandboxed)
+        vmc_sandbox_install(NULL, VMC_SANDBOX_WRITER);
+}
+
+/* The console's output descriptor failed: a running VM stops with the error. */
+static void console_error(void *arg, int err)
+{
+    struct vmc_vm *vm = arg;
+    vmc_error_set_first(&vm->err, err, "console output: %s", strerror(-err));
+    vmc_sched_cancel(vm, err);
+}
+
 static int create_devices(struct vmc_vm *vm)
 {
     for (size_t i = 0; i < VMC_DEV_COUNT; i++) {
@@ -142,6 +166,7 @@ static int create_devices(struct vmc_vm *vm)
         if (rc < 0)
             return vmc_error_set_first(&vm->err, rc, "device %s: %s", vmc_devices[i]->name, strerror(-rc));
     }
+    vmc_console_set_notify(vmc_vm_dev(vm, VMC_DEV_CONSOLE), console_thread, console_space, console_error, vm);
     return 0;
 }
 
@@ -181,7 +206,7 @@ int vmc_vm_create(struct vmc_kvm *kvm, const struct vmc_config *cfg, struct vmc_
     int rc = check_config(cfg, err, errlen);
     if (rc < 0)
         return rc;
-    struct vmc_vm *vm = calloc(1, sizeof(*vm));
+    struct vmc_vm *vm = vmc_zalloc_big(sizeof(*vm));
     if (!vm) {
         vmc_errf(err, errlen, "out of memory");
         return -ENOMEM;
@@ -238,14 +263,16 @@ void vmc_vm_destroy(struct vmc_vm *vm)
             free(vm->argv[i]);
     free(vm->argv);
     vmc_error_destroy(&vm->err);
-    free(vm);
+    vmc_free_big(vm, sizeof(*vm));
 }
 
 static int load_common(struct vmc_vm *vm, const char *path, bool flat, uint64_t gpa)
 {
     if (vm->loaded)
         return vmc_vm_fail(vm, -EBUSY, "%s: an image is already loaded", path);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: a FIFO given as the image must be refused (the loader wants a regular file), not waited
+     * on; reads of a regular file ignore the flag. */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
     if (fd < 0)
         return vmc_vm_fail(vm, -errno, "%s: %s", path, strerror(errno));
     struct vmc_image img;
@@ -298,12 +325,16 @@ int vmc_vm_write(struct vmc_vm *vm, uint64_t gpa, const void *buf, size_t len)
     return vmc_mem_write(&vm->mem, gpa, buf, len);
 }
 
-/* The first run: what must follow every configuration call (the MSR filter, CPUID). */
+/* The first run: what must follow every configuration call (the MSR filter, CPUID), then the sandbox:
+ * from here on the VMM needs no new file, socket or device. */
 static int start(struct vmc_vm *vm)
 {
     int rc = vmc_msr_apply(vm);
     if (rc == 0)
         rc = vmc_cpuid_apply(vm);
+    if (rc == 0 && vm->cfg.sandbox)
+        rc = vmc_sandbox_install(vm, VMC_SANDBOX_PROCESS);
+    vm->sandboxed = rc == 0 && vm->cfg.sandbox;
     if (rc == 0)
         vm->started = true;
     return rc;
@@ -321,10 +352,29 @@ int vmc_vm_run(struct vmc_vm *vm, struct vmc_result *res)
     int rc = vm->started ? 0 : start(vm);
     if (rc < 0)
         return rc;
+    struct vmc_console *con = vmc_vm_dev(vm, VMC_DEV_CONSOLE);
+    vmc_console_rearm(con);
     rc = vmc_vcpu_run_vm(vm, res);
+    /* The guest's last output goes out before the caller hears of the end; a run that was cut short does
+     * not wait long for a reader that stopped reading. */
+    bool cut = res->stop != VMC_STOP_EXIT && res->stop != VMC_STOP_CRASH;
+    vmc_console_drain(con, cut ? vmc_now_ns() + VMC_CONSOLE_GRACE_NS : 0);
     if (rc < 0 || res->stop == VMC_STOP_EXIT || res->stop == VMC_STOP_CRASH)
         vm->finished = true;
     return rc;
+}
+
+void vmc_vm_cancel(struct vmc_vm *vm)
+{
+    vmc_sched_cancel(vm, 0);
+    vmc_console_cancel(vmc_vm_dev(vm, VMC_DEV_CONSOLE));
+}
+
+void vmc_vm_console_stats(struct vmc_vm *vm, struct vmc_console_stat *out)
+{
+    struct vmc_console_stats s;
+    vmc_console_get_stats(vmc_vm_dev(vm, VMC_DEV_CONSOLE), &s);
+    *out = (struct vmc_console_stat){ s.written, s.dropped, s.unwritten, s.error };
 }
 
 struct vmc_vcpu *vmc_vm_vcpu(struct vmc_vm *vm, uint32_t id)

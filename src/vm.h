@@ -40,6 +40,7 @@ struct vmc_vm {
     /* vm.c: lifecycle */
     uint64_t entry, image_start, image_end;
     bool created, loaded, started, finished;
+    bool sandboxed; /* the seccomp allow-lists are in force (config sandbox, from the first run) */
 };
 
 /* Record a formatted error message on the VM; evaluates to err (a negative errno) for tail calls. */

@@ -1,60 +1,7 @@
 #!/bin/sh
-# Guest and CLI tests (TAP): run SDK guests under `vmcall run` and check exact console output, exit
-# status and the first line of stderr. VMCALL and GUESTS name the binary and the guest build directory.
-set -u
-VMCALL=${VMCALL:-build/bin/vmcall}
-G=${GUESTS:-build/guest}
-T=$G/tests
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-n=0
-failed=0
-
-# check NAME STATUS STDOUT STDERR_ERE [STDIN] -- ARGS...
-#   STDOUT is compared exactly (printf %b escapes, or @FILE for a file's contents); STDERR_ERE must match the first stderr line ("" =
-#   stderr must be empty). STDIN is fed to the guest (default: empty).
-check() {
-    name=$1 want_status=$2 want_out=$3 want_err=$4
-    shift 4
-    input=""
-    if [ "$1" != "--" ]; then input=$1; shift; fi
-    shift
-    printf '%b' "$input" > "$tmp/in"
-    timeout 60 "$VMCALL" "$@" < "$tmp/in" > "$tmp/out" 2> "$tmp/err"
-    status=$?
-    case $want_out in
-        @*) cp "${want_out#@}" "$tmp/want" ;;
-        *) printf '%b' "$want_out" > "$tmp/want" ;;
-    esac
-    n=$((n + 1))
-    problems=""
-    [ "$status" = "$want_status" ] || problems="$problems status=$status(want $want_status)"
-    cmp -s "$tmp/out" "$tmp/want" || problems="$problems stdout-differs"
-    first=$(head -n 1 "$tmp/err")
-    if [ -z "$want_err" ]; then
-        [ -s "$tmp/err" ] && problems="$problems stderr-not-empty"
-    else
-        printf '%s\n' "$first" | grep -Eq -- "$want_err" || problems="$problems stderr-mismatch"
-    fi
-    if [ -z "$problems" ]; then
-        echo "ok $n - $name"
-    else
-        failed=$((failed + 1))
-        echo "not ok $n - $name"
-        echo "#  $problems"
-        echo "#  stdout:"; sed 's/^/#    /' "$tmp/out"
-        echo "#  stderr:"; sed 's/^/#    /' "$tmp/err"
-    fi
-}
-
-# like check, then require an extra ERE somewhere in stderr
-check_err_has() {
-    n=$((n + 1))
-    if grep -Eq -- "$2" "$tmp/err"; then echo "ok $n - $1"; else
-        failed=$((failed + 1)); echo "not ok $n - $1"; sed 's/^/#    /' "$tmp/err"; fi
-}
-
-sym() { nm "$1" | awk -v s="$2" '$3 == s { sub(/^0+/, "", $1); print $1 }'; }
+# Guest tests (TAP): run SDK guests under `vmcall run` and check exact console output, exit status and
+# the first line of stderr.
+. "$(dirname "$0")/lib.sh"
 
 crash='^vmcall: '
 # --- guests that succeed -------------------------------------------------------------------------------
@@ -107,7 +54,7 @@ check_err_has "--stats has a row per hypercall" '^console_write\(2\) +1 +0 +0 +[
 check "allow-list without sched_op: exit falls back to the exit port" 3 @tests/guest/exitcode.out '^exit reason' \
     -- run --stats --allow-hypercalls console_write "$T/exitcode.elf" -- 3
 check_err_has "the refused shutdown is counted as denied" '^sched_op\(4\) +0 +0 +1 '
-check "unknown name in the allow-list" 125 '' "^vmcall run: --allow-hypercalls: unknown hypercall 'nope'$" \
+check "unknown name in the allow-list" 125 '' "^vmcall: --allow-hypercalls: unknown hypercall 'nope'$" \
     -- run --allow-hypercalls version,nope "$T/hello.elf"
 
 check "discovery: CPUID leaves, WRMSR fills a page of the guest's choosing" 0 @tests/guest/hc_msr.out \
@@ -125,6 +72,10 @@ check "--mode 32 runs ELF32 only" 125 '' 'not ELF32: --mode 32 runs 32-bit guest
 check "--mode 32 with --user" 125 '' '^vmcall: user mode needs 64-bit mode$' -- run --mode 32 --user "$T/compat32.elf"
 check "memory_op: populate, release, exchange, quota and every check" 0 @tests/guest/memop.out "" \
     -- run --mem 16M --mem-max 20M "$T/memop.elf"
+check "memory_op exchange reads the guest's lists once: a second vCPU rewriting them cannot make it release a VMM page" \
+    0 @tests/guest/memop.3.out "" -- run --vcpus 2 --mem 16M --mem-max 32M "$T/memop.elf" -- race
+check "memory_op: the whole limit is reachable in 4 KiB extents (adjacent ones merge)" 0 @tests/guest/memop.2.out "" \
+    -- run --mem 4M --mem-max 8M "$T/memop.elf" -- small
 check "memory_op limit below RAM is refused" 125 '' '^vmcall: memory limit must be' \
     -- run --mem 16M --mem-max 8M "$T/memop.elf"
 
@@ -180,10 +131,9 @@ check "a fault on vCPU 3 ends the VM and names vCPU 3" 126 '' "${crash}vCPU 3: g
 check_err_has "the report's vCPU line" '^  vcpu 3, exit EXCEPTION_NMI'
 check "timeout stops every spinning vCPU" 124 '' "${crash}vCPU [0-9]: guest timed out after 0.300 s" \
     -- run --vcpus 4 --timeout 0.3 "$T/smp_fault.elf" -- spin
-check "--vcpus out of range" 125 '' '^vmcall run: --vcpus 65: must be 1 to 64$' -- run --vcpus 65 "$T/smp.elf"
+check "--vcpus out of range" 125 '' '^vmcall: --vcpus 65: must be 1 to 64$' -- run --vcpus 65 "$T/smp.elf"
 
 # --- I/O policy (the VMM's I/O bitmap) --------------------------------------------------------------------
-gp='#GP(0) at the instruction=1, rax kept=1'
 check "I/O default: unclaimed ports pass (all-ones, dropped); wrapping accesses are denied" 0 @tests/guest/io.out "" \
     -- run "$T/io.elf" -- outb:0x80 inb:0x80 outw:0xffff outl:0xfffe inw:0xffff
 check "--io-deny: the guest's own #GP handler sees each denied access at its instruction" 0 @tests/guest/io.2.out '^exit reason' \
@@ -198,13 +148,19 @@ check "--io-default deny with --io-allow: only allowed and device ports work" 0 
     -- run --io-default deny --io-allow 0x90 "$T/io.elf" -- inb:0x81 outb:0x90 inb:0x3fd
 check "--io-deny on a device port keeps the device from the guest" 0 @tests/guest/io.6.out "" \
     -- run --io-deny 0xe9 "$T/io.elf" -- outb:0xe9
+check "denied string I/O (INS/OUTS, with and without REP, every size) has no effect: #GP(0) at the instruction" \
+    0 @tests/guest/io.7.out '' -- run --io-deny 0x80,0xe9 "$T/io.elf" -- outsb:0x80 outsw:0x80 outsl:0x80 insb:0x80 \
+    insw:0x80 insl:0x80 rep_outsb:0x80 rep_outsw:0x80 rep_outsl:0x80 rep_insb:0x80 rep_insw:0x80 rep_insl:0x80 \
+    rep_outsb:0xe9 outsl:0xe9
+check "allowed string I/O: every iteration reaches the port, registers advance" 0 @tests/guest/io.8.out '' \
+    -- run "$T/io.elf" -- outsb:0x80 outsl:0x80 insw:0x80 rep_insb:0x80 rep_insl:0x80 rep_outsw:0x80 rep_outsb:0xe9
 check "user mode: --io-allow opens a port in the TSS bitmap" 0 @tests/guest/user_io.out "" -- run --user --io-allow 0x80 "$T/user_io.elf" -- outb:0x80 inb:0x80
 check "user mode: a port nobody opened raises #GP" 126 '' "${crash}guest #GP\\(0x0\\) at rip=0x10[0-9a-f]{4}$" \
     -- run --user "$T/user_io.elf" -- outb:0x80
 check "user mode: --io-deny closes a console port for CPL3" 126 '' "${crash}guest #GP\\(0x0\\)" \
     -- run --user --io-deny 0x3f8-0x3ff "$T/user_io.elf" -- inb:0x3fd
-check "bad port list" 125 '' '^vmcall run: --io-deny 0x80-0x70: not a port list' -- run --io-deny 0x80-0x70 "$T/io.elf"
-check "bad I/O default" 125 '' '^vmcall run: --io-default open: must be pass, ignore or deny$' -- run --io-default open "$T/io.elf"
+check "bad port list" 125 '' '^vmcall: --io-deny 0x80-0x70: not a port list' -- run --io-deny 0x80-0x70 "$T/io.elf"
+check "bad I/O default" 125 '' '^vmcall: --io-default open: must be pass, ignore or deny$' -- run --io-default open "$T/io.elf"
 
 # --- MSR policy (KVM's MSR filter) ----------------------------------------------------------------------
 check "MSRs: allowed ones reach KVM, unknown ones #GP, the hypercall-page MSR is the VMM's" 0 @tests/guest/msr.out \
@@ -213,7 +169,7 @@ check "--msr-deny: RDMSR and WRMSR of denied MSRs raise #GP; others still work" 
     "" -- run --msr-deny 0xc0000102,0x174 "$T/msr.elf" -- rd:0xc0000102 wr:0xc0000102=5 rd:0x174 rd:0xc0000100
 check "--msr-allow after --msr-deny gives the MSR back to KVM" 0 @tests/guest/msr.3.out "" \
     -- run --msr-deny 0xc0000102 --msr-allow 0xc0000102 "$T/msr.elf" -- rd:0xc0000102
-check "bad MSR list" 125 '' '^vmcall run: --msr-deny 0x1,x: not a list of MSR indices$' -- run --msr-deny 0x1,x "$T/msr.elf"
+check "bad MSR list" 125 '' '^vmcall: --msr-deny 0x1,x: not a list of MSR indices$' -- run --msr-deny 0x1,x "$T/msr.elf"
 
 # --- CPUID policy (tested from kernel mode: CPUID at CPL3 is not trapped on every host) ----------------
 check "CPUID: VMX/SVM hidden, hypervisor bit, vmcall leaves" 0 @tests/guest/cpuid.out \
@@ -222,7 +178,7 @@ check "--cpuid adds leaves and subleaves" 0 @tests/guest/cpuid.2.out \
     "" -- run --cpuid 0x40000100=1:2:3:4 --cpuid 0x40000101.2=10:11:12:13 "$T/cpuid.elf" -- 0x40000100 0x40000101.2
 check "--cpuid overrides vmcall's own leaf" 0 @tests/guest/cpuid.3.out \
     "" -- run --cpuid 0x40000002=7:0x40000000:0:0 "$T/cpuid.elf" -- 0x40000002
-check "bad --cpuid" 125 '' '^vmcall run: --cpuid 7=1: expected LEAF\[.SUB\]=EAX:EBX:ECX:EDX$' -- run --cpuid 7=1 "$T/cpuid.elf"
+check "bad --cpuid" 125 '' '^vmcall: --cpuid 7=1: expected LEAF\[.SUB\]=EAX:EBX:ECX:EDX$' -- run --cpuid 7=1 "$T/cpuid.elf"
 
 # --- the control block (--dump-vmcs) ---------------------------------------------------------------------
 # Host-area lines (thread id, CPU, counters), the CPUID leaf count, the unusable LDTR's access rights
@@ -285,33 +241,6 @@ check "timeout stops a spinning guest" 124 @tests/guest/spin.out \
     "${crash}guest timed out after 0.300 s at rip=0x10[0-9a-f]{4}$" -- run --timeout 0.3 "$T/spin.elf"
 check "timeout stops a spinning user-mode guest" 124 @tests/guest/spin.out "${crash}guest timed out after 0.200 s" \
     -- run --user -t 0.2 "$T/spin.elf"
-
-# --- operator errors: status 125 and one line naming the problem ---------------------------------------
-check "missing guest file" 125 '' "^vmcall: $T/nope.elf: No such file or directory$" -- run "$T/nope.elf"
-printf 'not an elf' > "$tmp/text"
-check "not an ELF file" 125 '' "^vmcall: $tmp/text: not an ELF file \(bad magic\)$" -- run "$tmp/text"
-check "a PIE is refused" 125 '' '^vmcall: /bin/true: not an executable: position-independent' -- run /bin/true
-check "image larger than RAM" 125 '' "^vmcall: $T/bigbss.elf: segment [0-9]+ .* lies outside guest RAM" \
-    -- run --mem 4M "$T/bigbss.elf"
-check "flat image in the reserved region" 125 '' "overlaps the VMM's reserved region" \
-    -- run --flat 0x1000 "$T/flat.bin"
-check "too little memory" 125 '' '^vmcall: memory size 1 MiB is out of range' -- run --mem 1M "$T/hello.elf"
-check "too much memory" 125 '' '^vmcall: memory size 4096 MiB is out of range' -- run --mem 4G "$T/hello.elf"
-check "bad size" 125 '' '^vmcall run: --mem 12Q: not a size' -- run --mem 12Q "$T/hello.elf"
-check "bad timeout" 125 '' '^vmcall run: --timeout -1: not a positive number' -- run --timeout -1 "$T/hello.elf"
-check "missing GUEST" 125 '' '^vmcall run: missing GUEST' -- run
-check "stray argument" 125 '' "^vmcall run: unexpected argument 'x' \(guest arguments go after --\)$" \
-    -- run "$T/hello.elf" x
-check "unknown option" 125 '' 'unrecognized option' -- run --frobnicate "$T/hello.elf"
-check "unknown command" 125 '' "^vmcall: unknown command 'walk'" -- walk
-VMCALL_KVM_DEVICE=/nonexistent/kvm check "no KVM device" 125 '' '^vmcall: /nonexistent/kvm: no such device' \
-    -- run "$T/hello.elf"
-check "--version" 0 "vmcall 0.2.0 (guest ABI 3)\n" "" -- --version
-"$VMCALL" --help > "$tmp/help"; "$VMCALL" run --help > "$tmp/runhelp"
-n=$((n + 1))
-if grep -q 'run ' "$tmp/help" && for o in --mem --user --flat --timeout --stats --help; do
-       grep -q -- "$o" "$tmp/runhelp" || exit 1; done; then echo "ok $n - help describes every option"
-else failed=$((failed + 1)); echo "not ok $n - help describes every option"; fi
 
 echo "1..$n"
 [ "$failed" = 0 ]

@@ -53,8 +53,16 @@ struct vmc_config {
     uint64_t mem_max;          /* RAM limit for memory_op populate; 0 (default): mem_size */
     const char *disk_path;     /* block device backing file, or NULL */
     bool disk_readonly;
-    uint32_t vcpus;      /* vCPUs, 1..VMC_VCPU_MAX; 0 = 1. vCPU 0 starts, the others on VMC_VCPUOP_UP */
-    uint32_t io_default; /* enum vmc_io_policy for ports no device claims and no policy names (PASS) */
+    uint32_t vcpus;         /* vCPUs, 1..VMC_VCPU_MAX; 0 = 1. vCPU 0 starts, the others on VMC_VCPUOP_UP */
+    uint32_t io_default;    /* enum vmc_io_policy for ports no device claims and no policy names (PASS) */
+    uint64_t console_limit; /* console output accepted at most (bytes; past it dropped and counted); 0 = no
+                               limit (default) */
+    /* Run every thread of the process under the VMM's seccomp allow-list from the first vmc_vm_run on
+     * (off by default: the library never installs a filter unless asked). The filter is process-wide and
+     * permanent: afterwards the process can run and resume this VM, destroy it and write to descriptors
+     * it holds, but no longer open files or create VMs (-EPERM); one sandboxed VM per process, as with
+     * Firecracker's jailer. Refused calls fail with EPERM (docs/sandbox.md). */
+    bool sandbox;
 };
 /* Fill cfg with the defaults. */
 void vmc_config_init(struct vmc_config *cfg);
@@ -181,10 +189,26 @@ struct vmc_result {
  * (including crashes and timeouts: see res->stop), negative errno when the VMM itself failed.
  */
 int vmc_vm_run(struct vmc_vm *vm, struct vmc_result *res);
-/* Ask a running VM to stop (any thread, async-signal-unsafe). vmc_vm_run returns VMC_STOP_CANCELLED. */
+/* Ask a running VM to stop (any thread, async-signal-unsafe). vmc_vm_run returns VMC_STOP_CANCELLED.
+ * Called while vmc_vm_run writes out the last console output, it cuts that short to at most a second. */
 void vmc_vm_cancel(struct vmc_vm *vm);
 /* Print the crash report for res (what happened, RIP, CPL, registers, control registers). */
 void vmc_result_print(const struct vmc_result *res, FILE *f);
+
+/*
+ * Console output is queued (64 KiB) and written by a thread of the VM's own, so that a reader that stops
+ * reading never stalls exit handling, a cancel or a timeout: a guest that fills the queue waits, and only
+ * the vCPU that writes. vmc_vm_run returns once the output is written; when the run was cancelled, timed
+ * out or failed, after at most a second more (what is left then is counted as unwritten). A write error
+ * ends a running VM with VMC_STOP_ERROR and the error (-EPIPE for a closed pipe).
+ */
+struct vmc_console_stat {
+    uint64_t written;   /* bytes written to console_out_fd */
+    uint64_t dropped;   /* bytes past console_limit, or after a write error */
+    uint64_t unwritten; /* bytes given up on when the final write-out was cut short */
+    int error;          /* the first write error (negative errno), 0 if none */
+};
+void vmc_vm_console_stats(struct vmc_vm *vm, struct vmc_console_stat *out);
 
 /*
  * Port I/O and MMIO buses: one handler signature for both. addr is the port or guest-physical address

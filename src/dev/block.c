@@ -4,6 +4,9 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/fs.h>
+#include <sys/file.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -17,28 +20,51 @@ struct vmc_disk {
     uint64_t sectors;
 };
 
+/* Size of a regular file or a block device; -EINVAL for anything else (a FIFO, a socket, a directory). */
+static int disk_size(int fd, uint64_t *size)
+{
+    struct stat st;
+    if (fstat(fd, &st) != 0)
+        return -errno;
+    if (S_ISREG(st.st_mode)) {
+        *size = (uint64_t)st.st_size;
+        return 0;
+    }
+    if (S_ISBLK(st.st_mode))
+        return ioctl(fd, BLKGETSIZE64, size) == 0 ? 0 : -errno;
+    return -EINVAL;
+}
+
+/*
+ * Open without blocking (O_NONBLOCK: a FIFO would otherwise wait for a writer), check what the file is,
+ * then lock it: shared for a read-only disk, exclusive for a writable one, so that two VMs never write
+ * one image, nor one writes what another reads.
+ */
 static int disk_open(struct vmc_vm *vm, const char *path, bool ro, struct vmc_disk **out)
 {
-    int fd = open(path, (ro ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+    int fd = open(path, (ro ? O_RDONLY : O_RDWR) | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
     if (fd < 0)
         return vmc_vm_fail(vm, -errno, "disk %s: %s", path, strerror(errno));
-    struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        close(fd);
-        return vmc_vm_fail(vm, -EINVAL, "disk %s: not a regular file", path);
-    }
-    /* A trailing partial sector is not addressable; say so rather than silently truncating. */
-    if (st.st_size % VMC_BLOCK_SECTOR_SIZE) {
-        close(fd);
-        return vmc_vm_fail(vm, -EINVAL, "disk %s: size %lld is not a multiple of %u bytes", path,
-                           (long long)st.st_size, VMC_BLOCK_SECTOR_SIZE);
-    }
-    struct vmc_disk *d = malloc(sizeof(*d));
+    uint64_t size = 0;
+    int rc = disk_size(fd, &size);
+    if (rc == -EINVAL)
+        vmc_vm_fail(vm, rc, "disk %s: not a regular file or a block device", path);
+    else if (rc < 0)
+        vmc_vm_fail(vm, rc, "disk %s: %s", path, strerror(-rc));
+    else if (size % VMC_BLOCK_SECTOR_SIZE) /* a trailing partial sector is not addressable: say so */
+        rc = vmc_vm_fail(vm, -EINVAL, "disk %s: size %llu is not a multiple of %u bytes", path,
+                         (unsigned long long)size, VMC_BLOCK_SECTOR_SIZE);
+    else if (flock(fd, (ro ? LOCK_SH : LOCK_EX) | LOCK_NB) != 0)
+        rc = vmc_vm_fail(vm, errno == EWOULDBLOCK ? -EBUSY : -errno, "disk %s: %s", path,
+                         errno == EWOULDBLOCK ? "in use by another VM (it is locked)" : strerror(errno));
+    else if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) != 0)
+        rc = vmc_vm_fail(vm, -errno, "disk %s: %s", path, strerror(errno));
+    struct vmc_disk *d = rc == 0 ? malloc(sizeof(*d)) : NULL;
     if (!d) {
         close(fd);
-        return vmc_vm_fail(vm, -ENOMEM, "out of memory");
+        return rc ? rc : vmc_vm_fail(vm, -ENOMEM, "out of memory");
     }
-    *d = (struct vmc_disk){ .fd = fd, .ro = ro, .sectors = (uint64_t)st.st_size / VMC_BLOCK_SECTOR_SIZE };
+    *d = (struct vmc_disk){ .fd = fd, .ro = ro, .sectors = size / VMC_BLOCK_SECTOR_SIZE };
     *out = d;
     return 0;
 }

@@ -101,12 +101,15 @@ uint8_t vmc_uart_read(struct vmc_uart *u, unsigned reg)
         return u->mcr;
     case UART_LSR:
         rx_fill(u);
-        /* Transmission is instantaneous: the holding register and shifter are always empty. Once the
-         * input has ended and is drained, the line shows a break: how a guest learns of end-of-file. */
+        /* Once the input has ended and is drained, the line shows a break: how a guest learns of
+         * end-of-file. */
+        /* The transmitter is empty while the console can take a byte: a polled driver waits for THRE,
+         * which is flow control for a console whose reader is slow. */
+        uint8_t tx = vmc_console_space(u->con) ? LSR_THRE | LSR_TEMT : 0;
         if (u->rx_len)
-            return LSR_THRE | LSR_TEMT | LSR_DR;
+            return tx | LSR_DR;
         bool eof = !(u->mcr & MCR_LOOP) && vmc_console_eof(u->con);
-        return LSR_THRE | LSR_TEMT | (eof ? LSR_BI : 0);
+        return tx | (eof ? LSR_BI : 0);
     case UART_MSR:
         if (u->mcr & MCR_LOOP) /* modem outputs fed back to inputs (data sheet, MCR bit 4) */
             return (uint8_t)(((u->mcr & MCR_RTS) ? MSR_CTS : 0) | ((u->mcr & MCR_DTR) ? MSR_DSR : 0) |

@@ -25,8 +25,17 @@ int64_t vmc_hc_version(struct vmc_hcall *hc)
     return VMC_ABI_VERSION;
 }
 
-/* All or nothing: every page of the buffer is checked before a byte goes out (abi.h: a bad handle gets
- * -EFAULT). The bytes then go from guest memory to the console without a copy in between. */
+static bool console_room(struct vmc_vcpu *vcpu)
+{
+    return vmc_event_pending(vcpu) || vmc_console_space(vmc_vm_dev(vcpu->vm, VMC_DEV_CONSOLE));
+}
+
+/*
+ * Every page of the buffer is checked before a byte goes out (abi.h: a bad handle gets -EFAULT, and then
+ * nothing was written); the bytes go from guest memory to the console queue without a copy in between.
+ * A full queue takes what fits: the call returns that count, and with 0 the vCPU waits for room (the
+ * SDK writes the rest again).
+ */
 int64_t vmc_hc_console_write(struct vmc_hcall *hc)
 {
     uint64_t buf = hc->a.args[0], len = hc->a.args[1];
@@ -37,9 +46,16 @@ int64_t vmc_hc_console_write(struct vmc_hcall *hc)
     if (n < 0)
         return -VMC_EFAULT;
     struct vmc_console *con = vmc_vm_dev(hc->vcpu->vm, VMC_DEV_CONSOLE);
-    for (int i = 0; i < n; i++)
-        vmc_console_write(con, iov[i].iov_base, iov[i].iov_len);
-    return (int64_t)len;
+    uint64_t done = 0;
+    for (int i = 0; i < n; i++) {
+        size_t took = vmc_console_write(con, iov[i].iov_base, iov[i].iov_len);
+        done += took;
+        if (took < iov[i].iov_len)
+            break;
+    }
+    if (done == 0 && len)
+        vmc_act_wait(hc->act, console_room);
+    return (int64_t)done;
 }
 
 int64_t vmc_hc_console_read(struct vmc_hcall *hc)

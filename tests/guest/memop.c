@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Guest test: memory_op query, populate in the hot-add window, release, exchange; quota and every check.
- * Run with --mem 16M --mem-max 20M: 4096 pages of RAM, a limit of 5120. */
+ * Run with --mem 16M --mem-max 20M: 4096 pages of RAM, a limit of 5120. Arguments select other runs. */
 #include "vmcall/guest.h"
 
 #define WIN_GFN (VMC_HOTADD_BASE >> 12)
@@ -35,10 +35,72 @@ static void query(const char *when)
            (unsigned long long)(q.hotadd_size >> 20));
 }
 
+/* The whole limit in 4 KiB extents (run with --mem 4M --mem-max 8M): adjacent extents merge. */
+static int small_extents(void)
+{
+    static uint64_t frames[1025];
+    for (int i = 0; i < 1025; i++)
+        frames[i] = WIN_GFN + (uint64_t)i;
+    printf("populate 1025 adjacent 4 KiB frames=%ld\n", populate(frames, 1025, 0));
+    query("after");
+    return 0;
+}
+
+/*
+ * race: vCPU 1 flips an exchange's input frame between a guest page and the VMM's PML4 while vCPU 0
+ * exchanges it, again and again (run with --vcpus 2 --mem 16M --mem-max 32M). The VMM reads the list
+ * once: each call either releases the guest page (0, nr_exchanged 1, the page zeroed) or refuses the
+ * VMM's (-EINVAL, nr_exchanged 0, the page kept). A VMM that validated one read and acted on another
+ * would zero the PML4 and the guest would die.
+ */
+static uint64_t race_in[1];
+static volatile long race_stop;
+static uint8_t race_stack[4096] __attribute__((aligned(16)));
+static volatile uint64_t victim[512] __attribute__((aligned(4096)));
+
+static void flip(void *arg)
+{
+    (void)arg;
+    uint64_t guest = (uint64_t)(uintptr_t)victim >> 12, vmm = VMC_LAYOUT_PML4 >> 12;
+    while (!vmcg_atomic_load(&race_stop)) {
+        ((volatile uint64_t *)race_in)[0] = vmm;
+        ((volatile uint64_t *)race_in)[0] = guest;
+    }
+}
+
+static int race(void)
+{
+    enum { CALLS = 500 };
+    long exchanged = 0, refused = 0, inconsistent = 0;
+    race_in[0] = (uint64_t)(uintptr_t)victim >> 12;
+    VMCG_ASSERT_EQ(vmcg_vcpu_start(1, flip, 0, race_stack, sizeof(race_stack)), 0);
+    for (uint64_t k = 0; k < CALLS; k++) {
+        uint64_t out[1] = { WIN_GFN + k };
+        struct vmc_mem_exchange x = { resv(race_in, 1, 0), resv(out, 1, 0), 0 };
+        victim[0] = 0xab;
+        long r = vmcg_memory_op(VMC_MEMOP_EXCHANGE, &x);
+        if (r == 0 && x.nr_exchanged == 1 && victim[0] == 0)
+            exchanged++;
+        else if (r == -VMC_EINVAL && x.nr_exchanged == 0 && victim[0] == 0xab)
+            refused++;
+        else
+            inconsistent++;
+    }
+    vmcg_atomic_store(&race_stop, 1);
+    while (vmcg_vcpu_is_up(1))
+        vmcg_sched_yield();
+    printf("race: %d calls, each exchanged or refused whole=%d, the VMM's page intact=%d\n", CALLS,
+           exchanged + refused == CALLS && !inconsistent,
+           ((volatile uint64_t *)(uintptr_t)VMC_LAYOUT_PML4)[0] != 0);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
+    if (argc > 0 && strcmp(argv[0], "small") == 0)
+        return small_extents();
+    if (argc > 0 && strcmp(argv[0], "race") == 0)
+        return race();
     query("at boot");
     /* Map the first GiB of the hot-add window with 2 MiB pages so that the guest can use new RAM. */
     for (int i = 0; i < 512; i++)

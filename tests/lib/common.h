@@ -10,10 +10,11 @@
 
 #include "vmcall/vmcall.h"
 
+/* Thread-local: SMP and two-VM tests call it from several threads (eight results live at once). */
 static const char *guest_path(const char *name)
 {
-    static char buf[8][512];
-    static int i;
+    static _Thread_local char buf[8][512];
+    static _Thread_local int i;
     const char *dir = getenv("GUESTS");
     char *p = buf[i++ % 8];
     snprintf(p, 512, "%s/tests/%s.elf", dir ? dir : "build/guest", name);
@@ -23,6 +24,7 @@ static const char *guest_path(const char *name)
 /* A console sink: the write end goes to the VM, the test reads what arrived. */
 struct capture {
     int rd, wr;
+    char buf[8192]; /* what capture_read returned last: each capture has its own */
 };
 
 static void capture_open(struct capture *c)
@@ -37,10 +39,8 @@ static void capture_open(struct capture *c)
 
 static const char *capture_read(struct capture *c)
 {
-    static char buf[2][8192];
-    static int i;
-    char *p = buf[i++ % 2];
-    ssize_t n = read(c->rd, p, 8191);
+    char *p = c->buf;
+    ssize_t n = read(c->rd, p, sizeof(c->buf) - 1);
     p[n > 0 ? n : 0] = 0;
     return p;
 }

@@ -87,10 +87,10 @@ static void test_hotadd(void)
            "RAM with a 5-page allowance");
     is_int(vmc_mem_populate(&mem, kvm, -1, base + 0x2000, 4096), 0, "populate frame 2");
     is_int(vmc_mem_populate(&mem, kvm, -1, base + 0x4000, 4096), 0, "populate frame 4");
-    is_int(mem.runs->n, 2, "two runs");
+    is_int(mem.nruns, 2, "two runs");
     is_int(vmc_mem_populate(&mem, kvm, -1, base + 0x3000, 4096), 0, "populate frame 3 between them");
-    is_int(mem.runs->n, 1, "three adjacent frames are one run (one memslot)");
-    is_u64(mem.runs->r[0].size, 0x3000, "of three pages");
+    is_int(mem.nruns, 1, "three adjacent frames are one run (one memslot)");
+    is_u64(mem.runs[0].size, 0x3000, "of three pages");
     is_int(vmc_mem_populate(&mem, kvm, -1, base + 0x3000, 4096), -EEXIST, "populating RAM again: -EEXIST");
     is_int(vmc_mem_populate(&mem, kvm, -1, base + 0x1000, 0x2000), -EEXIST, "an extent overlapping a run");
     is_int(vmc_mem_populate(&mem, kvm, -1, base - 4096, 4096), -EINVAL, "below the window: -EINVAL");
@@ -102,6 +102,25 @@ static void test_hotadd(void)
     is_int(vmc_mem_read(&mem, base + 0x3ffe, &r, 4), 0, "reads back");
     is_u64(r, v, "the same bytes");
     is_int(vmc_mem_read(&mem, base + 0x4ffe, &r, 4), -EFAULT, "a read off the end of a run");
+    /* Many small adjacent extents: one run, the whole limit reachable 4 KiB at a time. */
+    struct vmc_mem big;
+    vmc_mem_init(&big, 2 << 20, (2 << 20) + (4 << 20), base, 1 << 30);
+    int got = 0;
+    while (vmc_mem_populate(&big, kvm, -1, base + (uint64_t)got * 4096, 4096) == 0)
+        got++;
+    is_int(got, 1024, "1024 adjacent 4 KiB extents: the whole 4 MiB limit");
+    is_int(big.nruns, 1, "in one run (one memslot)");
+    vmc_mem_free(&big);
+    /* Every other page: separate runs, up to the documented limit, then -ENOSPC; merging stays allowed. */
+    vmc_mem_init(&big, 2 << 20, (2 << 20) + (64 << 20), base, 1 << 30);
+    uint32_t k = 0;
+    while (vmc_mem_populate(&big, kvm, -1, base + (uint64_t)k * 0x2000, 4096) == 0)
+        k++;
+    is_int(k, VMC_HOTADD_RUNS_MAX, "separate runs up to VMC_HOTADD_RUNS_MAX");
+    is_int(vmc_mem_populate(&big, kvm, -1, base + (uint64_t)k * 0x2000, 4096), -ENOSPC, "then -ENOSPC");
+    is_int(vmc_mem_populate(&big, kvm, -1, base + 0x1000, 4096), 0, "a page that joins two runs still fits");
+    is_int(big.nruns, VMC_HOTADD_RUNS_MAX - 1, "and merges them");
+    vmc_mem_free(&big);
     vmc_mem_free(&mem);
     vmc_kvm_close(kvm);
 }
