@@ -44,8 +44,8 @@ static const int process_calls[] = {
     SCMP_SYS(timer_create), SCMP_SYS(timer_settime), SCMP_SYS(timer_delete),
     /* the guest's clock, sleep and random hypercalls */
     SCMP_SYS(clock_gettime), SCMP_SYS(clock_nanosleep), SCMP_SYS(getrandom),
-    /* glibc's qsort sizing its buffer (the stats tables) */
-    SCMP_SYS(sysinfo),
+    /* the stats: glibc's qsort sizing its buffer, the peak RSS */
+    SCMP_SYS(sysinfo), SCMP_SYS(getrusage),
 };
 /* clang-format on */
 

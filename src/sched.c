@@ -20,17 +20,6 @@
  * signalled. The first vCPU to see the flag consumes it and stops the VM; the others follow `stopping`.
  */
 
-static int init_cond(pthread_cond_t *c)
-{
-    /* Deadlines are monotonic-clock times, like the guest's timer deadlines. */
-    pthread_condattr_t a;
-    pthread_condattr_init(&a);
-    pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
-    int e = pthread_cond_init(c, &a);
-    pthread_condattr_destroy(&a);
-    return -e;
-}
-
 int vmc_sched_init(struct vmc_vm *vm)
 {
     memset(&vm->sched, 0, sizeof(vm->sched));
@@ -39,7 +28,7 @@ int vmc_sched_init(struct vmc_vm *vm)
         struct vmc_vcpu_sched *s = &vm->vcpus[i].sched;
         memset(s, 0, sizeof(*s));
         s->last_cpu = -1;
-        rc = init_cond(&s->cond);
+        rc = vmc_cond_init(&s->cond);
     }
     return rc;
 }

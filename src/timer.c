@@ -11,12 +11,8 @@ int vmc_timer_init(struct vmc_vm *vm)
 {
     struct vmc_timer *t = &vm->timer;
     memset(t, 0, sizeof(*t));
-    pthread_condattr_t a;
-    pthread_condattr_init(&a);
-    pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
-    int e = pthread_cond_init(&t->cond, &a);
-    pthread_condattr_destroy(&a);
-    return e ? -e : -pthread_mutex_init(&t->lock, NULL);
+    int rc = vmc_cond_init(&t->cond);
+    return rc ? rc : -pthread_mutex_init(&t->lock, NULL);
 }
 
 /*

@@ -31,6 +31,16 @@ void vmc_free_big(void *p, size_t size)
 #endif
 }
 
+int vmc_cond_init(pthread_cond_t *c)
+{
+    pthread_condattr_t a;
+    pthread_condattr_init(&a);
+    pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
+    int e = pthread_cond_init(c, &a);
+    pthread_condattr_destroy(&a);
+    return -e;
+}
+
 uint64_t vmc_now_ns(void)
 {
     struct timespec ts;

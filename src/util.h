@@ -21,6 +21,8 @@
 #define STAT_GET(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
 
 uint64_t vmc_now_ns(void);
+/* A condition variable whose deadlines are vmc_now_ns() times (CLOCK_MONOTONIC); -errno on failure. */
+int vmc_cond_init(pthread_cond_t *c);
 
 /* VMC_ASAN: an AddressSanitizer build (gcc says so one way, clang another). */
 #if defined(__SANITIZE_ADDRESS__)

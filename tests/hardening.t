@@ -173,5 +173,11 @@ check "20000 unclaimed MMIO addresses read as all-ones" 0 "read 20000 addresses:
 check_err_has "... the first 256 are counted one by one, the rest in one row" '^other +0 +0 +19744 +0$'
 ok_if "... and --stats stays a screenful" "$([ "$(wc -l < "$tmp/err")" -lt 300 ] && echo 0 || echo 1)" \
     "$(wc -l < "$tmp/err") lines"
+rss_flood=$(sed -n 's/^peak RSS \([0-9]*\) KiB$/\1/p' "$tmp/err")
+"$VMCALL" run --stats "$H" -- mmio 100 > /dev/null 2> "$tmp/err"
+rss_few=$(sed -n 's/^peak RSS \([0-9]*\) KiB$/\1/p' "$tmp/err")
+ok_if "... and the VMM's memory does not grow with the addresses (${rss_few} KiB for 100, ${rss_flood} KiB for 20000)" \
+    "$([ -n "$rss_few" ] && [ -n "$rss_flood" ] && [ $((rss_flood - rss_few)) -lt 512 ] && echo 0 || echo 1)" \
+    "peak RSS: $rss_few KiB after 100 addresses, $rss_flood KiB after 20000"
 
 finish

@@ -11,24 +11,14 @@
 #include "../vm.h"
 #include "console.h"
 
-static int init_cond(pthread_cond_t *c)
-{
-    pthread_condattr_t a;
-    pthread_condattr_init(&a);
-    pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
-    int e = pthread_cond_init(c, &a);
-    pthread_condattr_destroy(&a);
-    return e;
-}
-
 struct vmc_console *vmc_console_new(int out_fd, int in_fd, uint64_t limit, int kick_signal)
 {
     struct vmc_console *con = vmc_zalloc_big(sizeof(*con));
     if (!con)
         return NULL;
     pthread_mutex_init(&con->lock, NULL);
-    init_cond(&con->work);
-    init_cond(&con->drained);
+    vmc_cond_init(&con->work);
+    vmc_cond_init(&con->drained);
     con->out_fd = out_fd;
     con->in_fd = in_fd;
     con->limit = limit;

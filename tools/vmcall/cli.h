@@ -43,14 +43,17 @@ struct run_opts {
     long uid, gid; /* -1: not given */
 };
 
-/* An option of `vmcall run`: its names, its value's name in the help (NULL: a flag), the help text
- * ("\n" continues it on another line), and what it does (0, or -1 after printing why not). */
+/* An option of `vmcall run`: its names, its value's name in the help (NULL: it takes none), the help
+ * text ("\n" continues it on another line), and what it does: parse (0, or -1 after printing why not),
+ * or, for a flag, the bool of run_opts it sets (offset + 1) and the value. Neither: --help. */
 struct run_option {
     const char *name;
     char short_name;
     const char *arg;
     const char *help;
     int (*parse)(struct run_opts *o, const char *arg);
+    size_t flag;
+    bool value;
 };
 extern const struct run_option run_options[];
 extern const size_t run_noptions;

@@ -4,6 +4,7 @@
 #include <getopt.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -141,13 +142,6 @@ static int opt_console_limit(struct run_opts *o, const char *arg)
     return 0;
 }
 
-static int opt_user(struct run_opts *o, const char *arg)
-{
-    (void)arg;
-    o->cfg.user_mode = true;
-    return 0;
-}
-
 static int opt_flat(struct run_opts *o, const char *arg)
 {
     o->flat = true;
@@ -204,27 +198,6 @@ static int opt_timeout(struct run_opts *o, const char *arg)
     o->cfg.timeout_ns = (uint64_t)(secs * 1e9);
     if (!o->cfg.timeout_ns)
         o->cfg.timeout_ns = 1;
-    return 0;
-}
-
-static int opt_stats(struct run_opts *o, const char *arg)
-{
-    (void)arg;
-    o->cfg.stats = true;
-    return 0;
-}
-
-static int opt_dump_vmcs(struct run_opts *o, const char *arg)
-{
-    (void)arg;
-    o->dump_vmcs = true;
-    return 0;
-}
-
-static int opt_no_sandbox(struct run_opts *o, const char *arg)
-{
-    (void)arg;
-    o->cfg.sandbox = false;
     return 0;
 }
 
@@ -332,67 +305,72 @@ static int opt_gid(struct run_opts *o, const char *arg)
     return id_option("gid", arg, &o->gid);
 }
 
+/* A flag sets one bool of run_opts (an offset plus one: 0 means "not a flag"). */
+#define FLAG(field, v) .flag = offsetof(struct run_opts, field) + 1, .value = v
+
 const struct run_option run_options[] = {
     { "mem", 'm', "SIZE",
       "guest RAM: a multiple of 2M from 2M to 3G (default 64M); sizes take K, M, G\n"
       "(a bare number is MiB)",
-      opt_mem },
-    { "mem-max", 0, "SIZE", "RAM the guest may reach with memory_op populate (default: --mem)", opt_mem_max },
-    { "user", 'u', NULL, "start the guest at CPL3 (user mode) instead of CPL0", opt_user },
+      .parse = opt_mem },
+    { "mem-max", 0, "SIZE", "RAM the guest may reach with memory_op populate (default: --mem)",
+      .parse = opt_mem_max },
+    { "user", 'u', NULL, "start the guest at CPL3 (user mode) instead of CPL0", FLAG(cfg.user_mode, true) },
     { "mode", 0, "64|32", "64-bit long mode (default), or 32-bit protected mode for an ELF32 guest",
-      opt_mode },
+      .parse = opt_mode },
     { "flat", 'f', "ADDR",
       "GUEST is a raw binary: load it at guest-physical ADDR (>= 0x100000) and enter it\n"
       "there",
-      opt_flat },
+      .parse = opt_flat },
     { "vcpus", 'c', "N",
       "N vCPUs (1-64, default 1), one host thread each; vCPU 0 starts at the entry, the\n"
       "others when the guest starts them (vcpu_op up)",
-      opt_vcpus },
+      .parse = opt_vcpus },
     { "disk", 0, "FILE[,ro]",
       "attach FILE (a regular file or block device, a multiple of 512 bytes) as the\n"
       "block device; ro: read-only. The image is locked: shared when read-only,\n"
       "exclusive otherwise",
-      opt_disk },
+      .parse = opt_disk },
     { "timeout", 't', "SECS", "stop the guest after SECS seconds (fractions allowed); status 124",
-      opt_timeout },
+      .parse = opt_timeout },
     { "console-limit", 0, "SIZE",
       "write at most SIZE bytes of console output (e.g. 1M, 100B); the rest is\n"
       "dropped, counted and reported (default: no limit)",
-      opt_console_limit },
+      .parse = opt_console_limit },
     { "abi", 0, "kvm|xen",
       "hypercall argument registers: KVM's RBX,RCX,RDX,RSI,RDI (default) or Xen's\n"
       "RDI,RSI,RDX,R10,R8",
-      opt_abi },
+      .parse = opt_abi },
     { "allow-hypercalls", 0, "LIST",
       "allow only these hypercalls (comma-separated names or numbers);\n"
       "others return -EPERM and are counted",
-      opt_allow_hypercalls },
+      .parse = opt_allow_hypercalls },
     { "io-default", 0, "POLICY",
       "what ports no device claims do: pass (default: reads all-ones, writes\n"
       "dropped), ignore (the same, counted), deny (#GP in the guest)",
-      opt_io_default },
+      .parse = opt_io_default },
     { "io-allow", 0, "PORTS", "pass these ports, e.g. 0x70-0x71,0x80 (in user mode: open them for CPL3)",
-      opt_io_allow },
-    { "io-ignore", 0, "PORTS", "ignore these ports (all-ones, dropped, counted)", opt_io_ignore },
+      .parse = opt_io_allow },
+    { "io-ignore", 0, "PORTS", "ignore these ports (all-ones, dropped, counted)", .parse = opt_io_ignore },
     { "io-deny", 0, "PORTS", "deny these ports: #GP(0) at the I/O instruction, which has no effect",
-      opt_io_deny },
-    { "msr-deny", 0, "LIST", "MSR indices whose RDMSR/WRMSR raise #GP", opt_msr_deny },
-    { "msr-allow", 0, "LIST", "MSR indices KVM handles as usual (the default)", opt_msr_allow },
+      .parse = opt_io_deny },
+    { "msr-deny", 0, "LIST", "MSR indices whose RDMSR/WRMSR raise #GP", .parse = opt_msr_deny },
+    { "msr-allow", 0, "LIST", "MSR indices KVM handles as usual (the default)", .parse = opt_msr_allow },
     { "cpuid", 0, "LEAF[.SUB]=EAX:EBX:ECX:EDX", "override or add a CPUID leaf; VMX and SVM stay hidden",
-      opt_cpuid },
+      .parse = opt_cpuid },
     { "no-sandbox", 0, NULL, "do not run the VMM under its seccomp allow-list (for debugging)",
-      opt_no_sandbox },
+      FLAG(cfg.sandbox, false) },
     { "jail", 0, "DIR",
       "after opening the guest, disk and /dev/kvm: chroot into DIR (which must be\n"
       "empty) and become --uid/--gid, with no groups and no capabilities",
-      opt_jail },
-    { "uid", 0, "N", "the user id to run as in the jail", opt_uid },
-    { "gid", 0, "N", "the group id to run as in the jail", opt_gid },
+      .parse = opt_jail },
+    { "uid", 0, "N", "the user id to run as in the jail", .parse = opt_uid },
+    { "gid", 0, "N", "the group id to run as in the jail", .parse = opt_gid },
     { "stats", 's', NULL, "when the VM ends, print exits per reason, hypercalls and ports to stderr",
-      opt_stats },
-    { "dump-vmcs", 0, NULL, "when the VM ends, print each vCPU's control block to stderr", opt_dump_vmcs },
-    { "help", 'h', NULL, "show this help", NULL },
+      FLAG(cfg.stats, true) },
+    { "dump-vmcs", 0, NULL, "when the VM ends, print each vCPU's control block to stderr",
+      FLAG(dump_vmcs, true) },
+    { "help", 'h', NULL, "show this help", .parse = NULL },
 };
 const size_t run_noptions = sizeof(run_options) / sizeof(run_options[0]);
 
@@ -526,6 +504,10 @@ int parse_run(int argc, char **argv, struct run_opts *o)
         const struct run_option *r = c == '?' || c == ':' ? NULL : find_option(c);
         if (!r)
             return bad_option(c, argv[optind - 1]);
+        if (r->flag) {
+            *(bool *)((char *)o + r->flag - 1) = r->value;
+            continue;
+        }
         if (!r->parse) {
             usage_run(stdout);
             return 0;

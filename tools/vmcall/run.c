@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -243,8 +244,13 @@ static int report_stop(struct vmc_vm *vm, int rc, const struct vmc_result *res)
 
 static void report_extra(struct vmc_vm *vm, const struct run_opts *o)
 {
-    if (o->cfg.stats)
+    struct rusage ru;
+    if (o->cfg.stats) {
         vmc_vm_print_stats(vm, stderr);
+        /* What the guest cost the host in memory: its RAM as touched, plus the VMM's own. */
+        if (getrusage(RUSAGE_SELF, &ru) == 0)
+            fprintf(stderr, "peak RSS %ld KiB\n", ru.ru_maxrss);
+    }
     for (uint32_t i = 0; o->dump_vmcs && vmc_vm_vcpu(vm, i); i++) {
         struct vmc_vmcs v;
         if (vmc_vcpu_get_vmcs(vmc_vm_vcpu(vm, i), &v) == 0)
