@@ -58,15 +58,16 @@ TEST_GUESTS := $(KERNEL_TESTS:%=$(GBUILD)/tests/%.elf) $(USER_TESTS:%=$(GBUILD)/
 UNIT_TESTS := test_exit test_iobus test_uart test_loader test_memory test_abi test_hypercall
 UNIT_BINS := $(UNIT_TESTS:%=$(BUILD)/tests/%)
 LIB_TESTS := $(BUILD)/tests/test_two_vms $(BUILD)/tests/test_library $(BUILD)/tests/test_events \
-             $(BUILD)/tests/test_sandbox
+             $(BUILD)/tests/test_sandbox $(BUILD)/tests/test_window
 BENCH_BINS := $(BUILD)/bench/vmcbench $(BUILD)/bench/rawproc
 
 .SECONDARY:
-.PHONY: all lib sdk guests demo check test check-asan check-tsan host-bins bench install clean deps format fuzz fuzz-short lint
+.PHONY: all lib sdk guests demo check test check-asan check-tsan host-bins test-bins mutate bench install clean deps format fuzz fuzz-short lint
 all: lib $(VMCALL) sdk guests
 
 lib: $(LIBA) $(LIBSO)
 host-bins: $(VMCALL) $(LIB_TESTS)
+test-bins: all $(UNIT_BINS) $(LIB_TESTS)
 sdk: $(SDK)
 guests: $(EXAMPLES) $(TEST_GUESTS)
 
@@ -102,6 +103,11 @@ check-tsan:
 	$(Q)$(MAKE) --no-print-directory BUILD=build/tsan SAN=thread CC=clang host-bins guests
 	$(Q)TSAN_OPTIONS="halt_on_error=1 exitcode=66 $(TSAN_OPTIONS)" VMCALL=build/tsan/bin/vmcall GUESTS=$(GBUILD) \
 	    timeout 300 prove -e '' $(filter-out %/test_sandbox,$(LIB_TESTS:$(BUILD)/%=build/tsan/%)) tests/tsan.t
+
+# Mutation testing (not in make check: minutes): each mutant of tests/mutants.txt in a scratch copy,
+# against the tests it names; prints each fate and the kill ratio (docs/mutation.md).
+mutate:
+	$(Q)scripts/mutate.sh
 
 # libFuzzer (clang): a short bounded run in `make check`, a long one with `make fuzz`.
 FUZZ_CC ?= clang
@@ -187,7 +193,7 @@ $(BUILD)/tests/test_abi: tests/abi/abi_c99.c tests/abi/abi_cxx.cc include/vmcall
 
 $(BUILD)/bench/vmcbench: $(BUILD)/obj/bench/vmcbench.o $(BUILD)/obj/bench/raw.o $(LIBA)
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) -o $@ $^ $(HOST_LDFLAGS) $(LIBS)
+	$(Q)$(CC) -o $@ $^ $(HOST_LDFLAGS) $(LIBS) -lm
 
 # The whole-process floor is static: no loader work, the least a process can do.
 $(BUILD)/bench/rawproc: $(BUILD)/obj/bench/rawproc.o $(BUILD)/obj/bench/raw.o

@@ -138,25 +138,38 @@ uint64_t vmc_vm_features(const struct vmc_vm *vm)
 
 /* ---- dispatch -------------------------------------------------------------------------------------- */
 
-/* Clamp idx to [0, size) without a branch the CPU could mispredict (Linux array_index_mask_nospec). */
-static inline uint32_t index_nospec(uint32_t idx, uint32_t size)
+/* A hypercall number clamped by index_nospec: the only kind the tables below take, so that a lookup
+ * without the clamp does not compile. */
+struct hc_nr {
+    uint32_t v;
+};
+
+static inline struct hc_nr index_nospec(uint32_t idx, uint32_t size)
 {
-    uint64_t mask = (uint64_t)(~(int64_t)(idx | (size - 1ull - idx)) >> 63);
-    __asm__("" : "+r"(mask)); /* keep the compiler from turning this back into a branch */
-    return idx & (uint32_t)mask;
+    return (struct hc_nr){ vmc_index_nospec(idx, size) };
 }
 
-static bool allowed(const struct vmc_hc *h, uint32_t nr)
+static bool allowed(const struct vmc_hc *h, struct hc_nr nr)
 {
-    return (h->allowed[nr / 64] >> (nr % 64)) & 1;
+    return (h->allowed[nr.v / 64] >> (nr.v % 64)) & 1;
 }
 
-static const struct vmc_user_hc *user_hc(const struct vmc_hc *h, uint32_t nr)
+static const struct vmc_user_hc *user_hc(const struct vmc_hc *h, struct hc_nr nr)
 {
     const struct vmc_hc_table *t = h->table;
-    if (nr < t->user_base || nr >= t->user_end || !h->user[nr - t->user_base].fn)
+    if (nr.v < t->user_base || nr.v >= t->user_end || !h->user[nr.v - t->user_base].fn)
         return NULL;
-    return &h->user[nr - t->user_base];
+    return &h->user[nr.v - t->user_base];
+}
+
+static const struct vmc_hc_entry *table_entry(const struct vmc_hc *h, struct hc_nr nr)
+{
+    return nr.v < h->table->n ? &h->table->e[nr.v] : NULL;
+}
+
+static struct vmc_hc_counter *counter(struct vmc_vcpu *vcpu, struct hc_nr nr)
+{
+    return &vcpu->hc_stats[nr.v];
 }
 
 int64_t vmc_hc_dispatch(struct vmc_hcall *hc)
@@ -165,18 +178,18 @@ int64_t vmc_hc_dispatch(struct vmc_hcall *hc)
     const struct vmc_hc *h = &vcpu->vm->hc;
     if (hc->a.nr >= h->nr_max)
         return -VMC_ENOSYS;
-    uint32_t nr = index_nospec(hc->a.nr, h->nr_max);
+    struct hc_nr nr = index_nospec(hc->a.nr, h->nr_max);
     vmc_hc_fn fn = NULL;
     unsigned flags = 0;
     const struct vmc_user_hc *u = user_hc(h, nr);
+    const struct vmc_hc_entry *e = table_entry(h, nr);
     if (u) {
         flags = u->flags;
-    } else if (nr < h->table->n) {
-        const struct vmc_hc_entry *e = &h->table->e[nr];
+    } else if (e) {
         fn = hc->a.compat ? e->compat : e->native;
         flags = e->flags;
     }
-    struct vmc_hc_counter *st = &vcpu->hc_stats[nr];
+    struct vmc_hc_counter *st = counter(vcpu, nr);
     if (!fn && !u) {
         STAT_ADD(st->count, 1);
         STAT_ADD(st->errors, 1);
@@ -267,14 +280,12 @@ int vmc_hypercall_lookup(const char *name)
     return -ENOENT;
 }
 
+/* nr comes from the stats loop (below nr_max), not from a guest: no clamp needed. */
 static const char *hc_name(const struct vmc_vm *vm, uint32_t nr)
 {
-    const struct vmc_user_hc *u = user_hc(&vm->hc, nr);
-    if (u)
-        return u->name;
-    if (nr < vm->hc.table->n && vm->hc.table->e[nr].name)
-        return vm->hc.table->e[nr].name;
-    return "unknown";
+    const struct vmc_user_hc *u = user_hc(&vm->hc, (struct hc_nr){ nr });
+    const struct vmc_hc_entry *e = table_entry(&vm->hc, (struct hc_nr){ nr });
+    return u ? u->name : e && e->name ? e->name : "unknown";
 }
 
 size_t vmc_vm_hypercall_stats(const struct vmc_vm *vm, struct vmc_hypercall_stat *out, size_t max)

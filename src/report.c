@@ -109,11 +109,13 @@ static void summary(struct vmc_vcpu *vcpu, struct vmc_result *res)
         snprintf(sum, len, "guest exited with status %" PRIu32, res->status);
         break;
     case VMC_STOP_TIMEOUT:
-        snprintf(sum, len, "guest timed out after %.3f s at rip=0x%" PRIx64, vm->cfg.timeout_ns / 1e9,
-                 res->regs.rip);
+        /* The time that passed, not the configured limit: a timeout that fires late shows it. */
+        snprintf(sum, len, "guest timed out after %.3f s (limit %.3f s) at rip=0x%" PRIx64,
+                 (vmc_now_ns() - vm->sched.started) / 1e9, vm->cfg.timeout_ns / 1e9, res->regs.rip);
         break;
     case VMC_STOP_CANCELLED:
-        snprintf(sum, len, "guest cancelled at rip=0x%" PRIx64, res->regs.rip);
+        snprintf(sum, len, "guest cancelled after %.3f s at rip=0x%" PRIx64,
+                 (vmc_now_ns() - vm->sched.started) / 1e9, res->regs.rip);
         break;
     case VMC_STOP_ERROR: {
         char msg[VMC_ERR_MAX];

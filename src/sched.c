@@ -228,7 +228,8 @@ static int arm_timeout(struct vmc_vm *vm, timer_t *timer)
 int vmc_sched_run_begin(struct vmc_vm *vm, void *(*thread_fn)(void *))
 {
     struct vmc_sched *s = &vm->sched;
-    s->deadline = vm->cfg.timeout_ns ? vmc_now_ns() + vm->cfg.timeout_ns : 0;
+    s->started = vmc_now_ns();
+    s->deadline = vm->cfg.timeout_ns ? s->started + vm->cfg.timeout_ns : 0;
     int rc = 0;
     if (vm->cfg.timeout_ns) {
         rc = arm_timeout(vm, &vm->sched.timeout);

@@ -45,6 +45,7 @@ struct vmc_sched {
     _Atomic int cancel_rc;    /* 0: cancelled; else why the VMM stopped it (a negative errno) */
     struct vmc_vcpu *stopper; /* the vCPU whose stop ends the run */
     uint32_t nup;             /* vCPUs up */
+    uint64_t started;         /* when this run began (monotonic ns): elapsed times in reports */
     uint64_t deadline;        /* the run's timeout as monotonic ns, 0 = none */
     timer_t timeout;          /* signals the boot vCPU's thread at the deadline */
     bool timeout_armed;

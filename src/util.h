@@ -24,6 +24,15 @@ uint64_t vmc_now_ns(void);
 /* A condition variable whose deadlines are vmc_now_ns() times (CLOCK_MONOTONIC); -errno on failure. */
 int vmc_cond_init(pthread_cond_t *c);
 
+/* idx if idx < size, else 0, computed without a branch the CPU could mispredict and run ahead on with an
+ * out-of-range index (Linux's array_index_mask_nospec). size must be at most 2^32. */
+static inline uint32_t vmc_index_nospec(uint32_t idx, uint64_t size)
+{
+    uint64_t mask = (uint64_t)(~(int64_t)(idx | (size - 1ull - idx)) >> 63);
+    __asm__("" : "+r"(mask)); /* keep the compiler from turning this back into a branch */
+    return idx & (uint32_t)mask;
+}
+
 /* VMC_ASAN: an AddressSanitizer build (gcc says so one way, clang another). */
 #if defined(__SANITIZE_ADDRESS__)
 #define VMC_ASAN 1

@@ -156,6 +156,8 @@ static int run_loop(struct vmc_vcpu *vcpu)
         int rc = deliver_events(vcpu);
         if (rc < 0)
             return rc;
+        if (vcpu->vm->entry_hook)
+            vcpu->vm->entry_hook(vcpu, vcpu->vm->entry_hook_arg);
         if (ioctl(vcpu->fd, KVM_RUN, 0) < 0) {
             int e = errno;
             if (e != EINTR && e != EAGAIN)

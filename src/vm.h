@@ -41,6 +41,10 @@ struct vmc_vm {
     uint64_t entry, image_start, image_end;
     bool created, loaded, started, finished;
     bool sandboxed; /* the seccomp allow-lists are in force (config sandbox, from the first run) */
+    /* Test hook: runs on a vCPU's thread after its last check and before KVM_RUN, the window a cancel
+     * must not fall into unseen (tests/lib/test_window.c). NULL outside that test. */
+    void (*entry_hook)(struct vmc_vcpu *vcpu, void *arg);
+    void *entry_hook_arg;
 };
 
 /* Record a formatted error message on the VM; evaluates to err (a negative errno) for tail calls. */

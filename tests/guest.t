@@ -39,6 +39,8 @@ check "demo hello example" 0 \
 
 # --- hypercalls -------------------------------------------------------------------------------------------
 check "hypercalls from CPL0: every core call, success and error paths" 0 @tests/guest/hc_basic.out "" -- run "$T/hc_basic.elf"
+check "an entry that shuts the VM down ends a multicall: the rest never runs" 9 "before\n" "" -- run "$T/hc_basic.elf" -- mc_stop
+check "... also from CPL3" 9 "before\n" "" -- run --user "$T/hc_basic.elf" -- mc_stop
 check "console_read returns input, then 0 at its end" 0 @tests/guest/hc_read.out "" 'abc' -- run "$T/hc_read.elf"
 check "hypercalls preserve every register but RAX (KVM convention)" 0 @tests/guest/hc_regs.out "" \
     -- run "$T/hc_regs.elf"
@@ -103,6 +105,16 @@ check "read-only disk refuses writes" 0 @tests/guest/block_ro.out "" -- run --di
 n=$((n + 1))
 if [ "$(dd if="$tmp/disk" bs=512 skip=3 count=1 2>/dev/null | head -c 8)" = "sector 3" ]; then
     echo "ok $n - read-only disk unchanged"; else failed=$((failed + 1)); echo "not ok $n - read-only disk unchanged"; fi
+mkdisk "$tmp/disk"
+check "block buffers: not in RAM, read-only, or supervisor at CPL3 are -EFAULT and change nothing" 0 \
+    @tests/guest/block_rights.out "" -- run --disk "$tmp/disk" "$T/block.elf" -- rights
+check "... the same rules for a CPL3 caller" 0 @tests/guest/block_rights.2.out "" \
+    -- run --user --disk "$tmp/disk" "$T/block.elf" -- rights
+n=$((n + 1))
+if [ "$(dd if="$tmp/disk" bs=512 skip=5 count=1 2>/dev/null | head -c 8)" = "sector 5" ] &&
+   [ "$(dd if="$tmp/disk" bs=512 skip=6 count=1 2>/dev/null | head -c 4)" = "kkkk" ]; then
+    echo "ok $n - refused writes left the disk alone; the allowed one is there"
+else failed=$((failed + 1)); echo "not ok $n - refused writes left the disk alone; the allowed one is there"; fi
 head -c 1000 /dev/zero > "$tmp/odd"
 check "disk not a multiple of 512 bytes" 125 '' "^vmcall: disk $tmp/odd: size 1000 is not a multiple of 512 bytes$" \
     -- run --disk "$tmp/odd" "$T/block.elf"
@@ -129,7 +141,7 @@ ud3=$(sym "$T/smp_fault.elf" ud_on_3)
 check "a fault on vCPU 3 ends the VM and names vCPU 3" 126 '' "${crash}vCPU 3: guest #UD at rip=0x$ud3\$" \
     -- run --vcpus 4 "$T/smp_fault.elf"
 check_err_has "the report's vCPU line" '^  vcpu 3, exit EXCEPTION_NMI'
-check "timeout stops every spinning vCPU" 124 '' "${crash}vCPU [0-9]: guest timed out after 0.300 s" \
+check "timeout stops every spinning vCPU" 124 '' "${crash}vCPU [0-9]: guest timed out after (0\\.[3-9]|[12]\\.)[0-9]{2,3} s \\(limit 0.300 s\\)" \
     -- run --vcpus 4 --timeout 0.3 "$T/smp_fault.elf" -- spin
 check "--vcpus out of range" 125 '' '^vmcall: --vcpus 65: must be 1 to 64$' -- run --vcpus 65 "$T/smp.elf"
 
@@ -238,8 +250,13 @@ check_err_has "user-mode crash reports cpl 3" 'cpl=3 cs=0x002b ss=0x0023'
 check "user mode: ports outside the TSS bitmap raise #GP" 126 @tests/guest/user_port.out \
     "${crash}guest #GP\(0x0\) at rip=0x10[0-9a-f]{4}$" -- run --user "$T/user_port.elf"
 check "timeout stops a spinning guest" 124 @tests/guest/spin.out \
-    "${crash}guest timed out after 0.300 s at rip=0x10[0-9a-f]{4}$" -- run --timeout 0.3 "$T/spin.elf"
-check "timeout stops a spinning user-mode guest" 124 @tests/guest/spin.out "${crash}guest timed out after 0.200 s" \
+    "${crash}guest timed out after (0\\.[3-9]|[12]\\.)[0-9]{2,3} s \\(limit 0.300 s\\) at rip=0x10[0-9a-f]{4}$" -- run --timeout 0.3 "$T/spin.elf"
+for how in block halt; do
+    check "timeout ends a guest waiting in the VMM for good ($how)" 124 "waiting\n" \
+        "${crash}guest timed out after (0\\.[3-9]|[12]\\.)[0-9]{2,3} s \\(limit 0.300 s\\)" \
+        -- run --timeout 0.3 "$T/hostile.elf" -- $how
+done
+check "timeout stops a spinning user-mode guest" 124 @tests/guest/spin.out "${crash}guest timed out after (0\\.[2-9]|[12]\\.)[0-9]{2,3} s \\(limit 0.200 s\\)" \
     -- run --user -t 0.2 "$T/spin.elf"
 
 echo "1..$n"

@@ -4,6 +4,7 @@
 #define VMCALL_GUEST_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 

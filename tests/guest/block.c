@@ -4,9 +4,41 @@
 
 static char buf[VMC_BLOCK_MAX_SECTORS * VMC_BLOCK_SECTOR_SIZE + 1] __attribute__((aligned(4096)));
 
+static char ro_page[4096] __attribute__((aligned(4096)));
+static uint64_t mmio_pd[512] __attribute__((aligned(4096)));
+
+/* rights: a buffer must be RAM, writable for a read, and reachable at the caller's privilege; a refused
+ * request changes nothing. CPL0: a page the guest made read-only, the MMIO window; CPL3: a
+ * supervisor page (the GDT) and a user read-only page (the boot info). */
+static int rights(void)
+{
+    if (vmcg_boot_info()->flags & VMC_BOOT_F_USER) {
+        printf("user: read into supervisor page=%ld write from it=%ld read into read-only page=%ld\n",
+               vmcg_block_read(0, 1, (void *)0x1000), vmcg_block_write(5, 1, (const void *)0x1000),
+               vmcg_block_read(0, 1, (void *)(uintptr_t)VMC_LAYOUT_BOOT_INFO));
+        return 0;
+    }
+    volatile uint64_t *pt0 = (volatile uint64_t *)(uintptr_t)VMC_LAYOUT_PT0;
+    uintptr_t ro = (uintptr_t)ro_page;
+    memset(ro_page, 'k', sizeof(ro_page));
+    pt0[ro >> 12] &= ~2ull; /* clear W: the page is below 2 MiB, mapped by PT0 */
+    for (int i = 0; i < 512; i++)
+        mmio_pd[i] = (VMC_MMIO_BASE + ((uint64_t)i << 21)) | 0x83;
+    ((volatile uint64_t *)(uintptr_t)VMC_LAYOUT_PDPT)[3] = (uint64_t)(uintptr_t)mmio_pd | 3;
+    __asm__ volatile("mov %%cr3, %%rax\n\tmov %%rax, %%cr3" ::: "rax", "memory");
+    long r = vmcg_block_read(0, 1, ro_page);
+    printf("kernel: read into read-only page=%ld kept=%d write from it=%ld\n", r, ro_page[0] == 'k',
+           vmcg_block_write(6, 1, ro_page));
+    printf("kernel: read into MMIO=%ld write from MMIO=%ld\n",
+           vmcg_block_read(0, 1, (void *)(uintptr_t)VMC_MMIO_BASE),
+           vmcg_block_write(5, 1, (const void *)(uintptr_t)VMC_MMIO_BASE));
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
-    (void)argv;
+    if (argc > 0 && !strcmp(argv[0], "rights"))
+        return rights();
     struct vmc_block_info bi;
     long r = vmcg_block_info(&bi);
     printf("info=%ld sectors=%llu size=%u flags=%u\n", r, (unsigned long long)bi.sectors, bi.sector_size,

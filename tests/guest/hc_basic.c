@@ -9,10 +9,24 @@ static long raw_doorbell(uint64_t nr)
     return ret;
 }
 
+/* mc_stop: a multicall whose second entry shuts the VM down (status 9): the third never runs. */
+static int multicall_stops(void)
+{
+    static struct vmc_sched_shutdown sd = { VMC_SHUTDOWN_POWEROFF, 9 };
+    struct vmc_multicall_entry mc[3] = {
+        { .op = VMC_HC_CONSOLE_WRITE, .args = { (uint64_t)(uintptr_t) "before\n", 7 } },
+        { .op = VMC_HC_SCHED_OP, .args = { VMC_SCHEDOP_SHUTDOWN, (uint64_t)(uintptr_t)&sd } },
+        { .op = VMC_HC_CONSOLE_WRITE, .args = { (uint64_t)(uintptr_t) "after the shutdown\n", 19 } },
+    };
+    vmcg_multicall(mc, 3);
+    printf("the multicall returned\n");
+    return 1;
+}
+
 int main(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
+    if (argc > 0 && !strcmp(argv[0], "mc_stop"))
+        return multicall_stops();
     struct vmc_version v;
     long r = vmcg_version(&v);
     printf("version=%ld abi=%u features=0x%llx vmm=%s\n", r, v.abi_version, (unsigned long long)v.features,
@@ -47,6 +61,11 @@ int main(int argc, char **argv)
     struct vmc_time t1, t2;
     vmcg_time(&t1);
     printf("time=%ld bad=%ld\n", vmcg_time(&t2), vmcg_hypercall1(VMC_HC_TIME, 0x10));
+    /* An OUT struct whose second half is in the unmapped stack guard page: -EFAULT, the first half kept. */
+    volatile uint64_t *edge = (volatile uint64_t *)(uintptr_t)(VMC_LAYOUT_STACK_GUARD - 8);
+    *edge = 0x5a5a;
+    printf("time into the guard page=%ld first half kept=%d\n",
+           vmcg_hypercall1(VMC_HC_TIME, VMC_LAYOUT_STACK_GUARD - 8), *edge == 0x5a5a);
     printf("monotonic advances=%d wall after 2020=%d\n", t2.monotonic_ns > t1.monotonic_ns,
            t1.wall_ns > 1577836800ull * 1000000000ull);
     unsigned char rnd[32] = { 0 };

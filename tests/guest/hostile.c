@@ -73,6 +73,22 @@ static int threads(void)
     return 0;
 }
 
+/* wait: block in the VMM for good (sched_op block without a timeout, or HLT with interrupts on): only
+ * --timeout or a cancel ends it. */
+static int wait_forever(bool halt)
+{
+    printf("waiting\n");
+    if (halt)
+        vmcg_irq_enable();
+    for (;;) {
+        if (halt)
+            vmcg_halt();
+        else
+            vmcg_sched_block(0);
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     unsigned long n = argc > 1 ? strtoul(argv[1], NULL, 0) : 0;
@@ -84,6 +100,8 @@ int main(int argc, char **argv)
         return mmio(n);
     if (argc > 0 && !strcmp(argv[0], "threads"))
         return threads();
-    printf("usage: hostile flood [LINES] | disk | mmio N | threads\n");
+    if (argc > 0 && (!strcmp(argv[0], "block") || !strcmp(argv[0], "halt")))
+        return wait_forever(argv[0][0] == 'h');
+    printf("usage: hostile flood [LINES] | disk | mmio N | threads | block | halt\n");
     return 1;
 }

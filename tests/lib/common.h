@@ -11,7 +11,7 @@
 #include "vmcall/vmcall.h"
 
 /* Thread-local: SMP and two-VM tests call it from several threads (eight results live at once). */
-static const char *guest_path(const char *name)
+static inline const char *guest_path(const char *name)
 {
     static _Thread_local char buf[8][512];
     static _Thread_local int i;
@@ -27,7 +27,7 @@ struct capture {
     char buf[8192]; /* what capture_read returned last: each capture has its own */
 };
 
-static void capture_open(struct capture *c)
+static inline void capture_open(struct capture *c)
 {
     int fds[2];
     if (pipe2(fds, O_CLOEXEC) != 0)
@@ -37,7 +37,7 @@ static void capture_open(struct capture *c)
     c->wr = fds[1];
 }
 
-static const char *capture_read(struct capture *c)
+static inline const char *capture_read(struct capture *c)
 {
     char *p = c->buf;
     ssize_t n = read(c->rd, p, sizeof(c->buf) - 1);
@@ -46,7 +46,7 @@ static const char *capture_read(struct capture *c)
 }
 
 /* The process's KVM handle; without one the test cannot run at all (TAP "Bail out!"). */
-static struct vmc_kvm *open_kvm(void)
+static inline struct vmc_kvm *open_kvm(void)
 {
     struct vmc_kvm *kvm;
     char err[256];
@@ -57,7 +57,7 @@ static struct vmc_kvm *open_kvm(void)
     return kvm;
 }
 
-static void capture_close(struct capture *c)
+static inline void capture_close(struct capture *c)
 {
     close(c->rd);
     close(c->wr);

@@ -325,8 +325,16 @@ static void test_crash_results(void)
 struct canceller {
     struct vmc_vm *vm;
     int delay_ms;
-    int vmcs_rc; /* vmc_vcpu_get_vmcs on the running vCPU 0 */
+    int vmcs_rc;      /* vmc_vcpu_get_vmcs on the running vCPU 0 */
+    double cancelled; /* when vmc_vm_cancel was called (monotonic s) */
 };
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
 
 static void *cancel_later(void *arg)
 {
@@ -335,6 +343,7 @@ static void *cancel_later(void *arg)
     nanosleep(&ts, NULL);
     struct vmc_vmcs v;
     c->vmcs_rc = vmc_vcpu_get_vmcs(vmc_vm_vcpu(c->vm, 0), &v);
+    c->cancelled = now_s();
     vmc_vm_cancel(c->vm);
     return NULL;
 }
@@ -355,19 +364,27 @@ static void test_cancel(bool user)
     struct capture cap;
     struct vmc_vm *vm = captured_vm(user, &cap);
     vmc_vm_load_elf(vm, guest_path("spin"));
-    struct canceller c = { vm, 100, 0 };
+    struct canceller c = { vm, 100, 0, 0 };
     pthread_t t;
     pthread_create(&t, NULL, cancel_later, &c);
     struct vmc_result res;
     is_int(vmc_vm_run(vm, &res), 0, "%s: run returns after a cancel", mode);
+    double back = now_s();
     pthread_join(t, NULL);
     is_int(res.stop, VMC_STOP_CANCELLED, "%s: stopped as cancelled", mode);
+    ok(back - c.cancelled < 2.0, "%s: within 2 s of the cancel (%.3f s)", mode, back - c.cancelled);
     is_int(c.vmcs_rc, -EBUSY, "%s: no control block from another thread while the vCPU runs", mode);
     is_str(capture_read(&cap), "spinning\n", "%s: the guest was running", mode);
 
+    /* A watchdog cancels after 3 s: if it had to, the cancel before the run was lost (and nothing hangs). */
+    struct canceller dog = { vm, 3000, 0, 0 };
     vmc_vm_cancel(vm);
+    double t0 = now_s();
+    pthread_create(&t, NULL, cancel_later, &dog);
     is_int(vmc_vm_run(vm, &res), 0, "%s: cancel before run", mode);
-    is_int(res.stop, VMC_STOP_CANCELLED, "%s: is not lost", mode);
+    ok(now_s() - t0 < 2.0, "%s: is not lost: the run stops at once (%.3f s)", mode, now_s() - t0);
+    is_int(res.stop, VMC_STOP_CANCELLED, "%s: as cancelled", mode);
+    pthread_join(t, NULL);
     vmc_vm_destroy(vm);
     capture_close(&cap);
 }
@@ -387,14 +404,19 @@ static void test_cancel_smp(bool user)
     struct vmc_vm *vm = new_vm(&cfg, NULL);
     is_int(vmc_vm_load_elf(vm, guest_path("smp_fault")), 0, "%s: 4-vCPU guest loaded", mode);
     for (int round = 0; round < 2; round++) {
-        struct canceller c = { vm, 100, 0 };
+        struct canceller c = { vm, 100, 0, 0 };
         pthread_t t;
         pthread_create(&t, NULL, cancel_later, &c);
         struct vmc_result res;
         is_int(vmc_vm_run(vm, &res), 0, "%s: 4 vCPUs, run %d returns after a cancel", mode, round);
+        double back = now_s();
         pthread_join(t, NULL);
         is_int(res.stop, VMC_STOP_CANCELLED, "%s: run %d stopped as cancelled", mode, round);
-        ok(strstr(res.summary, "guest cancelled at rip=") != NULL, "%s: summary: %s", mode, res.summary);
+        ok(back - c.cancelled < 2.0, "%s: every vCPU within 2 s of the cancel (%.3f s)", mode,
+           back - c.cancelled);
+        double after = 0;
+        ok(sscanf(res.summary, "vCPU %*u: guest cancelled after %lf s at rip=", &after) == 1 && after >= 0.1,
+           "%s: summary says when, after the 0.1 s the canceller waited: %s", mode, res.summary);
     }
     ok(vmc_vm_vcpu(vm, 3) != NULL && vmc_vm_vcpu(vm, 4) == NULL, "%s: vCPUs 0-3 exist, 4 does not", mode);
     vmc_vm_destroy(vm);
@@ -406,7 +428,10 @@ static void test_timeout(void)
     struct vmc_result res;
     is_int(vmc_vm_run(vm, &res), 0, "timed run returns");
     is_int(res.stop, VMC_STOP_TIMEOUT, "stopped by the timeout");
-    ok(strstr(res.summary, "timed out after 0.200 s") != NULL, "summary: %s", res.summary);
+    double after = 0;
+    ok(sscanf(res.summary, "guest timed out after %lf s (limit 0.200 s)", &after) == 1 && after >= 0.2 &&
+           after < 2.2,
+       "it says when: 0.2 s to 2.2 s after the start: %s", res.summary);
     is_int(vmc_vm_run(vm, &res), 0, "a timed-out VM can be resumed");
     is_int(res.stop, VMC_STOP_TIMEOUT, "and times out again");
     vmc_vm_destroy(vm);

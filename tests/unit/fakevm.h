@@ -26,6 +26,7 @@ static __attribute__((unused)) struct vmc_vm *fake_vm_cfg(struct vmc_config *cfg
         printf("Bail out! fake VM: %s\n", err);
         exit(1);
     }
+    vmc_sched_boot_up(&vm->vcpus[0]); /* as after loading: the calls come from a vCPU that is up */
     return vm;
 }
 

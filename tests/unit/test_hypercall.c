@@ -20,6 +20,10 @@ static int64_t fail38(struct vmc_vcpu *vcpu, void *opaque, const struct vmc_hype
 
 int main(void)
 {
+    ok(vmc_index_nospec(0, 128) == 0 && vmc_index_nospec(127, 128) == 127 &&
+           vmc_index_nospec(128, 128) == 0 && vmc_index_nospec(UINT32_MAX, 128) == 0 &&
+           vmc_index_nospec(0x80000000u, 128) == 0 && vmc_index_nospec(5, 1ull << 32) == 5,
+       "the Spectre clamp keeps indices below the size and turns every other into 0");
     struct vmc_vm *vm = fake_vm(4 << 20, VMC_HCABI_KVM);
     struct kvm_regs *r = &vm->vcpus[0].run->s.regs.regs;
     vmc_vm_register_hypercall(vm, 64, "record", record, NULL, VMC_HC_F_USER);
@@ -127,6 +131,36 @@ int main(void)
     is_u64(fake_ring(vm, 1), 0, "sched_op block returns 0");
     ok(fake_act.kind == VMC_ACT_BLOCK && fake_act.until > vmc_now_ns() - 1000000000ull,
        "and the run loop is told to block until its deadline");
+
+    /* A 32-bit caller with paging on (legacy 32-bit paging): handles go through its page tables, not
+     * straight to guest-physical memory. PD at 0x10000, one PT at 0x11000 for the first 4 MiB. */
+    fake_mode(vm, 32, 0, 0x10000);
+    vm->vcpus[0].run->s.regs.sregs.cr0 = 0x80000033;
+    uint32_t *pd32 = (uint32_t *)(vm->mem.host + 0x10000), *pt32 = (uint32_t *)(vm->mem.host + 0x11000);
+    memset(pd32, 0, 8192);
+    pd32[0] = 0x11000 | 0x7;
+    pt32[0x300] = 0x200000 | 0x7; /* linear 0x300000 -> physical 0x200000 ("hello") */
+    *r = (struct kvm_regs){ .rax = VMC_HC_CONSOLE_WRITE, .rbx = 0x300000, .rcx = 5 };
+    is_u64(fake_ring(vm, 1), 5, "32-bit caller, paging on: the handle is translated");
+    *r = (struct kvm_regs){ .rax = VMC_HC_CONSOLE_WRITE, .rbx = 0x200000, .rcx = 5 };
+    is_u64(fake_ring(vm, 1), (uint32_t)-VMC_EFAULT,
+           "an unmapped linear address is -EFAULT, though RAM is at that physical address");
+    *r = (struct kvm_regs){ .rax = VMC_HC_CONSOLE_WRITE, .rbx = 0x300ffe, .rcx = 5 };
+    is_u64(fake_ring(vm, 1), (uint32_t)-VMC_EFAULT, "a buffer running into an unmapped page: -EFAULT");
+
+    /* set_timer from a 32-bit caller: the deadline comes in two halves, EBX low and ECX high. */
+    fake_mode(vm, 32, 0, 0);
+    *r = (struct kvm_regs){ .rax = VMC_HC_SET_TIMER, .rbx = 0x9abcdef0, .rcx = 0x7fff1234, .rdx = 0x40 };
+    is_u64(fake_ring(vm, 1), 0, "32-bit set_timer");
+    uint64_t deadline;
+    uint8_t vector;
+    vmc_timer_get(&vm->vcpus[0], &deadline, &vector);
+    ok(deadline == 0x7fff12349abcdef0ull && vector == 0x40, "keeps both halves of the deadline (0x%llx)",
+       (unsigned long long)deadline);
+    *r = (struct kvm_regs){ .rax = VMC_HC_SET_TIMER };
+    fake_ring(vm, 1);
+    vmc_timer_get(&vm->vcpus[0], &deadline, &vector);
+    is_u64(deadline, 0, "deadline 0 cancels it");
     vmc_vm_destroy(vm);
     return tap_done();
 }

@@ -145,6 +145,15 @@ int main(void)
         ph[1].p_paddr = ph[1].p_vaddr = 0x7000);
     BAD("a segment at 0", "reserved region", FILE_SIZE, ph[1].p_paddr = ph[1].p_vaddr = 0);
     BAD("a segment outside RAM", "outside guest RAM", FILE_SIZE, ph[1].p_paddr = ph[1].p_vaddr = 0x3ffffc);
+    BAD("a segment ending one byte past RAM", "outside guest RAM", FILE_SIZE,
+        ph[1].p_paddr = ph[1].p_vaddr = 0x3ffff9);
+    {
+        uint8_t gimg[FILE_SIZE];
+        memcpy(gimg, base_img, sizeof(gimg));
+        ph_of(gimg)[1].p_paddr = ph_of(gimg)[1].p_vaddr = 0x3ffff8;
+        is_int(load(gimg, FILE_SIZE, NULL, err, sizeof(err)), 0,
+               "a segment ending exactly at the end of RAM loads");
+    }
     BAD("paddr + memsz overflow", "overflows", FILE_SIZE, ph[1].p_paddr = ph[1].p_vaddr = UINT64_MAX - 4);
     BAD("overlapping segments", "segments 0 and 1 overlap", FILE_SIZE,
         ph[1].p_paddr = ph[1].p_vaddr = 0x102000);

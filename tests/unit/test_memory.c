@@ -134,6 +134,9 @@ int main(void)
     ok(vmc_mem_ptr(&mem, mem.size - 1, 1) != NULL, "last byte");
     ok(vmc_mem_ptr(&mem, mem.size, 1) == NULL, "one past the end");
     ok(vmc_mem_ptr(&mem, mem.size - 4, 8) == NULL, "crossing the end");
+    ok(vmc_mem_ptr(&mem, mem.size - 1, 2) == NULL, "exactly one byte over the end");
+    ok(vmc_mem_ptr(&mem, 0, mem.size + 1) == NULL, "all of RAM and one byte more");
+    ok(vmc_mem_ptr(&mem, mem.size - 4096, 4096) != NULL, "the last page exactly");
     ok(vmc_mem_ptr(&mem, 16, UINT64_MAX) == NULL, "gpa + len overflow");
     ok(vmc_mem_ptr(&mem, UINT64_MAX, 2) == NULL, "gpa near 2^64");
     uint64_t v = 0x1122334455667788ull, r = 0;
@@ -141,6 +144,8 @@ int main(void)
     is_int(vmc_mem_read(&mem, 0x1000, &r, 8), 0, "read inside RAM");
     is_u64(r, v, "round trip");
     is_int(vmc_mem_read(&mem, mem.size - 2, &r, 8), -EFAULT, "read crossing the end is -EFAULT");
+    is_int(vmc_mem_read(&mem, mem.size - 7, &r, 8), -EFAULT, "read exactly one byte over is -EFAULT");
+    is_int(vmc_mem_read(&mem, mem.size - 8, &r, 8), 0, "the last 8 bytes read");
     is_int(vmc_mem_write(&mem, 1ull << 40, &v, 8), -EFAULT, "write outside RAM is -EFAULT");
 
     memset(mem.host + 0x3000, 0xaa, 3 * 4096);

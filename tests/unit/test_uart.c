@@ -109,6 +109,34 @@ int main(void)
         got++, vmc_uart_read(&u, RBR);
     is_int(got, 16, "receive FIFO holds 16 bytes");
 
+    /* Flow control: with a reader that stopped reading, THRE clears once the console's queue is full, and
+     * comes back when the reader reads again (a polled driver then waits instead of losing bytes). */
+    int slow[2];
+    signal(SIGPIPE, SIG_IGN);
+    if (pipe(slow) != 0)
+        abort();
+    struct vmc_console *stuck = vmc_console_new(slow[1], -1, 0, SIGRTMIN);
+    vmc_uart_init(&u, stuck);
+    int sent = 0;
+    while (sent < 1000000 && (vmc_uart_read(&u, LSR) & 0x20))
+        vmc_uart_write(&u, RBR, (uint8_t)('a' + sent++ % 26));
+    ok(!(vmc_uart_read(&u, LSR) & 0x20) && sent >= 65536,
+       "THRE clears when the console queue is full (%d bytes)", sent);
+    fcntl(slow[0], F_SETFL, O_NONBLOCK);
+    char sink[65536];
+    bool back = false;
+    for (int i = 0; i < 2000 && !back; i++) {
+        while (read(slow[0], sink, sizeof(sink)) > 0)
+            ;
+        back = (vmc_uart_read(&u, LSR) & 0x20) != 0;
+        usleep(1000);
+    }
+    ok(back, "and comes back once the reader reads again");
+    close(slow[0]);
+    vmc_console_cancel(stuck);
+    vmc_console_free(stuck);
+    close(slow[1]);
+
     struct vmc_console *none = vmc_console_new(-1, -1, 0, SIGRTMIN);
     vmc_uart_init(&u, none);
     vmc_uart_write(&u, RBR, 'z');
