@@ -29,7 +29,7 @@ LIB_SRCS := src/util.c src/sandbox.c src/kvm.c src/memory.c src/bus.c src/io.c s
             src/timer.c src/hypercall.c src/exit.c src/vcpu.c src/vmcs.c src/report.c src/loader.c src/vm.c \
             src/arch/x86_64/mmu.c src/arch/x86_64/insn.c src/arch/x86_64/regs.c src/arch/x86_64/layout.c \
             src/hc/table.c src/hc/core.c src/hc/memop.c src/hc/vcpu_op.c \
-            src/dev/device.c src/dev/console.c src/dev/platform.c src/dev/debugcon.c src/dev/uart.c src/dev/block.c
+            src/dev/device.c src/dev/console.c src/dev/input.c src/dev/platform.c src/dev/debugcon.c src/dev/uart.c src/dev/block.c
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 LIBA := $(BUILD)/lib/libvmcall.a
 LIBSO := $(BUILD)/lib/libvmcall.so
@@ -39,19 +39,23 @@ VMCALL := $(BUILD)/bin/vmcall
 GUEST_FLAGS := -std=gnu11 -O2 -g -ffreestanding -fno-pie -fno-stack-protector -fcf-protection=none \
                -fno-asynchronous-unwind-tables -mgeneral-regs-only -mno-red-zone -Iinclude \
                -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Werror
-SDK_SRCS := guest/start.c guest/console.c guest/string.c guest/printf.c guest/hypercall.c guest/irq.c
+SDK_SRCS := guest/start.c guest/console.c guest/string.c guest/stdlib.c guest/printf.c guest/printf_float.c \
+            guest/hypercall.c guest/irq.c
 SDK_OBJS := $(SDK_SRCS:guest/%.c=$(GBUILD)/sdk/%.o)
+# User-mode guests run the full ISA natively: their SDK has floating point (printf's f e g a).
+SDK_USER_OBJS := $(SDK_SRCS:guest/%.c=$(GBUILD)/sdk-user/%.o)
+GUEST_USER_FLAGS := $(filter-out -mgeneral-regs-only,$(GUEST_FLAGS)) -DVMCG_FLOAT
 SDK_LIB := $(GBUILD)/sdk
 VMCALL_CC := $(GBUILD)/vmcall-cc
 SDK32_OBJS := $(SDK_SRCS:guest/%.c=$(GBUILD)/sdk32/%.o) $(GBUILD)/sdk32/libgcc32.o
-SDK := $(SDK_LIB)/libvmcg.a $(SDK_LIB)/crt0.o $(SDK_LIB)/guest.lds $(VMCALL_CC) \
+SDK := $(SDK_LIB)/libvmcg.a $(SDK_LIB)/libvmcg-user.a $(SDK_LIB)/crt0.o $(SDK_LIB)/guest.lds $(VMCALL_CC) \
        $(SDK_LIB)/libvmcg32.a $(SDK_LIB)/crt0_32.o $(SDK_LIB)/guest32.lds
 
 EXAMPLES := $(GBUILD)/examples/hello.elf $(GBUILD)/examples/mandelbrot.elf
 KERNEL_TESTS := assert hello echo args exitcode pf ud gp triple nullptr stack_overflow spin unclaimed bigbss \
                 printf internal hc_basic hc_regs hc_xen hc_read memop block hc_custom hc_msr compat32 events \
-                smp ipi timer smp_fault io msr cpuid vmcs hostile
-USER_TESTS := user_fp user_pf user_port user_hc user_smp user_io
+                smp ipi timer smp_fault io msr cpuid vmcs hostile printf_fp libc
+USER_TESTS := user_fp user_pf user_port user_hc user_smp user_io user_printf_fp
 TEST_GUESTS := $(KERNEL_TESTS:%=$(GBUILD)/tests/%.elf) $(USER_TESTS:%=$(GBUILD)/tests/%.elf) \
                $(GBUILD)/tests/flat.bin
 
@@ -67,7 +71,7 @@ all: lib $(VMCALL) sdk guests
 
 lib: $(LIBA) $(LIBSO)
 host-bins: $(VMCALL) $(LIB_TESTS)
-test-bins: all $(UNIT_BINS) $(LIB_TESTS)
+test-bins: all $(UNIT_BINS) $(LIB_TESTS) $(BUILD)/tests/printf_host
 sdk: $(SDK)
 guests: $(EXAMPLES) $(TEST_GUESTS)
 
@@ -86,7 +90,7 @@ check: deps
 	$(Q)$(MAKE) --no-print-directory fuzz-short
 
 # The suite: unit tests, library tests and guest tests, as TAP under prove.
-test: all $(UNIT_BINS) $(LIB_TESTS)
+test: all $(UNIT_BINS) $(LIB_TESTS) $(BUILD)/tests/printf_host
 	$(Q)VMCALL=$(VMCALL) GUESTS=$(GBUILD) BUILD=$(BUILD) prove -e '' $(UNIT_BINS) $(LIB_TESTS) tests/guest.t tests/cli.t tests/hardening.t \
 	    $(if $(SAN),,tests/install.t)
 
@@ -180,6 +184,11 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(LIBA)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) -o $@ $^ $(HOST_LDFLAGS) $(LIBS)
 
+# glibc's printf on the guest printf test's cases: the expected output of tests/guest/printf_fp.c.
+$(BUILD)/tests/printf_host: tests/unit/printf_host.c tests/guest/printf_cases.h
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) -std=gnu11 -Wall -Wno-format-zero-length -o $@ $<
+
 $(LIB_TESTS): $(BUILD)/tests/%: $(BUILD)/obj/tests/lib/%.o $(LIBA)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) -o $@ $^ $(HOST_LDFLAGS) $(LIBS)
@@ -201,11 +210,19 @@ $(BUILD)/bench/rawproc: $(BUILD)/obj/bench/rawproc.o $(BUILD)/obj/bench/raw.o
 	$(Q)$(CC) -static -o $@ $^ $(HOST_LDFLAGS)
 
 # --- guest SDK ----------------------------------------------------------------------------------------
-$(GBUILD)/sdk/%.o: guest/%.c include/vmcall/guest.h include/vmcall/abi.h
+SDK_HDRS := include/vmcall/guest.h include/vmcall/abi.h guest/printf.h
+$(GBUILD)/sdk/%.o: guest/%.c $(SDK_HDRS)
 	@mkdir -p $(dir $@)
 	$(Q)$(GUEST_CC) $(GUEST_FLAGS) -c $< -o $@
 
-$(GBUILD)/sdk32/%.o: guest/%.c include/vmcall/guest.h include/vmcall/abi.h
+$(GBUILD)/sdk-user/%.o: guest/%.c $(SDK_HDRS)
+	@mkdir -p $(dir $@)
+	$(Q)$(GUEST_CC) $(GUEST_USER_FLAGS) -c $< -o $@
+
+$(SDK_LIB)/libvmcg-user.a: $(SDK_USER_OBJS)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(GBUILD)/sdk32/%.o: guest/%.c $(SDK_HDRS)
 	@mkdir -p $(dir $@)
 	$(Q)$(GUEST_CC) -m32 -march=i686 $(GUEST_FLAGS) -c $< -o $@
 
@@ -275,7 +292,7 @@ install: all
 	ln -sf libvmcall.so.1 $(DESTDIR)$(PREFIX)/lib/libvmcall.so
 	install -m 644 include/vmcall/vmcall.h include/vmcall/abi.h include/vmcall/guest.h \
 	           $(DESTDIR)$(PREFIX)/include/vmcall/
-	install -m 644 $(SDK_LIB)/libvmcg.a $(SDK_LIB)/crt0.o $(SDK_LIB)/guest.lds $(SDK_LIB)/libvmcg32.a \
+	install -m 644 $(SDK_LIB)/libvmcg.a $(SDK_LIB)/libvmcg-user.a $(SDK_LIB)/crt0.o $(SDK_LIB)/guest.lds $(SDK_LIB)/libvmcg32.a \
 	           $(SDK_LIB)/crt0_32.o $(SDK_LIB)/guest32.lds $(DESTDIR)$(PREFIX)/lib/vmcall/guest/
 	sed -e 's|@SDK_INC@|$(PREFIX)/include|' -e 's|@SDK_LIB@|$(PREFIX)/lib/vmcall/guest|' guest/vmcall-cc.in \
 	    > $(DESTDIR)$(PREFIX)/bin/vmcall-cc && chmod 755 $(DESTDIR)$(PREFIX)/bin/vmcall-cc

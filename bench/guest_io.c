@@ -9,7 +9,7 @@ static char buf[VMC_BLOCK_MAX_SECTORS * VMC_BLOCK_SECTOR_SIZE] __attribute__((al
 
 int main(int argc, char **argv)
 {
-    int laps = argc > 0 ? atoi(argv[0]) : 20;
+    int laps = argc > 1 ? atoi(argv[1]) : 20;
     for (unsigned i = 0; i < VMC_MULTICALL_MAX; i++)
         mc[i].op = VMC_HC_VERSION;
     /* Phase 1: laps of 64 single calls. Phase 2: laps of 4 multicalls of 64. */

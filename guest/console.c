@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Polled 16550A driver for COM1 and the 0xE9 debug port. */
+/* Console input (console_read, blocking; the COM1 UART as fallback), the polled UART and the 0xE9 port. */
 #include "vmcall/guest.h"
 
 #define COM1 VMC_PORT_COM1
@@ -32,7 +32,7 @@ void vmcg_uart_write(const void *buf, size_t len)
     }
 }
 
-int vmcg_trygetc(void)
+static int uart_trygetc(void)
 {
     uint8_t lsr = vmcg_inb(COM1 + UART_LSR);
     if (lsr & LSR_DR)
@@ -40,10 +40,39 @@ int vmcg_trygetc(void)
     return (lsr & LSR_BI) ? VMCG_EOF : VMCG_EMPTY;
 }
 
+/*
+ * Input goes through console_read; the UART is the fallback when the VM refuses the call (an allow-list,
+ * or a VMM before ABI 4 refusing the wait flag). One path at a time: bytes the UART's FIFO had pulled in
+ * would otherwise come out of order.
+ */
+static int read_one(unsigned flags)
+{
+    uint8_t c;
+    for (;;) {
+        long r = vmcg_hypercall_any(VMC_HC_CONSOLE_READ, (unsigned long)(uintptr_t)&c, 1, flags);
+        if (r == 1)
+            return c;
+        if (r == 0)
+            return VMCG_EOF;
+        if (r != -VMC_EAGAIN)
+            return flags ? VMCG_EMPTY - 1 : uart_trygetc();
+        if (!flags)
+            return VMCG_EMPTY;
+        /* -EAGAIN after a wait: input came, the input ended, or an interrupt is due: look again. */
+    }
+}
+
+int vmcg_trygetc(void)
+{
+    return read_one(0);
+}
+
 int vmcg_getc(void)
 {
-    int c;
-    while ((c = vmcg_trygetc()) == VMCG_EMPTY)
+    int c = read_one(VMC_CONSOLE_WAIT);
+    if (c != VMCG_EMPTY - 1)
+        return c;
+    while ((c = uart_trygetc()) == VMCG_EMPTY) /* refused: poll the UART (every poll is an exit) */
         __asm__ volatile("pause");
     return c;
 }

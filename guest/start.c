@@ -37,6 +37,10 @@ void vmcg_assert_fail(const char *file, int line, const char *expr, int values, 
     exit(125); /* only if the crash shutdown was refused (allow-list) */
 }
 
+/* The guest's main, with or without parameters: the x86 calling conventions let a caller pass arguments
+ * a callee ignores, which is how every C runtime calls main. */
+int main(int argc, char **argv);
+
 __attribute__((noreturn)) void vmcg_start(const struct vmc_boot_info *bi)
 {
     boot_info = bi;

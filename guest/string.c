@@ -134,7 +134,7 @@ static int digit_value(char c)
     return 99;
 }
 
-unsigned long strtoul(const char *s, char **end, int base)
+unsigned long long strtoull(const char *s, char **end, int base)
 {
     const char *p = s;
     while (*p == ' ' || *p == '\t' || *p == '\n')
@@ -148,21 +148,119 @@ unsigned long strtoul(const char *s, char **end, int base)
     } else if (base == 0) {
         base = p[0] == '0' ? 8 : 10;
     }
-    unsigned long v = 0;
+    unsigned long long v = 0;
     const char *start = p;
     while (digit_value(*p) < base)
-        v = v * (unsigned long)base + (unsigned long)digit_value(*p++);
+        v = v * (unsigned long long)base + (unsigned long long)digit_value(*p++);
     if (end)
         *end = (char *)(p == start ? s : p);
     return neg ? -v : v;
 }
 
+unsigned long strtoul(const char *s, char **end, int base)
+{
+    return (unsigned long)strtoull(s, end, base);
+}
+
+long long strtoll(const char *s, char **end, int base)
+{
+    return (long long)strtoull(s, end, base);
+}
+
 long strtol(const char *s, char **end, int base)
 {
-    return (long)strtoul(s, end, base);
+    return (long)strtoull(s, end, base);
 }
 
 int atoi(const char *s)
 {
     return (int)strtol(s, NULL, 10);
+}
+
+long atol(const char *s)
+{
+    return strtol(s, NULL, 10);
+}
+
+long long atoll(const char *s)
+{
+    return strtoll(s, NULL, 10);
+}
+
+char *strcat(char *dst, const char *src)
+{
+    strcpy(dst + strlen(dst), src);
+    return dst;
+}
+
+char *strncat(char *dst, const char *src, size_t n)
+{
+    char *d = dst + strlen(dst);
+    size_t i = 0;
+    for (; i < n && src[i]; i++)
+        d[i] = src[i];
+    d[i] = 0;
+    return dst;
+}
+
+char *strstr(const char *hay, const char *needle)
+{
+    size_t n = strlen(needle);
+    for (; *hay; hay++)
+        if (!strncmp(hay, needle, n))
+            return (char *)hay;
+    return n ? NULL : (char *)hay;
+}
+
+size_t strspn(const char *s, const char *accept)
+{
+    size_t n = 0;
+    while (s[n] && strchr(accept, s[n]))
+        n++;
+    return n;
+}
+
+size_t strcspn(const char *s, const char *reject)
+{
+    size_t n = 0;
+    while (s[n] && !strchr(reject, s[n]))
+        n++;
+    return n;
+}
+
+char *strpbrk(const char *s, const char *accept)
+{
+    s += strcspn(s, accept);
+    return *s ? (char *)s : NULL;
+}
+
+char *strtok_r(char *s, const char *delim, char **save)
+{
+    if (!s)
+        s = *save;
+    s += strspn(s, delim);
+    if (!*s) {
+        *save = s;
+        return NULL;
+    }
+    char *end = s + strcspn(s, delim);
+    *save = *end ? end + 1 : end;
+    *end = 0;
+    return s;
+}
+
+char *strdup(const char *s)
+{
+    return strndup(s, strlen(s));
+}
+
+char *strndup(const char *s, size_t n)
+{
+    size_t len = strnlen(s, n);
+    char *d = malloc(len + 1);
+    if (d) {
+        memcpy(d, s, len);
+        d[len] = 0;
+    }
+    return d;
 }

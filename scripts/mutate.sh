@@ -29,7 +29,8 @@ echo "mutate: building the unmutated tree in $tree"
 build || { tail -20 build.log; echo "mutate: the unmutated tree does not build" >&2; exit 2; }
 # Every test command must pass before any mutant is judged by it.
 printf '%s\n' "$records" | cut -f5 | sort -u | while IFS= read -r t; do
-    timeout 600 sh -c "$t" </dev/null >/dev/null 2>&1 || { echo "mutate: '$t' fails on the unmutated tree" >&2; exit 1; }
+    timeout 600 sh -c "$t" </dev/null >"$work/baseline.log" 2>&1 ||
+        { tail -20 "$work/baseline.log"; echo "mutate: '$t' fails on the unmutated tree" >&2; exit 1; }
 done || exit 2
 
 # apply FILE FROM TO: replace the one occurrence of FROM (\n = newline) in FILE; fails unless exactly one.

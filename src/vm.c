@@ -68,7 +68,7 @@ static int check_args(const struct vmc_config *cfg, char *err, size_t errlen)
         }
     }
     /* argv[] + strings + the joined line must fit the command-line area. */
-    uint64_t joined, need = vmc_x86_cmdline_bytes(cfg->argc, cfg->argv, &joined);
+    uint64_t joined, need = vmc_x86_cmdline_bytes("", cfg->argc, cfg->argv, &joined);
     if (joined > VMC_CMDLINE_MAX || need > VMC_LAYOUT_CMDLINE_SIZE) {
         vmc_errf(err, errlen, "guest command line too long (%" PRIu64 " bytes, max %u)", joined,
                  VMC_CMDLINE_MAX);
@@ -84,6 +84,8 @@ static int check_config(const struct vmc_config *cfg, char *err, size_t errlen)
         return rc;
     const char *bad = cfg->mode != VMC_MODE_64 && cfg->mode != VMC_MODE_32 ? "mode must be 64 or 32"
                       : cfg->mode == VMC_MODE_32 && cfg->user_mode         ? "user mode needs 64-bit mode"
+                      : cfg->mode == VMC_MODE_32 && cfg->vcpus > 1
+                          ? "a 32-bit guest runs on one vCPU (its SDK cannot start others)"
                       : cfg->hypercall_abi > VMC_HCABI_XEN ? "unknown hypercall register convention"
                       : cfg->io_default > VMC_IO_DENY      ? "unknown I/O policy"
                                                            : NULL;
@@ -137,7 +139,7 @@ static int create_vcpu(struct vmc_vm *vm, uint32_t id)
     return 0;
 }
 
-/* The console's writer thread freed room: vCPUs waiting for it re-check. */
+/* The console's writer freed room, or input came: vCPUs waiting for either re-check. */
 static void console_space(void *arg)
 {
     vmc_sched_wake_blocked(arg);
@@ -166,7 +168,9 @@ static int create_devices(struct vmc_vm *vm)
         if (rc < 0)
             return vmc_error_set_first(&vm->err, rc, "device %s: %s", vmc_devices[i]->name, strerror(-rc));
     }
-    vmc_console_set_notify(vmc_vm_dev(vm, VMC_DEV_CONSOLE), console_thread, console_space, console_error, vm);
+    struct vmc_console *con = vmc_vm_dev(vm, VMC_DEV_CONSOLE);
+    vmc_console_set_notify(con, console_thread, console_space, console_error, vm);
+    vmc_input_set_notify(&con->in, console_space, vm); /* input came: waiting readers re-check */
     return 0;
 }
 
@@ -270,6 +274,12 @@ static int load_common(struct vmc_vm *vm, const char *path, bool flat, uint64_t 
 {
     if (vm->loaded)
         return vmc_vm_fail(vm, -EBUSY, "%s: an image is already loaded", path);
+    uint64_t joined; /* argv[0] is the path: with the arguments it must fit the command-line area */
+    if (vmc_x86_cmdline_bytes(path, vm->cfg.argc, vm->cfg.argv, &joined) > VMC_LAYOUT_CMDLINE_SIZE)
+        return vmc_vm_fail(vm, -E2BIG,
+                           "%s: the program name and its arguments do not fit the %u bytes of the "
+                           "command-line area",
+                           path, VMC_LAYOUT_CMDLINE_SIZE);
     /* O_NONBLOCK: a FIFO given as the image must be refused (the loader wants a regular file), not waited
      * on; reads of a regular file ignore the flag. */
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
@@ -293,15 +303,11 @@ static int load_common(struct vmc_vm *vm, const char *path, bool flat, uint64_t 
     vmc_x86_init_vcpu_state(vm->cfg.user_mode, vm->cfg.mode, vm->entry, &regs, &sregs);
     vmc_vcpu_set_entry(&vm->vcpus[0], &regs, &sregs);
     vmc_sched_boot_up(&vm->vcpus[0]);
-    struct vmc_x86_boot b = { vm->cfg.argc,
-                              vm->argv,
-                              vm->image_start,
-                              vm->image_end,
-                              vm->cfg.user_mode ? VMC_BOOT_F_USER : 0,
-                              vm->nvcpus,
-                              vm->cfg.hypercall_abi,
-                              vm->cfg.mode,
-                              vmc_vm_features(vm) };
+    struct vmc_x86_boot b = { path,          vm->cfg.argc,
+                              vm->argv,      vm->image_start,
+                              vm->image_end, vm->cfg.user_mode ? VMC_BOOT_F_USER : 0,
+                              vm->nvcpus,    vm->cfg.hypercall_abi,
+                              vm->cfg.mode,  vmc_vm_features(vm) };
     return vmc_x86_write_boot_info(&vm->mem, &b);
 }
 

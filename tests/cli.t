@@ -64,7 +64,7 @@ VMCALL_KVM_DEVICE=/nonexistent/kvm check "no KVM device" 125 '' '^vmcall: /nonex
     -- run "$T/exitcode.elf"
 
 # --- help and version --------------------------------------------------------------------------------------
-check "--version" 0 "vmcall 0.2.0 (guest ABI 3)\n" "" -- --version
+check "--version" 0 "vmcall 0.2.0 (guest ABI 4)\n" "" -- --version
 "$VMCALL" --help > "$tmp/help"
 "$VMCALL" run --help > "$tmp/runhelp"
 check "vmcall help is vmcall --help" 0 "@$tmp/help" '' -- help

@@ -19,6 +19,23 @@ check "serial echo from stdin" 2 @tests/guest/echo.out "" 'one\ntwo\n' -- run "$
 check "serial echo, last line unterminated" 2 @tests/guest/echo.2.out "" 'x\nyz' \
     -- run "$T/echo.elf"
 check "serial echo in user mode" 1 @tests/guest/echo.3.out "" 'abc\n' -- run --user "$T/echo.elf"
+"${BUILD:-build}/tests/printf_host" > "$tmp/printf.want"
+check "printf: %f %e %g %a %o and flags exactly as glibc prints them (kernel mode)" 0 "@$tmp/printf.want" "" \
+    -- run "$T/printf_fp.elf"
+check "... and in user mode (the SSE SDK)" 0 "@$tmp/printf.want" "" -- run --user "$T/user_printf_fp.elf"
+printf '#include "vmcall/guest.h"\nint main(void) { printf("%%d %%s\\n", "oops", 3); return 0; }\n' > "$tmp/badfmt.c"
+n=$((n + 1))
+if ! "$G/vmcall-cc" -Wall -Werror -c -o "$tmp/badfmt.o" "$tmp/badfmt.c" 2> "$tmp/err" && grep -q "format" "$tmp/err"; then
+    echo "ok $n - a printf call with the wrong arguments does not compile with -Wall -Werror (format attribute)"
+else failed=$((failed + 1)); echo "not ok $n - printf's format attribute"; sed 's/^/#  /' "$tmp/err"; fi
+check "libc: heap, qsort, bsearch, strings, numbers, ctype (kernel mode)" 0 @tests/guest/libc.out "" -- run "$T/libc.elf"
+check "libc: the heap from 4 vCPUs at once (user mode)" 0 @tests/guest/libc.2.out "" -- run --user --vcpus 4 "$T/libc.elf"
+check "the heap grows past boot RAM with memory_op when --mem-max allows" 0 "12 MiB in a 4 MiB VM: allocated and written\n" "" \
+    -- run --mem 4M --mem-max 32M "$T/libc.elf" -- grow
+check "... and malloc returns NULL when it cannot" 1 "12 MiB in a 4 MiB VM: NULL\n" "" -- run --mem 4M "$T/libc.elf" -- grow
+check "free() of a pointer malloc never returned stops the guest with a report" 126 \
+    "ASSERT FAILED guest/stdlib.c:145: free/realloc of a pointer malloc did not return (or freed twice)\n" \
+    "${crash}guest reported a crash" -- run "$T/libc.elf" -- badfree
 check "printf conversions" 0 @tests/guest/printf.out \
     "" -- run "$T/printf.elf"
 check "6 MiB BSS zero-filled in an 8 MiB VM" 0 @tests/guest/bigbss.out "" \
@@ -34,7 +51,7 @@ check_err_has "--stats has a row per exit reason" '^IO_INSTRUCTION\(30\) +[0-9]+
 end=$(readelf -lW "$G/examples/hello.elf" | awk '$1 == "LOAD" { print $3, $6 }' |
       { m=0; while read -r a s; do e=$((a + s)); [ $e -gt $m ] && m=$e; done; printf '%x' $m; })
 check "demo hello example" 0 \
-    "Hello from a vmcall guest!\n  kernel mode, 64 MiB of RAM, image at [0x100000, 0x$end), vCPU 1 of 1\n  argv[0] = \"x\"\n" \
+    "Hello from a vmcall guest!\n  kernel mode, 64 MiB of RAM, image at [0x100000, 0x$end), vCPU 1 of 1\n  argv[1] = \"x\"\n" \
     "" -- run "$G/examples/hello.elf" -- x
 
 # --- hypercalls -------------------------------------------------------------------------------------------
@@ -71,6 +88,7 @@ check "32-bit guest: #UD through the 32-bit default IDT" 126 @tests/guest/compat
 check_err_has "32-bit crash report: CS is the 32-bit code segment, paging off" 'cpl=0 cs=0x0040 ss=0x0010'
 check "an ELF32 guest needs --mode 32" 125 '' 'not ELF64: a 32-bit guest needs --mode 32$' -- run "$T/compat32.elf"
 check "--mode 32 runs ELF32 only" 125 '' 'not ELF32: --mode 32 runs 32-bit guests only$' -- run --mode 32 "$T/hello.elf"
+check "--mode 32 with --vcpus 2 is refused" 125 '' '^vmcall: a 32-bit guest runs on one vCPU \(its SDK cannot start others\)$' -- run --mode 32 --vcpus 2 "$T/compat32.elf"
 check "--mode 32 with --user" 125 '' '^vmcall: user mode needs 64-bit mode$' -- run --mode 32 --user "$T/compat32.elf"
 check "memory_op: populate, release, exchange, quota and every check" 0 @tests/guest/memop.out "" \
     -- run --mem 16M --mem-max 20M "$T/memop.elf"

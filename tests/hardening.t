@@ -81,6 +81,23 @@ check_err_has "... reported on stdout" '^vmcall: stderr is closed: errors would 
 check_status "closed stdin reads as end of input" $? 0
 ok_if "... and the guest sees it" "$(cmp -s "$tmp/out" tests/guest/echo.eof.out; echo $?)" "$(cat "$tmp/out")"
 
+# --- waiting for input costs no CPU (console_read waits in the VMM; it used to poll the UART) -----------
+mkfifo "$tmp/stdin-fifo"
+"$VMCALL" run --stats "$T/echo.elf" < "$tmp/stdin-fifo" > "$tmp/out" 2> "$tmp/err" &
+pid=$!
+exec 5> "$tmp/stdin-fifo"
+sleep 1
+ticks=$(awk '{ print $14 + $15 }' /proc/$pid/stat)
+printf 'hi\n' >&5
+exec 5>&-
+bounded $pid 20
+check_status "a guest waiting a second for input" $? 1
+ok_if "... got it" "$(printf '1: hi\neof after 3 bytes\n' | cmp -s - "$tmp/out"; echo $?)" "$(cat "$tmp/out")"
+ok_if "... and used almost no CPU meanwhile ($ticks ticks of $(getconf CLK_TCK)/s)" \
+    "$([ "$ticks" -lt "$(($(getconf CLK_TCK) / 4))" ] && echo 0 || echo 1)" "$ticks ticks"
+exits=$(awk '$1 == "total" { print $2; exit }' "$tmp/err")
+ok_if "... and made few exits ($exits)" "$([ "$exits" -lt 200 ] && echo 0 || echo 1)" "$(cat "$tmp/err")"
+
 # --- FIFOs are refused without blocking -------------------------------------------------------------------
 check "a FIFO as GUEST is refused" 125 '' "^vmcall: $tmp/fifo: not a regular file$" -- run "$tmp/fifo"
 check "a FIFO as disk is refused" 125 '' "^vmcall: disk $tmp/fifo: not a regular file or a block device$" \

@@ -30,7 +30,7 @@ cc -o "$tmp/embed" "$tmp/embed.c" $(pkg-config --cflags --libs vmcall) -Wl,-rpat
 [ "$("$tmp/embed")" = "0.2.0 64" ]; t $? "embedder runs against the shared library"
 cat > "$tmp/g.c" <<'C'
 #include "vmcall/guest.h"
-int main(int argc, char **argv) { printf("installed sdk: %s\n", argc ? argv[0] : "-"); return 5; }
+int main(int argc, char **argv) { printf("installed sdk: %s\n", argc > 1 ? argv[1] : "-"); return 5; }
 C
 "$p/bin/vmcall-cc" -o "$tmp/g.elf" "$tmp/g.c"; t $? "guest builds with the installed vmcall-cc"
 out=$("$p/bin/vmcall" run "$tmp/g.elf" -- ok); st=$?

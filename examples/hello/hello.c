@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Demo guest: greet through the serial console, show the boot info, echo the arguments, exit 0. */
+/* Demo guest: greet through the serial console, show the boot info, echo its arguments, exit 0. */
 #include "vmcall/guest.h"
 
 int main(int argc, char **argv)
@@ -10,7 +10,7 @@ int main(int argc, char **argv)
            (bi->flags & VMC_BOOT_F_USER) ? "user" : "kernel", (unsigned long long)(bi->ram_size >> 20),
            (void *)(uintptr_t)bi->image_start, (void *)(uintptr_t)bi->image_end, bi->vcpu_id + 1,
            bi->vcpu_count);
-    for (int i = 0; i < argc; i++)
+    for (int i = 1; i < argc; i++)
         printf("  argv[%d] = \"%s\"\n", i, argv[i]);
     return 0;
 }

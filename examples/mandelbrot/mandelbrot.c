@@ -18,8 +18,8 @@ static int iterations(double cr, double ci, int max)
 int main(int argc, char **argv)
 {
     /* Optional arguments: columns rows max-iterations. */
-    int cols = argc > 0 ? atoi(argv[0]) : 0, rows = argc > 1 ? atoi(argv[1]) : 0;
-    int max = argc > 2 ? atoi(argv[2]) : 0;
+    int cols = argc > 1 ? atoi(argv[1]) : 0, rows = argc > 2 ? atoi(argv[2]) : 0;
+    int max = argc > 3 ? atoi(argv[3]) : 0;
     if (cols <= 0 || cols > 200)
         cols = 72;
     if (rows <= 0 || rows > 100)

@@ -12,7 +12,9 @@
  * Structs are append-only: a new field goes at the end, and the struct's `size` field tells a reader
  * which fields the writer knew about.
  */
-#define VMC_ABI_VERSION 3u /* 2: hypercalls, hypercall page, 32-bit guests; 3: vCPUs, timers, IPIs */
+/* 2: hypercalls, hypercall page, 32-bit guests; 3: vCPUs, timers, IPIs; 4: argv[0] is the program,
+ * console_read may wait, the guest's ELF note */
+#define VMC_ABI_VERSION 4u
 
 /*
  * Guest entry contract (64-bit guests, the default):
@@ -113,10 +115,12 @@ struct vmc_boot_info {
     uint64_t image_end;    /* first byte above the loaded image (incl. BSS); free RAM follows */
     uint64_t stack_bottom; /* VMC_LAYOUT_STACK */
     uint64_t stack_top;    /* VMC_LAYOUT_STACK_TOP */
-    uint64_t cmdline;      /* GPA of the NUL-terminated command line: guest arguments joined by spaces */
+    uint64_t cmdline;      /* GPA of the NUL-terminated command line: the arguments joined by spaces */
     uint32_t cmdline_len;  /* strlen of the command line */
-    uint32_t argc;         /* number of guest arguments (those after `--`) */
-    uint64_t argv;         /* GPA of uint64_t argv[argc + 1], each a GPA of a NUL-terminated string */
+    uint32_t argc;         /* ABI 4: 1 + the number of arguments (those after `--`), as in C */
+    uint64_t argv;         /* GPA of uint64_t argv[argc + 1], each a GPA of a NUL-terminated string:
+                            * argv[0] the program (the image's path as given to the VMM), then the
+                            * arguments, then 0 */
     uint32_t vcpu_id;      /* 0: boot info is shared; other vCPUs learn their id at entry (VMC_HC_VCPU_OP) */
     uint32_t vcpu_count;   /* vCPUs in the VM; vCPU 0 starts, the others wait for VMC_VCPUOP_UP */
     /* ABI 2 */
@@ -195,7 +199,8 @@ enum vmc_hypercall_nr {
     VMC_HC_RESERVED = 0,
     VMC_HC_VERSION = 1,       /* (OUT struct vmc_version *or 0) -> VMC_ABI_VERSION */
     VMC_HC_CONSOLE_WRITE = 2, /* (IN buf, len) -> bytes written; len <= VMC_CONSOLE_IO_MAX */
-    VMC_HC_CONSOLE_READ = 3,  /* (OUT buf, len) -> bytes read, 0 at end of input, -VMC_EAGAIN if none yet */
+    VMC_HC_CONSOLE_READ = 3,  /* (OUT buf, len, flags) -> bytes read, 0 at end of input, -VMC_EAGAIN if
+                               * none yet; with VMC_CONSOLE_WAIT the vCPU first waits (ABI 4) */
     VMC_HC_SCHED_OP = 4,      /* (VMC_SCHEDOP_*, arg) */
     VMC_HC_TIME = 5,          /* (OUT struct vmc_time *) -> 0 */
     VMC_HC_RANDOM = 6,        /* (OUT buf, len) -> bytes; len <= VMC_RANDOM_MAX */
@@ -226,6 +231,11 @@ enum vmc_hypercall_nr {
 #define VMC_EROFS 30
 #define VMC_ENOSYS 38
 #define VMC_EOPNOTSUPP 95
+
+/* console_read flags (ABI 4). VMC_CONSOLE_WAIT: when no input is there, the vCPU waits in the VMM until
+ * some comes, the input ends, an interrupt is due or the VM stops, and the call then returns -VMC_EAGAIN:
+ * call again. Waiting costs no exits. Other flag bits get -VMC_EINVAL. */
+#define VMC_CONSOLE_WAIT 1u
 
 /* Feature bits, in struct vmc_version and boot_info.features. */
 #define VMC_FEAT_HYPERCALL_PAGE (1ull << 0)

@@ -11,11 +11,11 @@
 #include "vmcall/abi.h"
 
 /*
- * A guest defines `int main(int argc, char **argv)`; the SDK's _start initialises the console, passes
- * the arguments given after `vmcall run GUEST --`, and calls exit(main's return value).
+ * A guest defines `int main(void)` or `int main(int argc, char **argv)`, as in C: argv[0] is the program
+ * (the guest's path as given to the VMM), argv[1..] the arguments given after `vmcall run GUEST --`. The
+ * SDK's _start initialises the console and calls exit(main's return value).
  * Build with `vmcall-cc [--user] -o guest.elf guest.c` (see README).
  */
-int main(int argc, char **argv);
 
 /* The boot information the VMM passed in RDI. */
 const struct vmc_boot_info *vmcg_boot_info(void);
@@ -187,7 +187,8 @@ void vmcg_console_write(const void *buf, size_t len);
 void vmcg_uart_write(const void *buf, size_t len);
 #define VMCG_EOF (-1)   /* console input ended (the UART reports a break condition) */
 #define VMCG_EMPTY (-2) /* no input available right now */
-/* Next input byte; waits for one. VMCG_EOF at end of input. */
+/* Next input byte; waits for one (in the VMM: waiting costs no exits). VMCG_EOF at end of input. With an
+ * interrupt handler installed and interrupts on, the handler runs while getc waits. */
 int vmcg_getc(void);
 /* Next input byte, or VMCG_EMPTY / VMCG_EOF without waiting. */
 int vmcg_trygetc(void);
@@ -269,9 +270,89 @@ char *strchr(const char *s, int c);
 char *strrchr(const char *s, int c);
 char *strcpy(char *dst, const char *src);
 char *strncpy(char *dst, const char *src, size_t n);
+char *strcat(char *dst, const char *src);
+char *strncat(char *dst, const char *src, size_t n);
+char *strstr(const char *hay, const char *needle);
+size_t strspn(const char *s, const char *accept);
+size_t strcspn(const char *s, const char *reject);
+char *strpbrk(const char *s, const char *accept);
+char *strtok_r(char *s, const char *delim, char **save);
+char *strdup(const char *s); /* malloc'ed */
+char *strndup(const char *s, size_t n);
 /* Parse an unsigned/signed integer (base 0, 8, 10 or 16 as in C); *end set past the digits. */
 unsigned long strtoul(const char *s, char **end, int base);
+unsigned long long strtoull(const char *s, char **end, int base);
 long strtol(const char *s, char **end, int base);
+long long strtoll(const char *s, char **end, int base);
 int atoi(const char *s);
+long atol(const char *s);
+long long atoll(const char *s);
+
+/*
+ * The heap (guest/stdlib.c): malloc, calloc, realloc and free over the RAM the boot info reports free
+ * (from the image's end to the end of RAM, taken at the first malloc), safe from several vCPUs. A
+ * kernel-mode guest whose VM allows more (vmcall run --mem-max) grows it in 2 MiB steps with memory_op
+ * populate. free() of a pointer malloc did not return stops the guest with an assertion report.
+ */
+void *malloc(size_t n);
+void *calloc(size_t n, size_t size);
+void *realloc(void *p, size_t n);
+void free(void *p);
+void qsort(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *));
+void *bsearch(const void *key, const void *base, size_t n, size_t size,
+              int (*cmp)(const void *, const void *));
+int abs(int v);
+long labs(long v);
+long long llabs(long long v);
+#define RAND_MAX 32767
+int rand(void);
+void srand(unsigned seed);
+__attribute__((noreturn)) void abort(void); /* stops the VM as crashed (vmcall run: status 126) */
+
+/* <ctype.h> for the C locale. */
+static inline int isdigit(int c)
+{
+    return c >= '0' && c <= '9';
+}
+static inline int isupper(int c)
+{
+    return c >= 'A' && c <= 'Z';
+}
+static inline int islower(int c)
+{
+    return c >= 'a' && c <= 'z';
+}
+static inline int isalpha(int c)
+{
+    return isupper(c) || islower(c);
+}
+static inline int isalnum(int c)
+{
+    return isalpha(c) || isdigit(c);
+}
+static inline int isxdigit(int c)
+{
+    return isdigit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+static inline int isspace(int c)
+{
+    return c == ' ' || (c >= '\t' && c <= '\r');
+}
+static inline int isprint(int c)
+{
+    return c >= 0x20 && c < 0x7f;
+}
+static inline int ispunct(int c)
+{
+    return isprint(c) && c != ' ' && !isalnum(c);
+}
+static inline int toupper(int c)
+{
+    return islower(c) ? c - 'a' + 'A' : c;
+}
+static inline int tolower(int c)
+{
+    return isupper(c) ? c - 'A' + 'a' : c;
+}
 
 #endif /* VMCALL_GUEST_H */

@@ -20,7 +20,10 @@ struct vmc_console *vmc_console_new(int out_fd, int in_fd, uint64_t limit, int k
     vmc_cond_init(&con->work);
     vmc_cond_init(&con->drained);
     con->out_fd = out_fd;
-    con->in_fd = in_fd;
+    if (vmc_input_init(&con->in, in_fd) < 0) {
+        vmc_free_big(con, sizeof(*con));
+        return NULL;
+    }
     con->limit = limit;
     con->kick_signal = kick_signal;
     return con;
@@ -232,43 +235,21 @@ void vmc_console_free(struct vmc_console *con)
     if (!con)
         return;
     stop_writer(con);
+    vmc_input_destroy(&con->in);
     pthread_cond_destroy(&con->work);
     pthread_cond_destroy(&con->drained);
     pthread_mutex_destroy(&con->lock);
     vmc_free_big(con, sizeof(*con));
 }
 
-static size_t read_locked(struct vmc_console *con, uint8_t *buf, size_t len)
-{
-    if (con->in_fd < 0 || con->in_eof || len == 0)
-        return 0;
-    /* poll first: the input may be a terminal or pipe shared with other processes, so its file status
-     * flags are not ours to switch to O_NONBLOCK. */
-    struct pollfd pfd = { .fd = con->in_fd, .events = POLLIN };
-    if (poll(&pfd, 1, 0) <= 0 || !(pfd.revents & (POLLIN | POLLHUP)))
-        return 0;
-    ssize_t n = read(con->in_fd, buf, len);
-    if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN)) {
-        con->in_eof = true;
-        return 0;
-    }
-    return n > 0 ? (size_t)n : 0;
-}
-
 size_t vmc_console_read(struct vmc_console *con, uint8_t *buf, size_t len)
 {
-    pthread_mutex_lock(&con->lock);
-    size_t n = read_locked(con, buf, len);
-    pthread_mutex_unlock(&con->lock);
-    return n;
+    return vmc_input_read(&con->in, buf, len);
 }
 
 bool vmc_console_eof(struct vmc_console *con)
 {
-    pthread_mutex_lock(&con->lock);
-    bool eof = con->in_fd < 0 || con->in_eof;
-    pthread_mutex_unlock(&con->lock);
-    return eof;
+    return vmc_input_eof(&con->in);
 }
 
 static int console_create(struct vmc_vm *vm, void **state)

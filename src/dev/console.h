@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "input.h"
+
 #define VMC_CONSOLE_RING (64u * 1024) /* bytes queued before writers wait */
 
 struct vmc_console_stats {
@@ -21,8 +23,8 @@ struct vmc_console {
     pthread_mutex_t lock;
     pthread_cond_t work;    /* the writer: bytes are due, or it must stop */
     pthread_cond_t drained; /* a drain: the ring emptied, or it must give up */
-    int out_fd, in_fd, kick_signal;
-    bool in_eof;
+    int out_fd, kick_signal;
+    struct vmc_input in; /* input has a lock and a thread of its own */
     uint8_t ring[VMC_CONSOLE_RING];
     size_t head, len, due; /* due: bytes from head to write now (through the last newline, or all) */
     uint64_t limit;        /* bytes accepted at most, 0: unlimited */

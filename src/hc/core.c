@@ -58,16 +58,32 @@ int64_t vmc_hc_console_write(struct vmc_hcall *hc)
     return (int64_t)done;
 }
 
+static bool input_came(struct vmc_vcpu *vcpu)
+{
+    struct vmc_console *con = vmc_vm_dev(vcpu->vm, VMC_DEV_CONSOLE);
+    return vmc_event_pending(vcpu) || vmc_input_ready(&con->in);
+}
+
+/*
+ * Nothing to read and asked to wait: the watcher is armed before the vCPU blocks, so input that comes in
+ * between is not missed; the guest is told -EAGAIN and calls again once woken.
+ */
 int64_t vmc_hc_console_read(struct vmc_hcall *hc)
 {
-    uint64_t buf = hc->a.args[0], len = hc->a.args[1];
+    uint64_t buf = hc->a.args[0], len = hc->a.args[1], flags = hc->a.args[2];
     struct vmc_console *con = vmc_vm_dev(hc->vcpu->vm, VMC_DEV_CONSOLE);
     uint8_t tmp[4096];
+    if (flags & ~(uint64_t)VMC_CONSOLE_WAIT)
+        return -VMC_EINVAL;
     if (len > sizeof(tmp))
         len = sizeof(tmp);
     if (len == 0)
         return 0;
     size_t n = vmc_console_read(con, tmp, len);
+    if (n == 0 && !vmc_console_eof(con) && (flags & VMC_CONSOLE_WAIT)) {
+        vmc_input_arm(&con->in);
+        vmc_act_wait(hc->act, input_came);
+    }
     if (n == 0)
         return vmc_console_eof(con) ? 0 : -VMC_EAGAIN;
     if (vmc_hc_copy_to(hc, buf, tmp, n))

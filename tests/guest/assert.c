@@ -7,9 +7,9 @@ int main(int argc, char **argv)
 {
     VMCG_ASSERT(argc >= 0);
     printf("before\n");
-    if (argc == 1 && strcmp(argv[0], "eq") == 0)
-        VMCG_ASSERT_EQ(argc + 41, 43);
-    VMCG_ASSERT(argc == 1);
+    if (argc == 2 && strcmp(argv[1], "eq") == 0)
+        VMCG_ASSERT_EQ(argc + 40, 43);
+    VMCG_ASSERT(argc == 2);
     printf("never\n");
     return 0;
 }

@@ -6,10 +6,8 @@ static char big[6 << 20];
 static int answer = 42;
 static const char greeting[] = "data ok";
 
-int main(int argc, char **argv)
+int main(void)
 {
-    (void)argc;
-    (void)argv;
     unsigned long nonzero = 0;
     for (unsigned long i = 0; i < sizeof(big); i += 4096)
         nonzero += big[i] != 0;

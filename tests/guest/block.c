@@ -37,7 +37,7 @@ static int rights(void)
 
 int main(int argc, char **argv)
 {
-    if (argc > 0 && !strcmp(argv[0], "rights"))
+    if (argc > 1 && !strcmp(argv[1], "rights"))
         return rights();
     struct vmc_block_info bi;
     long r = vmcg_block_info(&bi);
@@ -60,7 +60,7 @@ int main(int argc, char **argv)
            vmcg_hypercall2(VMC_HC_BLOCK_OP, VMC_BLOCKOP_READ, 0x10), vmcg_hypercall2(VMC_HC_BLOCK_OP, 9, 0));
     printf("flush=%ld\n", vmcg_block_flush());
     /* With an argument: a big request across many pages, then exit without flushing. */
-    if (argc > 0) {
+    if (argc > 1) {
         memset(buf, 'z', 16 * 512);
         printf("big write=%ld\n", vmcg_block_write(4, 8, buf));
     }

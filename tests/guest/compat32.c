@@ -14,9 +14,9 @@ static struct vmc_mem_reservation_compat resv(uint32_t *frames, uint32_t nr, uin
 int main(int argc, char **argv)
 {
     const struct vmc_boot_info *bi = vmcg_boot_info();
-    printf("mode=%u pointer=%u bits argc=%d argv[0]=%s cmdline=[%s]\n", bi->mode,
-           (unsigned)sizeof(void *) * 8, argc, argc ? argv[0] : "-", vmcg_cmdline());
-    if (argc > 0 && !strcmp(argv[0], "ud"))
+    printf("mode=%u pointer=%u bits argc=%d argv[1]=%s cmdline=[%s]\n", bi->mode,
+           (unsigned)sizeof(void *) * 8, argc, argc > 1 ? argv[1] : "-", vmcg_cmdline());
+    if (argc > 1 && !strcmp(argv[1], "ud"))
         __asm__ volatile("ud2");
     struct vmc_time t;
     printf("version=%ld time=%ld 64-bit printf: %llu %lld %llx\n", vmcg_version(0), vmcg_time(&t),

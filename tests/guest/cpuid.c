@@ -23,7 +23,7 @@ int main(int argc, char **argv)
     int vmx = (r[2] >> 5) & 1, hv = (r[2] >> 31) & 1;
     cpuid(0x80000001, 0, r);
     printf("signature=%s max=0x%x vmx=%d svm=%d hypervisor=%d\n", sig, max, vmx, (int)(r[2] >> 2) & 1, hv);
-    for (int i = 0; i < argc; i++) {
+    for (int i = 1; i < argc; i++) {
         char *end;
         uint32_t leaf = (uint32_t)strtoul(argv[i], &end, 0), sub = 0;
         if (*end == '.')

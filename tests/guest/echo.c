@@ -2,10 +2,8 @@
 /* Guest test: serial echo. Reads COM1 until end of input, echoes each line with its number. */
 #include "vmcall/guest.h"
 
-int main(int argc, char **argv)
+int main(void)
 {
-    (void)argc;
-    (void)argv;
     char line[128];
     size_t len = 0, total = 0;
     int lines = 0, c;

@@ -31,10 +31,8 @@ __attribute__((interrupt)) static void on_irq41(struct vmcg_iframe *f)
     irq41++;
 }
 
-int main(int argc, char **argv)
+int main(void)
 {
-    (void)argc;
-    (void)argv;
     vmcg_set_handler(13, (void *)on_gp);
     vmcg_set_handler(14, (void *)on_pf);
     vmcg_set_handler(0x40, (void *)on_irq40);

@@ -4,7 +4,7 @@
 
 int main(int argc, char **argv)
 {
-    if (argc > 0)
+    if (argc > 1)
         printf("argc=%d\n", argc);
-    return argc > 0 ? (int)strtoul(argv[0], NULL, 0) : 0;
+    return argc > 1 ? (int)strtoul(argv[1], NULL, 0) : 0;
 }

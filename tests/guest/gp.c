@@ -2,9 +2,7 @@
 /* Negative guest: a non-canonical access raises #GP(0). */
 #include "vmcall/guest.h"
 
-int main(int argc, char **argv)
+int main(void)
 {
-    (void)argc;
-    (void)argv;
     return *(volatile int *)0x8000000000000000ull;
 }

@@ -25,7 +25,7 @@ static int multicall_stops(void)
 
 int main(int argc, char **argv)
 {
-    if (argc > 0 && !strcmp(argv[0], "mc_stop"))
+    if (argc > 1 && !strcmp(argv[1], "mc_stop"))
         return multicall_stops();
     struct vmc_version v;
     long r = vmcg_version(&v);

@@ -2,10 +2,8 @@
 /* Guest test: call the embedder's hypercalls 64 (echo into a buffer) and 65 (not registered). */
 #include "vmcall/guest.h"
 
-int main(int argc, char **argv)
+int main(void)
 {
-    (void)argc;
-    (void)argv;
     char buf[16] = "ping";
     long r = vmcg_hypercall3(64, (unsigned long)buf, 4, 0x77);
     printf("64=%ld buf=%s 65=%ld bad=%ld\n", r, buf, vmcg_hypercall0(65), vmcg_hypercall3(64, 0x10, 4, 0));

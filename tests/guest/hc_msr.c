@@ -38,9 +38,9 @@ int main(int argc, char **argv)
     printf("pages=%u msr=0x%x\n", r[0], msr);
     cpuid(1, r);
     printf("hypervisor bit=%u vmx=%u\n", r[2] >> 31, (r[2] >> 5) & 1);
-    if (argc > 0) {
-        uint64_t bad = !strcmp(argv[0], "misaligned") ? (uint64_t)(uintptr_t)page + 8
-                       : !strcmp(argv[0], "outside")  ? vmcg_boot_info()->ram_size
+    if (argc > 1) {
+        uint64_t bad = !strcmp(argv[1], "misaligned") ? (uint64_t)(uintptr_t)page + 8
+                       : !strcmp(argv[1], "outside")  ? vmcg_boot_info()->ram_size
                                                       : VMC_LAYOUT_GDT;
         wrmsr(msr, bad);
         printf("not reached\n");

@@ -2,10 +2,8 @@
 /* Guest test: console_read hands over what is on the console input, then 0 at its end. */
 #include "vmcall/guest.h"
 
-int main(int argc, char **argv)
+int main(void)
 {
-    (void)argc;
-    (void)argv;
     for (int i = 0; i < 2; i++) {
         char buf[16];
         long n;

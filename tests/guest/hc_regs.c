@@ -4,10 +4,8 @@
 
 uint64_t hc_regs_check(void *stub); /* hc_regs_asm.S: bitmask of registers that changed */
 
-int main(int argc, char **argv)
+int main(void)
 {
-    (void)argc;
-    (void)argv;
     uint64_t bad = hc_regs_check(VMCG_STUB(VMC_HC_VERSION));
     printf("changed registers mask=0x%llx\n", (unsigned long long)bad);
     return bad != 0;

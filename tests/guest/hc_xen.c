@@ -2,10 +2,8 @@
 /* Guest test, built -DVMCG_ABI_XEN for `vmcall run --abi xen`: arguments in RDI, RSI, RDX, R10, R8. */
 #include "vmcall/guest.h"
 
-int main(int argc, char **argv)
+int main(void)
 {
-    (void)argc;
-    (void)argv;
     static const char msg[] = "xen convention: console_write\n";
     long r = vmcg_hypercall2(VMC_HC_CONSOLE_WRITE, (unsigned long)msg, sizeof(msg) - 1);
     struct vmc_multicall_entry mc[1] = { { .op = VMC_HC_VERSION } };

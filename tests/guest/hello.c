@@ -2,10 +2,8 @@
 /* Guest test: the smallest useful guest, a fixed greeting and status 0. */
 #include "vmcall/guest.h"
 
-int main(int argc, char **argv)
+int main(void)
 {
-    (void)argc;
-    (void)argv;
     printf("Hello, world!\n");
     return 0;
 }

@@ -91,17 +91,18 @@ static int wait_forever(bool halt)
 
 int main(int argc, char **argv)
 {
-    unsigned long n = argc > 1 ? strtoul(argv[1], NULL, 0) : 0;
-    if (argc > 0 && !strcmp(argv[0], "flood"))
+    unsigned long n = argc > 2 ? strtoul(argv[2], NULL, 0) : 0;
+    const char *mode = argc > 1 ? argv[1] : "";
+    if (!strcmp(mode, "flood"))
         return flood(n);
-    if (argc > 0 && !strcmp(argv[0], "disk"))
+    if (!strcmp(mode, "disk"))
         return disk();
-    if (argc > 0 && !strcmp(argv[0], "mmio"))
+    if (!strcmp(mode, "mmio"))
         return mmio(n);
-    if (argc > 0 && !strcmp(argv[0], "threads"))
+    if (!strcmp(mode, "threads"))
         return threads();
-    if (argc > 0 && (!strcmp(argv[0], "block") || !strcmp(argv[0], "halt")))
-        return wait_forever(argv[0][0] == 'h');
+    if (!strcmp(mode, "block") || !strcmp(mode, "halt"))
+        return wait_forever(mode[0] == 'h');
     printf("usage: hostile flood [LINES] | disk | mmio N | threads | block | halt\n");
     return 1;
 }

@@ -5,10 +5,8 @@
 
 static uint64_t pd[512] __attribute__((aligned(4096)));
 
-int main(int argc, char **argv)
+int main(void)
 {
-    (void)argc;
-    (void)argv;
     /* Map 0xc0000000 (the MMIO window) with one 2 MiB page through PDPT slot 3, then jump there. */
     pd[0] = VMC_MMIO_BASE | 0x83; /* present, writable, 2 MiB */
     volatile uint64_t *pdpt = (volatile uint64_t *)(uintptr_t)VMC_LAYOUT_PDPT;

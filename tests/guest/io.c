@@ -122,7 +122,7 @@ int main(int argc, char **argv)
 #ifndef IO_USER
     vmcg_set_handler(13, (void *)on_gp);
 #endif
-    for (int i = 0; i < argc; i++)
+    for (int i = 1; i < argc; i++)
         run(argv[i]);
     return 0;
 }

@@ -33,10 +33,8 @@ static void pong(void *arg)
     }
 }
 
-int main(int argc, char **argv)
+int main(void)
 {
-    (void)argc;
-    (void)argv;
     vmcg_set_handler(0x50, (void *)on_ipi);
     vmcg_set_handler(0x51, (void *)on_ipi);
     long r = vmcg_vcpu_start(1, pong, 0, stack1, sizeof(stack1));

@@ -97,9 +97,9 @@ static int race(void)
 
 int main(int argc, char **argv)
 {
-    if (argc > 0 && strcmp(argv[0], "small") == 0)
+    if (argc > 1 && strcmp(argv[1], "small") == 0)
         return small_extents();
-    if (argc > 0 && strcmp(argv[0], "race") == 0)
+    if (argc > 1 && strcmp(argv[1], "race") == 0)
         return race();
     query("at boot");
     /* Map the first GiB of the hot-add window with 2 MiB pages so that the guest can use new RAM. */

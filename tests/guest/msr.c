@@ -46,7 +46,7 @@ static void run(const char *op)
 int main(int argc, char **argv)
 {
     vmcg_set_handler(13, (void *)on_gp);
-    for (int i = 0; i < argc; i++)
+    for (int i = 1; i < argc; i++)
         run(argv[i]);
     return 0;
 }

@@ -2,10 +2,8 @@
 /* Negative guest: a write to an unmapped address must be reported as #PF (write, not-present). */
 #include "vmcall/guest.h"
 
-int main(int argc, char **argv)
+int main(void)
 {
-    (void)argc;
-    (void)argv;
     printf("about to fault\n");
     *(volatile uint64_t *)0x7ead00000000ull = 1;
     printf("not reached\n");

@@ -2,10 +2,8 @@
 /* Guest test: the SDK's printf conversions, flags, widths and length modifiers. */
 #include "vmcall/guest.h"
 
-int main(int argc, char **argv)
+int main(void)
 {
-    (void)argc;
-    (void)argv;
     char buf[16];
     printf("[%d] [%i] [%u] [%x] [%X] [%c] [%s] [%%]\n", -42, 7, 3000000000u, 0xbeef, 0xbeef, 'z', "str");
     printf("[%5d] [%-5d] [%05d] [%5s] [%-5s] [%.2s]\n", 42, 42, -42, "ab", "ab", "abcdef");

@@ -36,8 +36,8 @@ static void work(void *arg)
 
 int main(int argc, char **argv)
 {
-    if (argc > 0)
-        iters = strtol(argv[0], 0, 0);
+    if (argc > 1)
+        iters = strtol(argv[1], 0, 0);
     unsigned n = vmcg_vcpu_count();
     printf("vcpu_op: self=%u busy=%ld noent=%ld bad cmd=%ld is_up(0)=%ld\n", vmcg_cpu_id(),
            vmcg_vcpu_start(0, work, 0, stacks[0], sizeof(stacks[0])),

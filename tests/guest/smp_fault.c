@@ -17,7 +17,7 @@ static void ap(void *arg)
 int main(int argc, char **argv)
 {
     (void)argv;
-    spin_only = argc > 0;
+    spin_only = argc > 1;
     for (long i = 1; i < 4; i++)
         vmcg_vcpu_start((unsigned)i, ap, (void *)i, stacks[i], sizeof(stacks[i]));
     for (;;)

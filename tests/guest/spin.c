@@ -2,10 +2,8 @@
 /* Negative guest: never finishes; only --timeout (or cancellation) stops it. */
 #include "vmcall/guest.h"
 
-int main(int argc, char **argv)
+int main(void)
 {
-    (void)argc;
-    (void)argv;
     printf("spinning\n");
     for (;;)
         __asm__ volatile("" ::: "memory");

@@ -14,10 +14,8 @@ __attribute__((interrupt)) static void on_timer(struct vmcg_iframe *f)
     fired++;
 }
 
-int main(int argc, char **argv)
+int main(void)
 {
-    (void)argc;
-    (void)argv;
     vmcg_set_handler(0x40, (void *)on_timer);
     uint64_t t0 = vmcg_monotonic_ns();
     long r = vmcg_set_timer(t0 + 20 * MS, 0x40);

@@ -2,10 +2,8 @@
 /* Negative guest: with an empty IDT any exception escalates to a triple fault (shutdown). */
 #include "vmcall/guest.h"
 
-int main(int argc, char **argv)
+int main(void)
 {
-    (void)argc;
-    (void)argv;
     struct __attribute__((packed)) {
         uint16_t limit;
         uint64_t base;

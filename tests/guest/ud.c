@@ -2,10 +2,8 @@
 /* Negative guest: an undefined instruction (ud2) is reported as #UD at its address. */
 #include "vmcall/guest.h"
 
-int main(int argc, char **argv)
+int main(void)
 {
-    (void)argc;
-    (void)argv;
     __asm__ volatile(".globl ud_here\nud_here: ud2");
     return 0;
 }

@@ -3,10 +3,8 @@
  * library test's device. */
 #include "vmcall/guest.h"
 
-int main(int argc, char **argv)
+int main(void)
 {
-    (void)argc;
-    (void)argv;
     uint8_t b = vmcg_inb(0x1234);
     uint32_t l = vmcg_inl(0x2000);
     vmcg_outb(0x80, 0x55);

@@ -2,10 +2,8 @@
 /* Guest test (--user): CPL3 callers reach user-callable calls only; handles are checked for U and W. */
 #include "vmcall/guest.h"
 
-int main(int argc, char **argv)
+int main(void)
 {
-    (void)argc;
-    (void)argv;
     struct vmc_mem_query q;
     printf("version=%ld\n", vmcg_version(0));
     printf("memory_op=%ld\n", vmcg_memory_op(VMC_MEMOP_QUERY, &q));

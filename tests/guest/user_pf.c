@@ -2,9 +2,7 @@
 /* Negative guest (--user): the VMM's GDT page is supervisor-only, so a user read faults (protection). */
 #include "vmcall/guest.h"
 
-int main(int argc, char **argv)
+int main(void)
 {
-    (void)argc;
-    (void)argv;
     return *(volatile int *)(uintptr_t)VMC_LAYOUT_GDT;
 }

@@ -2,10 +2,8 @@
 /* Negative guest (--user): ports outside the TSS I/O bitmap's grants raise #GP(0) at CPL3. */
 #include "vmcall/guest.h"
 
-int main(int argc, char **argv)
+int main(void)
 {
-    (void)argc;
-    (void)argv;
     printf("console works\n");
     vmcg_outb(0x80, 1);
     printf("not reached\n");

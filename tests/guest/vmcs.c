@@ -3,10 +3,8 @@
  * goes down and the VM ends), so that the dumped guest state is exact. */
 #include "vmcall/guest.h"
 
-int main(int argc, char **argv)
+int main(void)
 {
-    (void)argc;
-    (void)argv;
     __asm__ volatile(
         "mov $0x80000, %%rsp\n\tpush $0x2\n\tpopf\n\t"
         "mov $0x1111, %%rax\n\tmov $0x2222, %%rbx\n\tmov $0x3333, %%rcx\n\tmov $0x4444, %%rdx\n\t"

@@ -493,9 +493,11 @@ static void test_user_calls_forbidden(void)
     struct vmc_result res;
     vmc_vm_run(vm, &res);
     is_int(res.stop, VMC_STOP_EXIT, "user-mode guest with user hypercalls forbidden still runs");
-    is_str(capture_read(&cap),
-           "argc=0\nargv[argc]=0x0\ncmdline=[] len=0\nmagic=42434d56 abi=3 size=112 ram=64M\n",
-           "console_write refused: the SDK fell back to the UART, nothing lost");
+    is_str(
+        capture_read(&cap),
+        "argc=1\nargv[0] names the program: args.elf\nargv[argc]=0x0\ncmdline=[] len=0\nmagic=42434d56 abi=4 "
+        "size=112 ram=64M\n",
+        "console_write refused: the SDK fell back to the UART, nothing lost");
     struct vmc_hypercall_stat hs[8];
     size_t n = vmc_vm_hypercall_stats(vm, hs, 8);
     ok(n >= 2 && hs[0].nr == VMC_HC_CONSOLE_WRITE && hs[0].denied > 0 && hs[0].count == 0,

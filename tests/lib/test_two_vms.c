@@ -93,15 +93,15 @@ int main(void)
     is_int(b.rc, 0, "VM B ran");
     is_int(a.res.stop, VMC_STOP_EXIT, "A exited");
     is_int(b.res.stop, VMC_STOP_EXIT, "B exited");
-    is_int(a.res.status, 1, "A's status is its own argc");
-    is_int(b.res.status, 3, "B's status is its own argc");
+    is_int(a.res.status, 1, "A's status is its own argument count");
+    is_int(b.res.status, 3, "B's status is its own argument count");
     is_str(capture_read(&a.cap),
-           "argc=1\nargv[0]=[alpha]\nargv[argc]=0x0\ncmdline=[alpha] len=5\nmagic=42434d56 abi=3 size=112 "
-           "ram=16M\n",
+           "argc=2\nargv[0] names the program: args.elf\nargv[1]=[alpha]\nargv[argc]=0x0\ncmdline=[alpha] "
+           "len=5\nmagic=42434d56 abi=4 size=112 ram=16M\n",
            "A's console has only A's output");
     is_str(capture_read(&b.cap),
-           "argc=3\nargv[0]=[beta]\nargv[1]=[gamma]\nargv[2]=[delta]\nargv[argc]=0x0\n"
-           "cmdline=[beta gamma delta] len=16\nmagic=42434d56 abi=3 size=112 ram=32M\n",
+           "argc=4\nargv[0] names the program: args.elf\nargv[1]=[beta]\nargv[2]=[gamma]\nargv[3]=[delta]\n"
+           "argv[argc]=0x0\ncmdline=[beta gamma delta] len=16\nmagic=42434d56 abi=4 size=112 ram=32M\n",
            "B's console has only B's output (user mode, other RAM size)");
     capture_close(&a.cap);
     capture_close(&b.cap);

@@ -160,31 +160,41 @@ int vmc_x86_setup_memory(struct vmc_mem *mem, bool user, uint32_t nvcpus)
     return 0;
 }
 
-uint64_t vmc_x86_cmdline_bytes(int argc, const char *const *argv, uint64_t *joined)
+uint64_t vmc_x86_cmdline_bytes(const char *program, int argc, const char *const *argv, uint64_t *joined)
 {
-    uint64_t strings = 0;
+    uint64_t strings = strlen(program) + 1;
     *joined = 0;
     for (int i = 0; i < argc; i++) {
         size_t n = strlen(argv[i]);
         strings += n + 1;
         *joined += n + (i ? 1 : 0);
     }
-    return (uint64_t)(argc + 1) * 8 + strings + *joined + 1;
+    return (uint64_t)(argc + 2) * 8 + strings + *joined + 1;
+}
+
+static uint64_t put_string(uint8_t *area, uint64_t *off, const char *s)
+{
+    size_t n = strlen(s) + 1;
+    memcpy(area + *off, s, n);
+    uint64_t at = VMC_LAYOUT_CMDLINE + *off;
+    *off += n;
+    return at;
 }
 
 int vmc_x86_write_boot_info(struct vmc_mem *mem, const struct vmc_x86_boot *b)
 {
+    uint64_t joined;
+    if (vmc_x86_cmdline_bytes(b->program, b->argc, (const char *const *)b->argv, &joined) >
+        VMC_LAYOUT_CMDLINE_SIZE)
+        return -E2BIG;
     uint8_t *area = mem->host + VMC_LAYOUT_CMDLINE;
-    /* argv[] first, then the strings, then the joined line; sizes were checked at create time. */
+    /* argv[] first (the program, the arguments, NULL), then the strings, then the joined line. */
     uint64_t *argv = (uint64_t *)area;
-    uint64_t off = (uint64_t)(b->argc + 1) * 8;
-    for (int i = 0; i < b->argc; i++) {
-        size_t n = strlen(b->argv[i]) + 1;
-        memcpy(area + off, b->argv[i], n);
-        argv[i] = VMC_LAYOUT_CMDLINE + off;
-        off += n;
-    }
-    argv[b->argc] = 0;
+    uint64_t off = (uint64_t)(b->argc + 2) * 8;
+    argv[0] = put_string(area, &off, b->program);
+    for (int i = 0; i < b->argc; i++)
+        argv[i + 1] = put_string(area, &off, b->argv[i]);
+    argv[b->argc + 1] = 0;
     uint64_t cmdline = VMC_LAYOUT_CMDLINE + off;
     size_t len = 0;
     for (int i = 0; i < b->argc; i++) {
@@ -207,7 +217,7 @@ int vmc_x86_write_boot_info(struct vmc_mem *mem, const struct vmc_x86_boot *b)
         .stack_top = VMC_LAYOUT_STACK_TOP,
         .cmdline = cmdline,
         .cmdline_len = (uint32_t)len,
-        .argc = (uint32_t)b->argc,
+        .argc = (uint32_t)b->argc + 1,
         .argv = VMC_LAYOUT_CMDLINE,
         .vcpu_count = b->vcpus,
         .hypercall_page = VMC_LAYOUT_HYPERCALL_PAGE,

@@ -18,16 +18,18 @@ int vmc_x86_setup_memory(struct vmc_mem *mem, bool user, uint32_t nvcpus);
 void vmc_x86_install_iomap(struct vmc_mem *mem, const uint8_t *bitmap, uint32_t nvcpus);
 
 /* What boot info tells the guest (abi.h struct vmc_boot_info) beyond the layout constants. */
+/* argv[0] is the program; the arguments follow, and the command line joins the arguments only. */
 struct vmc_x86_boot {
-    int argc;
+    const char *program;
+    int argc; /* arguments, not counting the program */
     char *const *argv;
     uint64_t image_start, image_end;
     uint32_t flags, vcpus, hypercall_abi, mode;
     uint64_t features;
 };
 int vmc_x86_write_boot_info(struct vmc_mem *mem, const struct vmc_x86_boot *b);
-/* Bytes of the command-line area argv needs (argv[] + strings + joined line), for the limits check. */
-uint64_t vmc_x86_cmdline_bytes(int argc, const char *const *argv, uint64_t *joined);
+/* Bytes of the command-line area the program and its arguments need (argv[] + strings + joined line). */
+uint64_t vmc_x86_cmdline_bytes(const char *program, int argc, const char *const *argv, uint64_t *joined);
 
 /* vCPU 0's entry state (abi.h entry contract): 64-bit (CPL0 or CPL3) or 32-bit protected mode. */
 void vmc_x86_init_vcpu_state(bool user, uint32_t mode, uint64_t entry, struct kvm_regs *regs,
