@@ -354,8 +354,9 @@ int main(int argc, char **argv)
     const char *first = write_flat(code_first_exit, sizeof(code_first_exit));
     static const uint8_t code_spin[] = { 0xeb, 0xfe }; /* jmp . */
     const char *spin = write_flat(code_spin, sizeof(code_spin));
-    char hcloop[512], ioloop[512], guest_io[512], vmcall[512], hello[512], smp[512];
+    char hcloop[512], ioloop[512], guest_io[512], vmcall[512], hello[512], smp[512], smp_user[512];
     snprintf(smp, sizeof(smp), "%s/tests/smp_fault.elf", guests);
+    snprintf(smp_user, sizeof(smp_user), "%s/tests/user/smp_fault.elf", guests);
     snprintf(hcloop, sizeof(hcloop), "%s/bench/hcloop.bin", build);
     snprintf(ioloop, sizeof(ioloop), "%s/bench/ioloop.bin", build);
     snprintf(guest_io, sizeof(guest_io), "%s/bench/guest_io.elf", guests);
@@ -433,7 +434,7 @@ int main(int argc, char **argv)
     double cancel0 = cancel_us(kvm, spin, NULL, 1, false, 20 * reps),
            cancel3 = cancel_us(kvm, spin, NULL, 1, true, 20 * reps);
     double cancel0x4 = cancel_us(kvm, NULL, smp, 4, false, 20 * reps),
-           cancel3x4 = cancel_us(kvm, NULL, smp, 4, true, 20 * reps);
+           cancel3x4 = cancel_us(kvm, NULL, smp_user, 4, true, 20 * reps);
     unlink(disk);
     unlink(spin);
 

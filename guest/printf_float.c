@@ -264,7 +264,7 @@ static int conv_a(uint64_t bits, int prec, bool alt, bool upper, char *body)
     return k + put_exp(body + k, x, upper ? 'P' : 'p');
 }
 
-#ifndef VMCG_FLOAT
+#ifndef VMCG_USER_MODE
 /* An x87 extended value (64-bit mantissa with its integer bit, 15-bit exponent) as double bits, rounded
  * to nearest, ties to even; the conversions then print the double. (User-mode builds let the FPU do it.) */
 static uint64_t extended_to_double(uint64_t m, unsigned se)
@@ -303,7 +303,7 @@ static uint64_t extended_to_double(uint64_t m, unsigned se)
 #endif
 
 /*
- * The argument's bits. User-mode SDK builds (VMCG_FLOAT) take it as C does. Kernel-mode builds cannot
+ * The argument's bits. User-mode SDK builds (VMCG_USER_MODE) take it as C does. Kernel-mode builds cannot
  * name a double in va_arg (-mgeneral-regs-only), and their callers, with no SSE registers to pass it in,
  * put it in memory, where a variadic callee finds it in va_list's overflow area (SysV x86-64 psABI,
  * 3.5.7: gp_offset, fp_offset, overflow_arg_area, reg_save_area). 32-bit callers pass everything on the
@@ -311,7 +311,7 @@ static uint64_t extended_to_double(uint64_t m, unsigned se)
  */
 static uint64_t float_arg(va_list *ap, bool long_double)
 {
-#if defined(VMCG_FLOAT)
+#if defined(VMCG_USER_MODE)
     double d = long_double ? (double)va_arg(*ap, long double) : va_arg(*ap, double);
     uint64_t bits;
     memcpy(&bits, &d, sizeof(bits));

@@ -37,6 +37,24 @@ void vmcg_assert_fail(const char *file, int line, const char *expr, int values, 
     exit(125); /* only if the crash shutdown was refused (allow-list) */
 }
 
+/* How this guest was built, for the VMM (abi.h, "the guest note"): the SDK's build says the mode. */
+#if defined(__i386__)
+#define VMCG_NOTE_MODE VMC_GUEST_32
+#elif defined(VMCG_USER_MODE)
+#define VMCG_NOTE_MODE VMC_GUEST_USER
+#else
+#define VMCG_NOTE_MODE VMC_GUEST_KERNEL
+#endif
+__attribute__((used, section(".note.vmcall"), aligned(4))) static const struct {
+    uint32_t namesz, descsz, type;
+    char name[8];
+    struct vmc_guest_note desc;
+} vmcg_note = { sizeof(VMC_NOTE_NAME),
+                sizeof(struct vmc_guest_note),
+                VMC_NOTE_GUEST,
+                VMC_NOTE_NAME,
+                { VMC_ABI_VERSION, VMCG_NOTE_MODE } };
+
 /* The guest's main, with or without parameters: the x86 calling conventions let a caller pass arguments
  * a callee ignores, which is how every C runtime calls main. */
 int main(int argc, char **argv);

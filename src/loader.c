@@ -245,18 +245,150 @@ static int check_segments(const struct vmc_mem *mem, const Elf64_Ehdr *eh, const
     return 0;
 }
 
-int vmc_load_elf_fd(const struct vmc_mem *mem, int fd, const char *name, bool elf32, struct vmc_image *img,
+/* ---- what an image says about itself: the guest note, signs of a Linux program ---- */
+
+#define NOTES_MAX 4096 /* bytes of PT_NOTE read per segment: the guest note is 28 */
+
+/* The notes of one PT_NOTE segment: vmcall's guest note, and GNU's ABI tag (Linux programs carry it). */
+static void scan_notes(const uint8_t *p, uint64_t len, uint64_t align, struct vmc_guest_info *gi)
+{
+    uint64_t off = 0;
+    while (len - off >= 12) {
+        uint32_t w[3];
+        memcpy(w, p + off, sizeof(w));
+        uint64_t name_end = off + 12 + ((w[0] + align - 1) & ~(align - 1));
+        uint64_t desc_end = name_end + ((w[1] + align - 1) & ~(align - 1));
+        if (w[0] > len || w[1] > len || name_end > len || desc_end > len)
+            return; /* malformed: what follows cannot be trusted */
+        const char *nm = (const char *)p + off + 12;
+        if (w[0] == sizeof(VMC_NOTE_NAME) && !memcmp(nm, VMC_NOTE_NAME, w[0]) && w[2] == VMC_NOTE_GUEST &&
+            w[1] >= sizeof(struct vmc_guest_note)) {
+            struct vmc_guest_note n;
+            memcpy(&n, p + name_end, sizeof(n));
+            gi->note = true;
+            gi->abi_version = n.abi_version;
+            gi->mode = n.mode;
+        } else if (w[0] == 4 && !memcmp(nm, "GNU", 4) && w[2] == NT_GNU_ABI_TAG && !gi->linux_sign) {
+            gi->linux_sign = "a GNU ABI tag note";
+        }
+        off = desc_end;
+    }
+}
+
+static const char *linux_segment(const Elf64_Phdr *p)
+{
+    return p->p_type == PT_INTERP      ? "PT_INTERP: dynamically linked"
+           : p->p_type == PT_TLS       ? "PT_TLS: thread-local storage"
+           : p->p_type == PT_GNU_RELRO ? "PT_GNU_RELRO: a Linux toolchain's RELRO segment"
+                                       : NULL;
+}
+
+/* The headers as far as a file of any type and class has them: enough to read its notes. */
+static int read_loose(int fd, uint64_t fsize, const char *name, struct vmc_guest_info *gi, Elf64_Ehdr *eh,
+                      Elf64_Phdr *ph, char *err, size_t errlen)
+{
+    uint8_t raw[sizeof(Elf64_Ehdr)] = { 0 };
+    size_t head = fsize < sizeof(raw) ? (size_t)fsize : sizeof(raw);
+    if (head < sizeof(Elf32_Ehdr) || read_at(fd, raw, head, 0) != 0 || memcmp(raw, ELFMAG, SELFMAG) != 0)
+        return fail(err, errlen, name, "not an ELF file (bad magic)", -ENOEXEC);
+    gi->elf32 = raw[EI_CLASS] == ELFCLASS32;
+    if (gi->elf32)
+        widen_ehdr((const Elf32_Ehdr *)raw, eh);
+    else if (head == sizeof(Elf64_Ehdr))
+        memcpy(eh, raw, sizeof(*eh));
+    else
+        return fail(err, errlen, name, "truncated ELF header", -ENOEXEC);
+    if (eh->e_phentsize != sizeof(Elf64_Phdr) || eh->e_phnum == 0 || eh->e_phnum > MAX_PHDRS)
+        return fail(err, errlen, name, "bad program headers", -ENOEXEC);
+    return read_phdrs(fd, fsize, name, gi->elf32, eh, ph, err, errlen);
+}
+
+static int inspect(int fd, uint64_t fsize, const char *name, struct vmc_guest_info *gi, Elf64_Ehdr *eh,
+                   Elf64_Phdr *ph, char *err, size_t errlen)
+{
+    *gi = (struct vmc_guest_info){ 0 };
+    int rc = read_loose(fd, fsize, name, gi, eh, ph, err, errlen);
+    if (rc < 0)
+        return rc;
+    if (eh->e_ident[EI_OSABI] == ELFOSABI_GNU)
+        gi->linux_sign = "ELF OS/ABI GNU/Linux";
+    for (unsigned i = 0; i < eh->e_phnum; i++) {
+        if (!gi->linux_sign)
+            gi->linux_sign = linux_segment(&ph[i]);
+        uint8_t notes[NOTES_MAX];
+        uint64_t len = ph[i].p_filesz < NOTES_MAX ? ph[i].p_filesz : NOTES_MAX;
+        if (ph[i].p_type == PT_NOTE && ph[i].p_offset <= fsize && len <= fsize - ph[i].p_offset &&
+            read_at(fd, notes, len, ph[i].p_offset) == 0)
+            scan_notes(notes, len, ph[i].p_align == 8 ? 8 : 4, gi);
+    }
+    return 0;
+}
+
+/* Header checks that need the whole file's class right: ELF32 files get the wider header first. */
+
+static const char *const mode_names[] = { "kernel mode", "user mode", "32-bit mode" };
+static const char *const mode_flags[] = { "vmcall-cc", "vmcall-cc --user", "vmcall-cc --m32" };
+
+/* The image against the VM: its note's ABI and mode, or, without a note, no sign of a Linux program. */
+static int check_guest(const struct vmc_guest_info *gi, const char *name, uint32_t mode, char *err,
+                       size_t errlen)
+{
+    if (gi->note && gi->abi_version > VMC_ABI_VERSION) {
+        vmc_errf(err, errlen, "%s: built for guest ABI %u; this vmcall has ABI %u (a newer vmcall runs it)",
+                 name, gi->abi_version, VMC_ABI_VERSION);
+        return -ENOEXEC;
+    }
+    if (gi->note && gi->mode != mode) {
+        vmc_errf(err, errlen, "%s: built for %s (%s), but the VM runs %s guests", name,
+                 gi->mode < 3 ? mode_names[gi->mode] : "an unknown mode",
+                 gi->mode < 3 ? mode_flags[gi->mode] : "?", mode < 3 ? mode_names[mode] : "?");
+        return -ENOEXEC;
+    }
+    if (!gi->note && gi->linux_sign) {
+        vmc_errf(err, errlen,
+                 "%s: built for Linux (%s); vmcall runs guests built with vmcall-cc and has no Linux "
+                 "personality yet",
+                 name, gi->linux_sign);
+        return -ENOEXEC;
+    }
+    return 0;
+}
+
+/* What the image says about itself, checked against the VM (a Linux program is named as such before
+ * anything else is wrong with it); then every header field, strictly. */
+static int read_headers(int fd, uint64_t fsize, const char *name, uint32_t mode, Elf64_Ehdr *eh,
+                        Elf64_Phdr *ph, char *err, size_t errlen)
+{
+    struct vmc_guest_info gi;
+    bool elf32 = mode == VMC_GUEST_32;
+    if (inspect(fd, fsize, name, &gi, eh, ph, err, errlen) == 0) {
+        int rc = check_guest(&gi, name, mode, err, errlen);
+        if (rc < 0)
+            return rc;
+    }
+    int rc = read_ehdr(fd, fsize, name, elf32, eh, err, errlen);
+    return rc < 0 ? rc : read_phdrs(fd, fsize, name, elf32, eh, ph, err, errlen);
+}
+
+int vmc_elf_info_fd(int fd, const char *name, struct vmc_guest_info *gi, char *err, size_t errlen)
+{
+    uint64_t fsize = 0;
+    Elf64_Ehdr eh;
+    Elf64_Phdr ph[MAX_PHDRS];
+    int rc = file_size(fd, name, &fsize, err, errlen);
+    return rc < 0 ? rc : inspect(fd, fsize, name, gi, &eh, ph, err, errlen);
+}
+
+int vmc_load_elf_fd(const struct vmc_mem *mem, int fd, const char *name, uint32_t mode, struct vmc_image *img,
                     char *err, size_t errlen)
 {
-    uint64_t fsize;
+    uint64_t fsize = 0;
     Elf64_Ehdr eh;
     Elf64_Phdr ph[MAX_PHDRS];
     struct vmc_image found;
     int rc = file_size(fd, name, &fsize, err, errlen);
     if (rc == 0)
-        rc = read_ehdr(fd, fsize, name, elf32, &eh, err, errlen);
-    if (rc == 0)
-        rc = read_phdrs(fd, fsize, name, elf32, &eh, ph, err, errlen);
+        rc = read_headers(fd, fsize, name, mode, &eh, ph, err, errlen);
     if (rc == 0) /* everything is validated before a byte of guest memory is written */
         rc = check_segments(mem, &eh, ph, fsize, name, &found, err, errlen);
     if (rc < 0)

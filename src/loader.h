@@ -7,15 +7,21 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "vmcall/vmcall.h"
+
 struct vmc_mem;
 
 struct vmc_image {
     uint64_t entry, start, end;
 };
-/* A static ELF (ELF64 x86-64, or ELF32 i386 when elf32), validated whole before a byte is copied. On
- * failure err names the file and the problem; -ENOEXEC for a malformed or unsupported file. */
-int vmc_load_elf_fd(const struct vmc_mem *mem, int fd, const char *name, bool elf32, struct vmc_image *img,
+/* A static ELF for a VM whose guests run in `mode` (VMC_GUEST_*: ELF32 i386 for VMC_GUEST_32, else ELF64
+ * x86-64), validated whole before a byte is copied: its guest note must agree with the mode, and an
+ * image without one must not be a Linux program. On failure err names the file and the problem;
+ * -ENOEXEC for a malformed or unsupported file. */
+int vmc_load_elf_fd(const struct vmc_mem *mem, int fd, const char *name, uint32_t mode, struct vmc_image *img,
                     char *err, size_t errlen);
+/* What the image says about itself (vmc_guest_info). */
+int vmc_elf_info_fd(int fd, const char *name, struct vmc_guest_info *gi, char *err, size_t errlen);
 int vmc_load_flat_fd(const struct vmc_mem *mem, int fd, const char *name, uint64_t gpa, struct vmc_image *img,
                      char *err, size_t errlen);
 

@@ -270,6 +270,23 @@ void vmc_vm_destroy(struct vmc_vm *vm)
     vmc_free_big(vm, sizeof(*vm));
 }
 
+static uint32_t guest_mode(const struct vmc_config *cfg)
+{
+    return cfg->mode == VMC_MODE_32 ? VMC_GUEST_32 : cfg->user_mode ? VMC_GUEST_USER : VMC_GUEST_KERNEL;
+}
+
+int vmc_guest_info(const char *path, struct vmc_guest_info *out, char *err, size_t errlen)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+    if (fd < 0) {
+        vmc_errf(err, errlen, "%s: %s", path, strerror(errno));
+        return -errno;
+    }
+    int rc = vmc_elf_info_fd(fd, path, out, err, errlen);
+    close(fd);
+    return rc;
+}
+
 static int load_common(struct vmc_vm *vm, const char *path, bool flat, uint64_t gpa)
 {
     if (vm->loaded)
@@ -288,7 +305,7 @@ static int load_common(struct vmc_vm *vm, const char *path, bool flat, uint64_t 
     struct vmc_image img;
     char err[VMC_ERR_MAX];
     int rc = flat ? vmc_load_flat_fd(&vm->mem, fd, path, gpa, &img, err, sizeof(err))
-                  : vmc_load_elf_fd(&vm->mem, fd, path, vm->cfg.mode == VMC_MODE_32, &img, err, sizeof(err));
+                  : vmc_load_elf_fd(&vm->mem, fd, path, guest_mode(&vm->cfg), &img, err, sizeof(err));
     close(fd);
     if (rc < 0)
         return vmc_vm_fail(vm, rc, "%s", err);

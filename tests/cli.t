@@ -55,7 +55,8 @@ check "no command" 125 '' '^usage: vmcall ' --
 check "missing guest file" 125 '' "^vmcall: $T/nope.elf: No such file or directory$" -- run "$T/nope.elf"
 printf 'not an elf' > "$tmp/text"
 check "not an ELF file" 125 '' "^vmcall: $tmp/text: not an ELF file \(bad magic\)$" -- run "$tmp/text"
-check "a PIE is refused" 125 '' '^vmcall: /bin/true: not an executable: position-independent' -- run /bin/true
+cp "$T/exitcode.elf" "$tmp/pie" && printf '\003\000' | dd of="$tmp/pie" bs=1 seek=16 conv=notrunc 2>/dev/null
+check "a PIE is refused" 125 '' "^vmcall: $tmp/pie: not an executable: position-independent" -- run "$tmp/pie"
 check "image larger than RAM" 125 '' "^vmcall: $T/bigbss.elf: segment [0-9]+ .* lies outside guest RAM" \
     -- run --mem 4M "$T/bigbss.elf"
 check "flat image in the reserved region" 125 '' "overlaps the VMM's reserved region" \

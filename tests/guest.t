@@ -6,7 +6,7 @@
 crash='^vmcall: '
 # --- guests that succeed -------------------------------------------------------------------------------
 check "hello (kernel mode)" 0 @tests/guest/hello.out "" -- run "$T/hello.elf"
-check "hello (user mode)" 0 @tests/guest/hello.out "" -- run --user "$T/hello.elf"
+check "hello (user mode)" 0 @tests/guest/hello.out "" -- run --user "$T/user/hello.elf"
 check "hello in the smallest VM" 0 @tests/guest/hello.out "" -- run --mem 2M "$T/hello.elf"
 check "arguments and command line" 3 @tests/guest/args.out \
     "" -- run "$T/args.elf" -- one "two words" ""
@@ -18,7 +18,7 @@ check "exit status 300 becomes 123" 123 @tests/guest/exitcode.out '^vmcall: gues
 check "serial echo from stdin" 2 @tests/guest/echo.out "" 'one\ntwo\n' -- run "$T/echo.elf"
 check "serial echo, last line unterminated" 2 @tests/guest/echo.2.out "" 'x\nyz' \
     -- run "$T/echo.elf"
-check "serial echo in user mode" 1 @tests/guest/echo.3.out "" 'abc\n' -- run --user "$T/echo.elf"
+check "serial echo in user mode" 1 @tests/guest/echo.3.out "" 'abc\n' -- run --user "$T/user/echo.elf"
 "${BUILD:-build}/tests/printf_host" > "$tmp/printf.want"
 check "printf: %f %e %g %a %o and flags exactly as glibc prints them (kernel mode)" 0 "@$tmp/printf.want" "" \
     -- run "$T/printf_fp.elf"
@@ -29,7 +29,7 @@ if ! "$G/vmcall-cc" -Wall -Werror -c -o "$tmp/badfmt.o" "$tmp/badfmt.c" 2> "$tmp
     echo "ok $n - a printf call with the wrong arguments does not compile with -Wall -Werror (format attribute)"
 else failed=$((failed + 1)); echo "not ok $n - printf's format attribute"; sed 's/^/#  /' "$tmp/err"; fi
 check "libc: heap, qsort, bsearch, strings, numbers, ctype (kernel mode)" 0 @tests/guest/libc.out "" -- run "$T/libc.elf"
-check "libc: the heap from 4 vCPUs at once (user mode)" 0 @tests/guest/libc.2.out "" -- run --user --vcpus 4 "$T/libc.elf"
+check "libc: the heap from 4 vCPUs at once (user mode)" 0 @tests/guest/libc.2.out "" -- run --user --vcpus 4 "$T/user/libc.elf"
 check "the heap grows past boot RAM with memory_op when --mem-max allows" 0 "12 MiB in a 4 MiB VM: allocated and written\n" "" \
     -- run --mem 4M --mem-max 32M "$T/libc.elf" -- grow
 check "... and malloc returns NULL when it cannot" 1 "12 MiB in a 4 MiB VM: NULL\n" "" -- run --mem 4M "$T/libc.elf" -- grow
@@ -57,7 +57,7 @@ check "demo hello example" 0 \
 # --- hypercalls -------------------------------------------------------------------------------------------
 check "hypercalls from CPL0: every core call, success and error paths" 0 @tests/guest/hc_basic.out "" -- run "$T/hc_basic.elf"
 check "an entry that shuts the VM down ends a multicall: the rest never runs" 9 "before\n" "" -- run "$T/hc_basic.elf" -- mc_stop
-check "... also from CPL3" 9 "before\n" "" -- run --user "$T/hc_basic.elf" -- mc_stop
+check "... also from CPL3" 9 "before\n" "" -- run --user "$T/user/hc_basic.elf" -- mc_stop
 check "console_read returns input, then 0 at its end" 0 @tests/guest/hc_read.out "" 'abc' -- run "$T/hc_read.elf"
 check "hypercalls preserve every register but RAX (KVM convention)" 0 @tests/guest/hc_regs.out "" \
     -- run "$T/hc_regs.elf"
@@ -86,10 +86,31 @@ check "32-bit guest: compat path, compat multicall and memory_op layouts" 7 @tes
 check "32-bit guest: #UD through the 32-bit default IDT" 126 @tests/guest/compat32.2.out \
     "${crash}guest #UD at rip=0x10[0-9a-f]{4}$" -- run --mode 32 "$T/compat32.elf" -- ud
 check_err_has "32-bit crash report: CS is the 32-bit code segment, paging off" 'cpl=0 cs=0x0040 ss=0x0010'
-check "an ELF32 guest needs --mode 32" 125 '' 'not ELF64: a 32-bit guest needs --mode 32$' -- run "$T/compat32.elf"
-check "--mode 32 runs ELF32 only" 125 '' 'not ELF32: --mode 32 runs 32-bit guests only$' -- run --mode 32 "$T/hello.elf"
+# Images without the guest note (hand-written guests) run as the options say.
+objcopy --remove-section .note.vmcall "$T/compat32.elf" "$tmp/plain32.elf"
+objcopy --remove-section .note.vmcall "$T/hello.elf" "$tmp/plain64.elf"
+check "an ELF32 guest without the note needs --mode 32" 125 '' 'not ELF64: a 32-bit guest needs --mode 32$' -- run "$tmp/plain32.elf"
+check "--mode 32 runs ELF32 only" 125 '' 'not ELF32: --mode 32 runs 32-bit guests only$' -- run --mode 32 "$tmp/plain64.elf"
+check "an image without the note runs with the options given" 0 @tests/guest/hello.out "" -- run --user "$tmp/plain64.elf"
 check "--mode 32 with --vcpus 2 is refused" 125 '' '^vmcall: a 32-bit guest runs on one vCPU \(its SDK cannot start others\)$' -- run --mode 32 --vcpus 2 "$T/compat32.elf"
-check "--mode 32 with --user" 125 '' '^vmcall: user mode needs 64-bit mode$' -- run --mode 32 --user "$T/compat32.elf"
+check "--mode 32 with --user" 125 '' '^vmcall: user mode needs 64-bit mode$' -- run --mode 32 --user "$T/flat.bin"
+
+# --- the guest note: vmcall-cc records the mode and ABI; vmcall run follows it ------------------------------
+check "a guest built with --user runs in user mode without --user" 0 @tests/guest/hello.out "" -- run "$T/user/hello.elf"
+check "a 32-bit guest runs in 32-bit mode without --mode 32" 7 @tests/guest/compat32.out "" \
+    -- run --mem-max 80M "$T/compat32.elf" -- a b
+check "--user on a guest built for kernel mode names both" 125 '' \
+    "^vmcall: $T/hello.elf was built for kernel mode \\(vmcall-cc\\); --user conflicts with it$" -- run --user "$T/hello.elf"
+check "--mode 32 on a 64-bit guest names both" 125 '' \
+    "^vmcall: $T/user/hello.elf was built for user mode \\(vmcall-cc --user\\); --mode 32 conflicts with it$" \
+    -- run --mode 32 "$T/user/hello.elf"
+printf '\007\000\000\000\010\000\000\000\001\000\000\000vmcall\000\000\143\000\000\000\000\000\000\000' > "$tmp/note99"
+objcopy --update-section .note.vmcall="$tmp/note99" "$T/hello.elf" "$tmp/abi99.elf"
+check "a guest built for a newer ABI is refused" 125 '' \
+    "^vmcall: $tmp/abi99.elf: built for guest ABI 99; this vmcall has ABI 4 \\(a newer vmcall runs it\\)$" -- run "$tmp/abi99.elf"
+check "a Linux program gets a one-line explanation" 125 '' \
+    "^vmcall: /bin/true: built for Linux \\(PT_INTERP: dynamically linked\\); vmcall runs guests built with vmcall-cc" \
+    -- run /bin/true
 check "memory_op: populate, release, exchange, quota and every check" 0 @tests/guest/memop.out "" \
     -- run --mem 16M --mem-max 20M "$T/memop.elf"
 check "memory_op exchange reads the guest's lists once: a second vCPU rewriting them cannot make it release a VMM page" \
@@ -127,7 +148,7 @@ mkdisk "$tmp/disk"
 check "block buffers: not in RAM, read-only, or supervisor at CPL3 are -EFAULT and change nothing" 0 \
     @tests/guest/block_rights.out "" -- run --disk "$tmp/disk" "$T/block.elf" -- rights
 check "... the same rules for a CPL3 caller" 0 @tests/guest/block_rights.2.out "" \
-    -- run --user --disk "$tmp/disk" "$T/block.elf" -- rights
+    -- run --user --disk "$tmp/disk" "$T/user/block.elf" -- rights
 n=$((n + 1))
 if [ "$(dd if="$tmp/disk" bs=512 skip=5 count=1 2>/dev/null | head -c 8)" = "sector 5" ] &&
    [ "$(dd if="$tmp/disk" bs=512 skip=6 count=1 2>/dev/null | head -c 4)" = "kkkk" ]; then
@@ -275,7 +296,7 @@ for how in block halt; do
         -- run --timeout 0.3 "$T/hostile.elf" -- $how
 done
 check "timeout stops a spinning user-mode guest" 124 @tests/guest/spin.out "${crash}guest timed out after (0\\.[2-9]|[12]\\.)[0-9]{2,3} s \\(limit 0.200 s\\)" \
-    -- run --user -t 0.2 "$T/spin.elf"
+    -- run --user -t 0.2 "$T/user/spin.elf"
 
 echo "1..$n"
 [ "$failed" = 0 ]

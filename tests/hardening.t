@@ -5,6 +5,7 @@
 . "$(dirname "$0")/lib.sh"
 
 H=$T/hostile.elf
+HU=$T/user/hostile.elf # the same built for user mode: what most tests here run (native speed)
 # ok_if NAME CONDITION-STATUS DETAILS: one TAP line from a shell test's status
 ok_if() {
     n=$((n + 1))
@@ -37,13 +38,13 @@ wait_for() {
 # --- console output limit -------------------------------------------------------------------------------
 check "console limit keeps the first bytes" 0 "flood line 00000000000000000000\nflood line 00000" \
     '^vmcall: console output limit of 48 bytes reached: 3152 bytes dropped$' \
-    -- run --user --console-limit 48B "$H" -- flood 100
-check "a flood under the limit is whole" 0 @tests/guest/flood3.out '' -- run --user --console-limit 96B "$H" -- flood 3
+    -- run --user --console-limit 48B "$HU" -- flood 100
+check "a flood under the limit is whole" 0 @tests/guest/flood3.out '' -- run --user --console-limit 96B "$HU" -- flood 3
 
 # --- a reader that stops reading: the timeout and signals still end the VM -------------------------------
 mkfifo "$tmp/fifo"
 exec 3<>"$tmp/fifo" # a reader that never reads: the pipe fills and writes block
-"$VMCALL" run --user --timeout 0.5 "$H" -- flood > "$tmp/fifo" 2> "$tmp/err" &
+"$VMCALL" run --user --timeout 0.5 "$HU" -- flood > "$tmp/fifo" 2> "$tmp/err" &
 bounded $! 20
 check_status "timeout ends a VM whose stdout is blocked (124)" $? 124
 check_err_has "the timeout is reported, 0.5 s to 2.5 s after the start" '^vmcall: guest timed out after (0\.[5-9]|[12]\.)[0-9]{2,3} s \(limit 0.500 s\)'
@@ -52,7 +53,7 @@ exec 3>&-
 
 for s in TERM:143 INT:130 HUP:129; do
     exec 3<>"$tmp/fifo"
-    env --default-signal=INT "$VMCALL" run --user "$H" -- flood > "$tmp/fifo" 2> "$tmp/err" &
+    env --default-signal=INT "$VMCALL" run --user "$HU" -- flood > "$tmp/fifo" 2> "$tmp/err" &
     pid=$!
     sleep 0.3
     kill -"${s%:*}" $pid
@@ -63,7 +64,7 @@ for s in TERM:143 INT:130 HUP:129; do
 done
 
 # --- the console's reader goes away or fails -------------------------------------------------------------
-{ "$VMCALL" run --user "$H" -- flood 2> "$tmp/err"; echo $? > "$tmp/status"; } | head -c 100 > /dev/null
+{ "$VMCALL" run --user "$HU" -- flood 2> "$tmp/err"; echo $? > "$tmp/status"; } | head -c 100 > /dev/null
 check_status "a closed pipe ends the run quietly (141)" "$(cat "$tmp/status")" 141
 ok_if "... with nothing on stderr" "$([ -s "$tmp/err" ] && echo 1 || echo 0)" "$(cat "$tmp/err")"
 "$VMCALL" run "$T/hello.elf" > /dev/full 2> "$tmp/err"
@@ -117,7 +118,7 @@ exec 4<&-
 
 # --- SIGTERM during disk writes: every reported write is in the image ------------------------------------
 truncate -s 64M "$tmp/disk"
-"$VMCALL" run --user --disk "$tmp/disk" "$H" -- disk > "$tmp/out" 2> "$tmp/err" &
+"$VMCALL" run --user --disk "$tmp/disk" "$HU" -- disk > "$tmp/out" 2> "$tmp/err" &
 pid=$!
 wait_for "$tmp/out" '^wrote 1000$'
 kill -TERM $pid
@@ -139,7 +140,7 @@ sandbox_state() {
 }
 # run_threads [OPTIONS]: a guest with every kind of VMM thread busy, in the background ($pid), until "ready"
 run_threads() {
-    ${PRE:-} "$VMCALL" run --user --vcpus 2 "$@" "$H" -- threads > "$tmp/out" 2> "$tmp/err" &
+    ${PRE:-} "$VMCALL" run --user --vcpus 2 "$@" "$HU" -- threads > "$tmp/out" 2> "$tmp/err" &
     pid=$!
     wait_for "$tmp/out" '^ready$'
 }

@@ -14,11 +14,11 @@ check "timeout of 4 spinning vCPUs" 124 '' '^vmcall: vCPU [0-9]: guest timed out
     -- run --no-sandbox --vcpus 4 --timeout 0.3 "$T/smp_fault.elf" -- spin
 check "exchange racing a list rewrite" 0 @tests/guest/memop.3.out "" \
     -- run --no-sandbox --vcpus 2 --mem 16M --mem-max 32M "$T/memop.elf" -- race
-bytes=$("$VMCALL" run --no-sandbox --user "$T/hostile.elf" -- flood 100000 2> "$tmp/err" | wc -c)
+bytes=$("$VMCALL" run --no-sandbox --user "$T/user/hostile.elf" -- flood 100000 2> "$tmp/err" | wc -c)
 n=$((n + 1))
 if [ "$bytes" = 3200000 ] && [ ! -s "$tmp/err" ]; then echo "ok $n - console flood through a pipe"; else
     failed=$((failed + 1)); echo "not ok $n - console flood ($bytes bytes)"; sed 's/^/#  /' "$tmp/err"; fi
-"$VMCALL" run --no-sandbox --user --vcpus 2 "$T/hostile.elf" -- threads > "$tmp/out" 2> "$tmp/err" &
+"$VMCALL" run --no-sandbox --user --vcpus 2 "$T/user/hostile.elf" -- threads > "$tmp/out" 2> "$tmp/err" &
 pid=$!
 i=0
 while ! grep -q ready "$tmp/out" && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done

@@ -99,6 +99,22 @@
 #define VMC_PORT_HYPERCALL 0x00ebu /* reserved for the hypercall doorbell */
 #define VMC_PORT_COM1 0x03f8u      /* 16550A UART, 8 ports */
 
+/*
+ * The guest note (ABI 4): an ELF note (PT_NOTE) that vmcall-cc puts in every guest, so that the VMM runs it
+ * the way it was built. Name "vmcall", type VMC_NOTE_GUEST, descriptor struct vmc_guest_note. vmcall run
+ * takes the mode from it (a conflicting option is an error) and refuses an abi_version above its own; an
+ * image without the note runs with the options given (hand-written guests).
+ */
+#define VMC_NOTE_NAME "vmcall"
+#define VMC_NOTE_GUEST 1u
+#define VMC_GUEST_KERNEL 0u /* 64-bit, started at CPL0 (vmcall-cc) */
+#define VMC_GUEST_USER 1u   /* 64-bit, started at CPL3 (vmcall-cc --user) */
+#define VMC_GUEST_32 2u     /* 32-bit protected mode (vmcall-cc --m32) */
+struct vmc_guest_note {
+    uint32_t abi_version; /* the VMC_ABI_VERSION it was built against */
+    uint32_t mode;        /* VMC_GUEST_* */
+};
+
 /* Boot information, at VMC_LAYOUT_BOOT_INFO; RDI points to it at entry. */
 #define VMC_BOOT_MAGIC 0x42434d56u /* "VMCB" little-endian */
 #define VMC_BOOT_F_USER (1u << 0)  /* the guest was started at CPL3 */
@@ -417,6 +433,7 @@ VMC_ABI_ASSERT(sizeof(struct vmc_boot_info) == 112 && offsetof(struct vmc_boot_i
                "struct vmc_boot_info layout");
 VMC_ABI_ASSERT(sizeof(struct vmc_fault_frame) == 56 && offsetof(struct vmc_fault_frame, rip) == 16,
                "struct vmc_fault_frame layout");
+VMC_ABI_ASSERT(sizeof(struct vmc_guest_note) == 8, "guest note size");
 VMC_ABI_ASSERT(sizeof(struct vmc_version) == 32 && sizeof(struct vmc_sched_shutdown) == 8 &&
                    sizeof(struct vmc_time) == 16 && sizeof(struct vmc_mem_query) == 40,
                "core call struct sizes");

@@ -75,6 +75,18 @@ void vmc_vm_destroy(struct vmc_vm *vm);
 /* The message describing the last error of this VM ("" if none). Valid until the next call on vm. */
 const char *vmc_vm_strerror(const struct vmc_vm *vm);
 
+/* What a guest image says about itself, before a VM is made for it. */
+struct vmc_guest_info {
+    bool note;              /* it has the vmcall guest note (abi.h): built with vmcall-cc */
+    uint32_t abi_version;   /* from the note: the guest ABI it was built against */
+    uint32_t mode;          /* from the note: VMC_GUEST_KERNEL, VMC_GUEST_USER or VMC_GUEST_32 */
+    bool elf32;             /* an ELF32 (i386) image */
+    const char *linux_sign; /* NULL, or what shows it was built for Linux ("a GNU ABI tag note", ...) */
+};
+/* Read path's ELF header, program headers and notes. 0, or -errno with a message naming the file (an
+ * image this cannot read is one vmc_vm_load_elf would refuse too). */
+int vmc_guest_info(const char *path, struct vmc_guest_info *out, char *err, size_t errlen);
+
 /*
  * Load a static x86-64 ELF64 executable (ET_EXEC, PT_LOAD segments with vaddr == paddr, inside RAM and
  * above VMC_LAYOUT_LOAD_MIN, not overlapping; entry inside a loaded segment). BSS is zero-filled.

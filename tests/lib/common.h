@@ -4,21 +4,28 @@
 #define VMCALL_TESTS_LIB_COMMON_H
 
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 
 #include "vmcall/vmcall.h"
 
-/* Thread-local: SMP and two-VM tests call it from several threads (eight results live at once). */
-static inline const char *guest_path(const char *name)
+/* A test guest built for kernel mode, or for user mode (vmcall-cc --user: tests/user/). Thread-local:
+ * SMP and two-VM tests call it from several threads (eight results live at once). */
+static inline const char *guest_path_mode(const char *name, bool user)
 {
     static _Thread_local char buf[8][512];
     static _Thread_local int i;
     const char *dir = getenv("GUESTS");
     char *p = buf[i++ % 8];
-    snprintf(p, 512, "%s/tests/%s.elf", dir ? dir : "build/guest", name);
+    snprintf(p, 512, "%s/tests/%s%s.elf", dir ? dir : "build/guest", user ? "user/" : "", name);
     return p;
+}
+
+static inline const char *guest_path(const char *name)
+{
+    return guest_path_mode(name, false);
 }
 
 /* A console sink: the write end goes to the VM, the test reads what arrived. */

@@ -363,7 +363,7 @@ static void test_cancel(bool user)
     const char *mode = user ? "CPL3" : "CPL0";
     struct capture cap;
     struct vmc_vm *vm = captured_vm(user, &cap);
-    vmc_vm_load_elf(vm, guest_path("spin"));
+    vmc_vm_load_elf(vm, guest_path_mode("spin", user));
     struct canceller c = { vm, 100, 0, 0 };
     pthread_t t;
     pthread_create(&t, NULL, cancel_later, &c);
@@ -402,7 +402,7 @@ static void test_cancel_smp(bool user)
     cfg.argc = 1;
     cfg.argv = args;
     struct vmc_vm *vm = new_vm(&cfg, NULL);
-    is_int(vmc_vm_load_elf(vm, guest_path("smp_fault")), 0, "%s: 4-vCPU guest loaded", mode);
+    is_int(vmc_vm_load_elf(vm, guest_path_mode("smp_fault", user)), 0, "%s: 4-vCPU guest loaded", mode);
     for (int round = 0; round < 2; round++) {
         struct canceller c = { vm, 100, 0, 0 };
         pthread_t t;
@@ -462,7 +462,7 @@ static void test_custom_hypercall(bool user)
            "register hypercall 64");
     is_int(vmc_hypercall_register(vm, 64, "again", echo_hc, &calls, 0), -EBUSY,
            "a number is registered once");
-    vmc_vm_load_elf(vm, guest_path("hc_custom"));
+    vmc_vm_load_elf(vm, guest_path_mode("hc_custom", user));
     struct vmc_result res;
     vmc_vm_run(vm, &res);
     is_int(res.stop, VMC_STOP_EXIT, "%s guest exited", user ? "user-mode" : "kernel-mode");
@@ -489,7 +489,7 @@ static void test_user_calls_forbidden(void)
     cfg.user_mode = true;
     cfg.allow_user_hypercalls = 0;
     struct vmc_vm *vm = new_vm(&cfg, &cap);
-    vmc_vm_load_elf(vm, guest_path("args"));
+    vmc_vm_load_elf(vm, guest_path_mode("args", true));
     struct vmc_result res;
     vmc_vm_run(vm, &res);
     is_int(res.stop, VMC_STOP_EXIT, "user-mode guest with user hypercalls forbidden still runs");

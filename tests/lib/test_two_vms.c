@@ -66,7 +66,7 @@ static void *run_job(void *arg)
     if (j->rc == 0) {
         if (j->meet)
             vmc_vm_register_hypercall(vm, 64, "meet", meet_hc, j->meet, VMC_HC_F_USER);
-        j->rc = vmc_vm_load_elf(vm, guest_path(j->guest));
+        j->rc = vmc_vm_load_elf(vm, guest_path_mode(j->guest, j->user));
         if (j->rc == 0)
             j->rc = vmc_vm_run(vm, &j->res);
         vmc_vm_destroy(vm);

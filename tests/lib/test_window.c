@@ -59,7 +59,7 @@ static void test_window(bool user)
     cfg.console_out_fd = -1;
     cfg.timeout_ns = 5000000000ull; /* the bound: a lost cancel ends as a timeout instead of hanging */
     if (vmc_vm_create(kvm, &cfg, &vm, err, sizeof(err)) != 0 ||
-        vmc_vm_load_elf(vm, guest_path("spin")) != 0) {
+        vmc_vm_load_elf(vm, guest_path_mode("spin", user)) != 0) {
         printf("Bail out! %s\n", err);
         exit(1);
     }

@@ -79,7 +79,7 @@ static int load(const uint8_t *img, size_t len, struct vmc_image *out, char *err
     int fd = memfd_of(img, len);
     struct vmc_image tmp;
     err[0] = 0;
-    int rc = vmc_load_elf_fd(&mem, fd, "g.elf", false, out ? out : &tmp, err, errlen);
+    int rc = vmc_load_elf_fd(&mem, fd, "g.elf", VMC_GUEST_KERNEL, out ? out : &tmp, err, errlen);
     close(fd);
     return rc;
 }

@@ -32,6 +32,7 @@ struct run_opts {
     struct vmc_config cfg;
     const char *guest;
     bool flat, dump_vmcs, restrict_calls;
+    bool user_given, mode_given; /* --user or --mode on the command line (the guest note decides otherwise) */
     uint64_t flat_addr;
     uint32_t allow[VMC_HYPERCALL_NR_MAX];
     size_t nallow, nio, nmsr, ncpuid;

@@ -142,6 +142,13 @@ static int opt_console_limit(struct run_opts *o, const char *arg)
     return 0;
 }
 
+static int opt_user(struct run_opts *o, const char *arg)
+{
+    (void)arg;
+    o->cfg.user_mode = o->user_given = true;
+    return 0;
+}
+
 static int opt_flat(struct run_opts *o, const char *arg)
 {
     o->flat = true;
@@ -153,6 +160,7 @@ static int opt_mode(struct run_opts *o, const char *arg)
     if (strcmp(arg, "64") && strcmp(arg, "32"))
         return bad("mode", arg, "must be 64 or 32");
     o->cfg.mode = (uint32_t)atoi(arg);
+    o->mode_given = true;
     return 0;
 }
 
@@ -315,7 +323,10 @@ const struct run_option run_options[] = {
       .parse = opt_mem },
     { "mem-max", 0, "SIZE", "RAM the guest may reach with memory_op populate (default: --mem)",
       .parse = opt_mem_max },
-    { "user", 'u', NULL, "start the guest at CPL3 (user mode) instead of CPL0", FLAG(cfg.user_mode, true) },
+    { "user", 'u', NULL,
+      "start the guest at CPL3 (user mode); a guest built by vmcall-cc says\n"
+      "its mode itself",
+      .parse = opt_user },
     { "mode", 0, "64|32", "64-bit long mode (default), or 32-bit protected mode for an ELF32 guest",
       .parse = opt_mode },
     { "flat", 'f', "ADDR",

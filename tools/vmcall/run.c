@@ -275,8 +275,39 @@ static int run_created(struct vmc_vm *vm, const struct run_opts *o)
     return status;
 }
 
+static const char *const built[] = { "kernel mode (vmcall-cc)", "user mode (vmcall-cc --user)",
+                                     "32-bit mode (vmcall-cc --m32)" };
+
+/*
+ * A guest built by vmcall-cc says in its note how it must run: that decides the mode, and an option that
+ * says otherwise is an error naming both. Images without the note (hand-written guests) run as the
+ * options say. What else the image says (a newer ABI, a Linux program) the loader reports.
+ */
+static int mode_from_note(const struct run_opts *o, struct vmc_config *cfg)
+{
+    struct vmc_guest_info gi;
+    char err[256];
+    if (o->flat || vmc_guest_info(o->guest, &gi, err, sizeof(err)) < 0 || !gi.note || gi.mode > VMC_GUEST_32)
+        return 0;
+    bool user = gi.mode == VMC_GUEST_USER, m32 = gi.mode == VMC_GUEST_32;
+    if (o->user_given && !user) {
+        cli_error("%s was built for %s; --user conflicts with it", o->guest, built[gi.mode]);
+        return -1;
+    }
+    if (o->mode_given && (cfg->mode == VMC_MODE_32) != m32) {
+        cli_error("%s was built for %s; --mode %u conflicts with it", o->guest, built[gi.mode], cfg->mode);
+        return -1;
+    }
+    cfg->user_mode = user;
+    cfg->mode = m32 ? VMC_MODE_32 : VMC_MODE_64;
+    return 0;
+}
+
 int run_vm(const struct run_opts *o)
 {
+    struct vmc_config cfg = o->cfg;
+    if (mode_from_note(o, &cfg) < 0)
+        return EXIT_VMM;
     char err[256];
     struct vmc_kvm *kvm;
     struct vmc_vm *vm;
@@ -287,7 +318,7 @@ int run_vm(const struct run_opts *o)
         return EXIT_VMM;
     }
     int status = EXIT_VMM;
-    if (vmc_vm_create(kvm, &o->cfg, &vm, err, sizeof(err)) < 0) {
+    if (vmc_vm_create(kvm, &cfg, &vm, err, sizeof(err)) < 0) {
         cli_error("%s", err);
     } else {
         status = run_created(vm, o);
