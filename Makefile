@@ -51,7 +51,8 @@ SDK32_OBJS := $(SDK_SRCS:guest/%.c=$(GBUILD)/sdk32/%.o) $(GBUILD)/sdk32/libgcc32
 SDK := $(SDK_LIB)/libvmcg.a $(SDK_LIB)/libvmcg-user.a $(SDK_LIB)/crt0.o $(SDK_LIB)/guest.lds $(VMCALL_CC) \
        $(SDK_LIB)/libvmcg32.a $(SDK_LIB)/crt0_32.o $(SDK_LIB)/guest32.lds
 
-EXAMPLES := $(GBUILD)/examples/hello.elf $(GBUILD)/examples/mandelbrot.elf
+EXAMPLES := $(GBUILD)/examples/hello.elf $(GBUILD)/examples/mandelbrot.elf $(GBUILD)/examples/embed-guest.elf
+EMBED := $(BUILD)/examples/embed
 KERNEL_TESTS := assert hello echo args exitcode pf ud gp triple nullptr stack_overflow spin unclaimed bigbss \
                 printf internal hc_basic hc_regs hc_xen hc_read memop block hc_custom hc_msr compat32 events \
                 smp ipi timer smp_fault io msr cpuid vmcs hostile printf_fp libc
@@ -71,7 +72,7 @@ BENCH_BINS := $(BUILD)/bench/vmcbench $(BUILD)/bench/rawproc
 
 .SECONDARY:
 .PHONY: all lib sdk guests demo check test check-asan check-tsan host-bins test-bins mutate bench install clean deps format fuzz fuzz-short lint
-all: lib $(VMCALL) sdk guests
+all: lib $(VMCALL) sdk guests $(EMBED)
 
 lib: $(LIBA) $(LIBSO)
 host-bins: $(VMCALL) $(LIB_TESTS)
@@ -254,7 +255,18 @@ $(SDK_LIB)/guest.lds: guest/guest.lds
 
 $(VMCALL_CC): guest/vmcall-cc.in
 	@mkdir -p $(dir $@)
-	$(Q)sed -e 's|@SDK_INC@|$(CURDIR)/include|' -e 's|@SDK_LIB@|$(CURDIR)/$(SDK_LIB)|' $< > $@ && chmod +x $@
+	$(Q)sed -e "s|@SDK_INC@|$$(realpath --relative-to=$(dir $@) include)|" \
+	        -e "s|@SDK_LIB@|$$(realpath -m --relative-to=$(dir $@) $(SDK_LIB))|" $< > $@ && chmod +x $@
+
+# examples/embed: a host program embedding libvmcall (built like any embedder, against the static library)
+# and its guest.
+$(EMBED): examples/embed/embed.c $(LIBA)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(HOST_CFLAGS) -o $@ $^ $(HOST_LDFLAGS) $(LIBS)
+
+$(GBUILD)/examples/embed-guest.elf: examples/embed/guest.c $(SDK)
+	@mkdir -p $(dir $@)
+	$(Q)$(VMCALL_CC) -Wall -Wextra -Werror -o $@ $<
 
 $(GBUILD)/examples/%.elf: examples/%/*.c $(SDK)
 	@mkdir -p $(dir $@)
@@ -302,8 +314,11 @@ install: all
 	           $(DESTDIR)$(PREFIX)/include/vmcall/
 	install -m 644 $(SDK_LIB)/libvmcg.a $(SDK_LIB)/libvmcg-user.a $(SDK_LIB)/crt0.o $(SDK_LIB)/guest.lds $(SDK_LIB)/libvmcg32.a \
 	           $(SDK_LIB)/crt0_32.o $(SDK_LIB)/guest32.lds $(DESTDIR)$(PREFIX)/lib/vmcall/guest/
-	sed -e 's|@SDK_INC@|$(PREFIX)/include|' -e 's|@SDK_LIB@|$(PREFIX)/lib/vmcall/guest|' guest/vmcall-cc.in \
+	sed -e 's|@SDK_INC@|../include|' -e 's|@SDK_LIB@|../lib/vmcall/guest|' guest/vmcall-cc.in \
 	    > $(DESTDIR)$(PREFIX)/bin/vmcall-cc && chmod 755 $(DESTDIR)$(PREFIX)/bin/vmcall-cc
+	install -d $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man3
+	install -m 644 man/vmcall.1 man/vmcall-cc.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 644 man/libvmcall.3 $(DESTDIR)$(PREFIX)/share/man/man3/
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(shell sed -n 's/^#define VMC_VERSION "\(.*\)"/\1/p' include/vmcall/vmcall.h)|' \
 	    vmcall.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/vmcall.pc
 

@@ -14,6 +14,8 @@ if command -v clang >/dev/null 2>&1 && [ -z "$(clang -print-file-name=libclang_r
 fi
 [ -f /usr/include/linux/kvm.h ] || need="$need linux-libc-dev"
 [ -f /usr/include/seccomp.h ] || need="$need libseccomp-dev"
+command -v man >/dev/null 2>&1 || need="$need man-db" # the man pages are checked to render cleanly
+command -v objcopy >/dev/null 2>&1 || need="$need binutils"
 if [ -n "$need" ]; then
     if [ "$(id -u)" != 0 ]; then
         echo "missing packages:$need (run as root: apt-get install -y$need)" >&2

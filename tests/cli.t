@@ -76,4 +76,16 @@ check_help "run help describes every option" "$tmp/runhelp" --mem --mem-max --us
     --msr-deny --msr-allow --cpuid --no-sandbox --jail --uid --gid --stats --dump-vmcs --help
 check_help "run help gives every exit status" "$tmp/runhelp" '0-123' 124 125 126 '128+N' 130 143 129 141
 
+# --- man pages: they render without warnings and document every option ----------------------------------
+for m in man/vmcall.1 man/vmcall-cc.1 man/libvmcall.3; do
+    LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings -l "$m" > "$tmp/man.out" 2> "$tmp/man.err"
+    ok=$?; [ -s "$tmp/man.err" ] && ok=1; [ -s "$tmp/man.out" ] || ok=1
+    n=$((n + 1))
+    if [ $ok = 0 ]; then echo "ok $n - $m renders without warnings"; else
+        failed=$((failed + 1)); echo "not ok $n - $m renders without warnings"; sed 's/^/#  /' "$tmp/man.err"; fi
+done
+LC_ALL=C.UTF-8 MANWIDTH=200 man -l man/vmcall.1 2>/dev/null > "$tmp/man1"
+check_help "vmcall(1) describes every option" "$tmp/man1" $(grep -o -- '--[a-z-]*' "$tmp/runhelp" | sort -u)
+check_help "vmcall(1) gives every exit status" "$tmp/man1" '0-123' 124 125 126 '128+N' 130 143 129 141
+
 finish

@@ -4,6 +4,13 @@
 . "$(dirname "$0")/lib.sh"
 
 crash='^vmcall: '
+# --- examples/embed: a host program with its own device and hypercall -----------------------------------
+n=$((n + 1))
+printf 'temperature 21000 m°C\ntemperature 21250 m°C\ntemperature 21500 m°C\nsum=87, with a bad pointer=-14 (-EFAULT)\nembed: the guest exited with 0 after 3 thermometer reads; setpoint 19500\n' > "$tmp/want"
+if "${BUILD:-build}/examples/embed" "$G/examples/embed-guest.elf" > "$tmp/out" 2> "$tmp/err" && cmp -s "$tmp/want" "$tmp/out"; then
+    echo "ok $n - examples/embed: the embedder's device and hypercall serve its guest"
+else failed=$((failed + 1)); echo "not ok $n - examples/embed"; sed 's/^/#  /' "$tmp/out" "$tmp/err"; fi
+
 # --- guests that succeed -------------------------------------------------------------------------------
 check "hello (kernel mode)" 0 @tests/guest/hello.out "" -- run "$T/hello.elf"
 check "hello (user mode)" 0 @tests/guest/hello.out "" -- run --user "$T/user/hello.elf"

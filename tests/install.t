@@ -10,7 +10,8 @@ t() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else failed=$((fail
 
 make -s install PREFIX="$p" > "$tmp/log" 2>&1; t $? "make install PREFIX=..."
 for f in bin/vmcall bin/vmcall-cc lib/libvmcall.a lib/libvmcall.so lib/pkgconfig/vmcall.pc \
-         include/vmcall/vmcall.h include/vmcall/abi.h include/vmcall/guest.h lib/vmcall/guest/libvmcg.a; do
+         include/vmcall/vmcall.h include/vmcall/abi.h include/vmcall/guest.h lib/vmcall/guest/libvmcg.a \
+         share/man/man1/vmcall.1 share/man/man1/vmcall-cc.1 share/man/man3/libvmcall.3; do
     [ -e "$p/$f" ]; t $? "installed $f"
 done
 cat > "$tmp/embed.c" <<'C'
@@ -35,5 +36,15 @@ C
 "$p/bin/vmcall-cc" -o "$tmp/g.elf" "$tmp/g.c"; t $? "guest builds with the installed vmcall-cc"
 out=$("$p/bin/vmcall" run "$tmp/g.elf" -- ok); st=$?
 [ "$out" = "installed sdk: ok" ] && [ $st = 5 ]; t $? "installed vmcall runs it"
+# The installed tree moved elsewhere (a relocated package), and a DESTDIR staging: vmcall-cc finds its SDK
+# relative to itself.
+mv "$p" "$tmp/moved"
+"$tmp/moved/bin/vmcall-cc" -o "$tmp/g2.elf" "$tmp/g.c"; t $? "vmcall-cc works from a moved install tree"
+out=$("$tmp/moved/bin/vmcall" run "$tmp/g2.elf" -- moved); st=$?
+[ "$out" = "installed sdk: moved" ] && [ $st = 5 ]; t $? "... and its guest runs"
+make -s install PREFIX=/usr DESTDIR="$tmp/stage" > "$tmp/log" 2>&1; t $? "make install DESTDIR=... PREFIX=/usr"
+"$tmp/stage/usr/bin/vmcall-cc" --user -o "$tmp/g3.elf" "$tmp/g.c"; t $? "vmcall-cc --user works from the staging tree"
+out=$("$tmp/stage/usr/bin/vmcall" run "$tmp/g3.elf" -- staged); st=$?
+[ "$out" = "installed sdk: staged" ] && [ $st = 5 ]; t $? "... and its user-mode guest runs without --user"
 echo "1..$n"
 [ $failed = 0 ]
