@@ -64,8 +64,8 @@ int main(int argc, char **argv)
     /* An OUT struct whose second half is in the unmapped stack guard page: -EFAULT, the first half kept. */
     volatile uint64_t *edge = (volatile uint64_t *)(uintptr_t)(VMC_LAYOUT_STACK_GUARD - 8);
     *edge = 0x5a5a;
-    printf("time into the guard page=%ld first half kept=%d\n",
-           vmcg_hypercall1(VMC_HC_TIME, VMC_LAYOUT_STACK_GUARD - 8), *edge == 0x5a5a);
+    long into_guard = vmcg_hypercall1(VMC_HC_TIME, VMC_LAYOUT_STACK_GUARD - 8);
+    printf("time into the guard page=%ld first half kept=%d\n", into_guard, *edge == 0x5a5a);
     printf("monotonic advances=%d wall after 2020=%d\n", t2.monotonic_ns > t1.monotonic_ns,
            t1.wall_ns > 1577836800ull * 1000000000ull);
     unsigned char rnd[32] = { 0 };

@@ -339,7 +339,7 @@ static double now_s(void)
 static void *cancel_later(void *arg)
 {
     struct canceller *c = arg;
-    struct timespec ts = { 0, c->delay_ms * 1000000L };
+    struct timespec ts = { c->delay_ms / 1000, (c->delay_ms % 1000) * 1000000L };
     nanosleep(&ts, NULL);
     struct vmc_vmcs v;
     c->vmcs_rc = vmc_vcpu_get_vmcs(vmc_vm_vcpu(c->vm, 0), &v);
