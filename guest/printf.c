@@ -22,6 +22,26 @@ void vmcg_put(struct vmcg_sink *s, char c)
     }
 }
 
+/* n bytes at once: copies, not a call per byte (each instruction counts at an emulated CPL0). */
+static void put_run(struct vmcg_sink *s, const char *p, size_t n)
+{
+    s->total += n;
+    while (n) {
+        size_t room = s->console ? s->size - s->len : s->size > s->len + 1 ? s->size - s->len - 1 : 0;
+        if (!room) {
+            if (!s->console)
+                return; /* snprintf: the rest only counts */
+            sink_flush(s);
+            continue;
+        }
+        size_t k = n < room ? n : room;
+        memcpy(s->buf + s->len, p, k);
+        s->len += k;
+        p += k;
+        n -= k;
+    }
+}
+
 void vmcg_pad(struct vmcg_sink *s, char c, int n)
 {
     while (n-- > 0)
@@ -43,8 +63,7 @@ void vmcg_emit(struct vmcg_sink *s, const struct vmcg_spec *f, const char *prefi
     for (int i = 0; i < plen; i++)
         vmcg_put(s, prefix[i]);
     vmcg_pad(s, '0', zeros);
-    for (int i = 0; i < n; i++)
-        vmcg_put(s, body[i]);
+    put_run(s, body, (size_t)n);
     if (f->left)
         vmcg_pad(s, ' ', f->width - len);
 }
@@ -76,9 +95,7 @@ static void string(struct vmcg_sink *s, const struct vmcg_spec *f, const char *s
 {
     if (!str)
         str = "(null)";
-    int n = 0;
-    while (str[n] && (f->prec < 0 || n < f->prec))
-        n++;
+    int n = (int)(f->prec < 0 ? strlen(str) : strnlen(str, (size_t)f->prec));
     struct vmcg_spec g = *f;
     g.zero = false;
     vmcg_emit(s, &g, "", str, n, 0);
@@ -232,7 +249,11 @@ static void format(struct vmcg_sink *s, const char *fmt, va_list ap)
     va_copy(args, ap);
     for (; *fmt; fmt++) {
         if (*fmt != '%') {
-            vmcg_put(s, *fmt);
+            size_t left = strlen(fmt); /* the literal run up to the next conversion, copied at once */
+            const char *pct = memchr(fmt, '%', left);
+            size_t run = pct ? (size_t)(pct - fmt) : left;
+            put_run(s, fmt, run);
+            fmt += run - 1;
             continue;
         }
         struct vmcg_spec f;
