@@ -4,13 +4,8 @@
 
 #include "../guest/printf_cases.h"
 
-#define D(fmt, v) printf("[" fmt "]\n", (double)(v));
-#define I(fmt, v) printf("[" fmt "]\n", (int)(v));
-#define L(fmt, v) printf("[" fmt "]\n", (long double)(v));
-
 int main(void)
 {
-    PRINTF_CASES(D, I, L)
-    printf("[%#x] then [%s]\n", 255, "str");
+    PRINT_ALL_CASES();
     return 0;
 }
