@@ -16,6 +16,9 @@ fi
 [ -f /usr/include/seccomp.h ] || need="$need libseccomp-dev"
 command -v man >/dev/null 2>&1 || need="$need man-db" # the man pages are checked to render cleanly
 command -v objcopy >/dev/null 2>&1 || need="$need binutils"
+# Xen's public headers: the Xen personality's numbers and layouts (a build dependency only).
+[ -f /usr/include/xen/arch-x86/hvm/start_info.h ] || need="$need libxen-dev"
+command -v python3 >/dev/null 2>&1 || need="$need python3" # XTF's build generates files with it
 if [ -n "$need" ]; then
     if [ "$(id -u)" != 0 ]; then
         echo "missing packages:$need (run as root: apt-get install -y$need)" >&2

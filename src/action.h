@@ -19,6 +19,7 @@ struct vmc_stop_req {
     bool frame_valid; /* rip/rsp/... below come from an exception frame */
     uint64_t rip, rsp, rflags;
     uint16_t cs, ss;
+    bool reboot;     /* VMC_STOP_EXIT: the guest asked to be restarted (vmc_result.reboot) */
     bool exit_valid; /* exit below replaces the decoded exit in the result (exception reports) */
     struct vmc_exit exit;
 };
@@ -45,6 +46,9 @@ struct vmc_action {
     uint16_t io_port;
     uint8_t io_size;
     bool io_in;
+    /* A hypercall continuation (Xen's hypercall_create_continuation): the doorbell instruction runs again
+     * after the action, with the argument registers the handler left (the work that remains). */
+    bool restart;
 };
 
 /* Handlers only ever make an action more final: continue < block < down < stop/error. */

@@ -75,6 +75,24 @@ int vmc_cpuid_apply(struct vmc_vm *vm)
     return 0;
 }
 
+int vmc_cpuid_set_hypervisor_leaves(struct vmc_vm *vm, const struct kvm_cpuid_entry2 *leaves, unsigned n)
+{
+    const struct kvm_cpuid2 *cur = vmc_cpuid_table(vm);
+    struct kvm_cpuid2 *c = malloc(sizeof(*cur) + (cur->nent + n) * sizeof(cur->entries[0]));
+    if (!c)
+        return -ENOMEM;
+    uint32_t w = 0;
+    for (uint32_t i = 0; i < cur->nent; i++)
+        if (cur->entries[i].function < 0x40000000u || cur->entries[i].function > 0x4000ffffu)
+            c->entries[w++] = cur->entries[i];
+    memcpy(&c->entries[w], leaves, n * sizeof(leaves[0]));
+    c->nent = w + n;
+    c->padding = 0;
+    free(vm->cpuid);
+    vm->cpuid = c;
+    return 0;
+}
+
 void vmc_cpuid_free(struct vmc_vm *vm)
 {
     free(vm->cpuid);

@@ -12,5 +12,7 @@ const struct kvm_cpuid2 *vmc_cpuid_table(const struct vmc_vm *vm);
 /* KVM_SET_CPUID2 on every vCPU: at the first run, so that overrides may come after create. */
 int vmc_cpuid_apply(struct vmc_vm *vm);
 void vmc_cpuid_free(struct vmc_vm *vm);
+/* Replace the hypervisor leaves (0x40000000-0x4000ffff) with n others: a personality's own. */
+int vmc_cpuid_set_hypervisor_leaves(struct vmc_vm *vm, const struct kvm_cpuid_entry2 *leaves, unsigned n);
 
 #endif /* VMCALL_SRC_CPUID_H */

@@ -172,6 +172,14 @@ static struct vmc_hc_counter *counter(struct vmc_vcpu *vcpu, struct hc_nr nr)
     return &vcpu->hc_stats[nr.v];
 }
 
+bool vmc_hc_continue(struct vmc_hcall *hc)
+{
+    if (hc->depth > 0)
+        return false; /* inside a multicall the entry, not the instruction, would have to run again */
+    hc->act->restart = true;
+    return true;
+}
+
 int64_t vmc_hc_dispatch(struct vmc_hcall *hc)
 {
     struct vmc_vcpu *vcpu = hc->vcpu;
@@ -223,8 +231,13 @@ void vmc_hc_doorbell(struct vmc_vcpu *vcpu, uint32_t count, struct vmc_action *a
         ret = vmc_hc_dispatch(&hc);
         vcpu->hc = NULL;
     }
-    /* KVM loads the REGS set back on entry; RIP already points past the OUT (or KVM skips it). */
-    vmc_x86_hc_result(r, hc.a.compat, ret);
+    /* KVM loads the REGS set back on entry; RIP already points past the OUT (or KVM skips it). A
+     * continuation leaves RAX (the call number) and puts the remaining work in the argument registers;
+     * the run loop rewinds RIP to the OUT. */
+    if (act->restart)
+        vmc_x86_hc_set_args(r, vcpu->vm->hc.abi, &hc.a);
+    else
+        vmc_x86_hc_result(r, hc.a.compat, ret);
     vmc_vcpu_dirty(vcpu, KVM_SYNC_X86_REGS);
 }
 
@@ -267,9 +280,10 @@ int vmc_vm_allow_hypercalls(struct vmc_vm *vm, const uint32_t *nrs, size_t n)
     return 0;
 }
 
-int vmc_hypercall_lookup(const char *name)
+int vmc_hypercall_lookup_in(uint32_t personality, const char *name)
 {
-    const struct vmc_hc_table *t = &vmc_hc_table_vmcall;
+    const struct vmc_hc_table *t =
+        personality == VMC_PERSONALITY_XEN ? &vmc_hc_table_xen : &vmc_hc_table_vmcall;
     for (uint32_t i = 1; i < t->n; i++)
         if (t->e[i].name && strcmp(t->e[i].name, name) == 0)
             return (int)i;
@@ -278,6 +292,11 @@ int vmc_hypercall_lookup(const char *name)
     if (*name && !*end && v > 0 && v < VMC_HYPERCALL_NR_MAX)
         return (int)v;
     return -ENOENT;
+}
+
+int vmc_hypercall_lookup(const char *name)
+{
+    return vmc_hypercall_lookup_in(VMC_PERSONALITY_VMCALL, name);
 }
 
 /* nr comes from the stats loop (below nr_max), not from a guest: no clamp needed. */

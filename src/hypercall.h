@@ -41,6 +41,7 @@ struct vmc_hc_table {
     const struct vmc_hc_entry *e;
 };
 extern const struct vmc_hc_table vmc_hc_table_vmcall;
+extern const struct vmc_hc_table vmc_hc_table_xen; /* xen/table.c */
 
 struct vmc_user_hc {
     vmc_hypercall_fn fn;
@@ -73,6 +74,10 @@ uint64_t vmc_vm_features(const struct vmc_vm *vm);
 
 /* The doorbell exit (decoded as VMC_EXIT_VMCALL): registers in, one call, RAX out. */
 void vmc_hc_doorbell(struct vmc_vcpu *vcpu, uint32_t count, struct vmc_action *act);
+/* Make the call a continuation (Xen's hypercall_create_continuation): the handler has put the work that
+ * remains in hc->a.args, the guest's registers get them and the call is made again once the exit's
+ * action is done. False inside a multicall, where a call cannot be restarted on its own. */
+bool vmc_hc_continue(struct vmc_hcall *hc);
 /* Dispatch one call through the VM's table: number, allow-list and CPL checks, counters. Used by the
  * doorbell and by multicall. Returns the guest's result. */
 int64_t vmc_hc_dispatch(struct vmc_hcall *hc);

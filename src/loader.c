@@ -9,6 +9,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <xen/elfnote.h>
+
 #include "loader.h"
 #include "mem.h"
 #include "util.h"
@@ -103,8 +105,8 @@ static int file_size(int fd, const char *name, uint64_t *size, char *err, size_t
 }
 
 /* The ELF header, widened to ELF64 for ELF32 files, checked field by field. */
-static int read_ehdr(int fd, uint64_t fsize, const char *name, bool elf32, Elf64_Ehdr *eh, char *err,
-                     size_t errlen)
+static int read_ehdr(int fd, uint64_t fsize, const char *name, bool elf32, bool pvh, Elf64_Ehdr *eh,
+                     char *err, size_t errlen)
 {
     memset(eh, 0, sizeof(*eh));
     size_t head = fsize < sizeof(*eh) ? (size_t)fsize : sizeof(*eh);
@@ -114,7 +116,7 @@ static int read_ehdr(int fd, uint64_t fsize, const char *name, bool elf32, Elf64
         return fail(err, errlen, name, "not an ELF file (bad magic)", -ENOEXEC);
     if (head < (elf32 ? sizeof(Elf32_Ehdr) : sizeof(Elf64_Ehdr)))
         return fail(err, errlen, name, "truncated ELF header", -ENOEXEC);
-    if (!elf32 && eh->e_ident[EI_CLASS] != ELFCLASS64)
+    if (!elf32 && !pvh && eh->e_ident[EI_CLASS] != ELFCLASS64)
         return fail(err, errlen, name,
                     eh->e_ident[EI_CLASS] == ELFCLASS32 ? "not ELF64: a 32-bit guest needs --mode 32"
                                                         : "not ELF64 (unknown class)",
@@ -130,7 +132,8 @@ static int read_ehdr(int fd, uint64_t fsize, const char *name, bool elf32, Elf64
         return fail(err, errlen, name, "not little-endian", -ENOEXEC);
     if (eh->e_ident[EI_VERSION] != EV_CURRENT || eh->e_version != EV_CURRENT)
         return fail(err, errlen, name, "unknown ELF version", -ENOEXEC);
-    if (eh->e_machine != (elf32 ? EM_386 : EM_X86_64))
+    if (pvh ? eh->e_machine != EM_386 && eh->e_machine != EM_X86_64
+            : eh->e_machine != (elf32 ? EM_386 : EM_X86_64))
         return fail(err, errlen, name,
                     elf32 ? "not an i386 ELF (e_machine)" : "not an x86-64 ELF (e_machine)", -ENOEXEC);
     if (eh->e_type == ET_DYN)
@@ -268,6 +271,12 @@ static void scan_notes(const uint8_t *p, uint64_t len, uint64_t align, struct vm
             gi->note = true;
             gi->abi_version = n.abi_version;
             gi->mode = n.mode;
+        } else if (w[0] == 4 && !memcmp(nm, "Xen", 4) && w[2] == XEN_ELFNOTE_PHYS32_ENTRY &&
+                   (w[1] == 4 || w[1] == 8)) {
+            uint64_t entry = 0; /* little-endian: a 4-byte entry fills the low half */
+            memcpy(&entry, p + name_end, w[1]);
+            gi->xen_pvh = true;
+            gi->xen_entry = entry;
         } else if (w[0] == 4 && !memcmp(nm, "GNU", 4) && w[2] == NT_GNU_ABI_TAG && !gi->linux_sign) {
             gi->linux_sign = "a GNU ABI tag note";
         }
@@ -333,6 +342,19 @@ static const char *const mode_flags[] = { "vmcall-cc", "vmcall-cc --user", "vmca
 static int check_guest(const struct vmc_guest_info *gi, const char *name, uint32_t mode, char *err,
                        size_t errlen)
 {
+    if (mode == VMC_LOAD_PVH && (gi->note || !gi->xen_pvh)) {
+        vmc_errf(err, errlen, "%s: %s; the Xen personality boots PVH images", name,
+                 gi->note ? "built with vmcall-cc for vmcall's own ABI"
+                          : "no Xen PVH entry note (XEN_ELFNOTE_PHYS32_ENTRY)");
+        return -ENOEXEC;
+    }
+    if (mode == VMC_LOAD_PVH)
+        return gi->xen_entry > UINT32_MAX ? fail(err, errlen, name, "PVH entry point above 4 GiB", -ENOEXEC)
+                                          : 0;
+    if (!gi->note && gi->xen_pvh) {
+        vmc_errf(err, errlen, "%s: a Xen PVH guest; run it with the Xen personality (--abi xen)", name);
+        return -ENOEXEC;
+    }
     if (gi->note && gi->abi_version > VMC_ABI_VERSION) {
         vmc_errf(err, errlen, "%s: built for guest ABI %u; this vmcall has ABI %u (a newer vmcall runs it)",
                  name, gi->abi_version, VMC_ABI_VERSION);
@@ -357,16 +379,21 @@ static int check_guest(const struct vmc_guest_info *gi, const char *name, uint32
 /* What the image says about itself, checked against the VM (a Linux program is named as such before
  * anything else is wrong with it); then every header field, strictly. */
 static int read_headers(int fd, uint64_t fsize, const char *name, uint32_t mode, Elf64_Ehdr *eh,
-                        Elf64_Phdr *ph, char *err, size_t errlen)
+                        Elf64_Phdr *ph, uint64_t *pvh_entry, char *err, size_t errlen)
 {
     struct vmc_guest_info gi;
     bool elf32 = mode == VMC_GUEST_32;
-    if (inspect(fd, fsize, name, &gi, eh, ph, err, errlen) == 0) {
-        int rc = check_guest(&gi, name, mode, err, errlen);
-        if (rc < 0)
-            return rc;
-    }
-    int rc = read_ehdr(fd, fsize, name, elf32, eh, err, errlen);
+    int rc = inspect(fd, fsize, name, &gi, eh, ph, err, errlen);
+    if (rc == 0)
+        rc = check_guest(&gi, name, mode, err, errlen);
+    else if (mode != VMC_LOAD_PVH)
+        rc = 0; /* unreadable notes: the strict checks below say what is wrong */
+    if (rc < 0)
+        return rc;
+    if (mode == VMC_LOAD_PVH)
+        elf32 = gi.elf32;
+    *pvh_entry = gi.xen_entry;
+    rc = read_ehdr(fd, fsize, name, elf32, mode == VMC_LOAD_PVH, eh, err, errlen);
     return rc < 0 ? rc : read_phdrs(fd, fsize, name, elf32, eh, ph, err, errlen);
 }
 
@@ -386,10 +413,13 @@ int vmc_load_elf_fd(const struct vmc_mem *mem, int fd, const char *name, uint32_
     Elf64_Ehdr eh;
     Elf64_Phdr ph[MAX_PHDRS];
     struct vmc_image found;
+    uint64_t pvh_entry = 0;
     int rc = file_size(fd, name, &fsize, err, errlen);
     if (rc == 0)
-        rc = read_headers(fd, fsize, name, mode, &eh, ph, err, errlen);
-    if (rc == 0) /* everything is validated before a byte of guest memory is written */
+        rc = read_headers(fd, fsize, name, mode, &eh, ph, &pvh_entry, err, errlen);
+    if (rc == 0 && mode == VMC_LOAD_PVH)
+        eh.e_entry = pvh_entry; /* PVH enters at the note's address, not the ELF entry */
+    if (rc == 0)                /* everything is validated before a byte of guest memory is written */
         rc = check_segments(mem, &eh, ph, fsize, name, &found, err, errlen);
     if (rc < 0)
         return rc;

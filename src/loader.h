@@ -11,6 +11,10 @@
 
 struct vmc_mem;
 
+/* The mode of a Xen PVH image (beside VMC_GUEST_*): ELF32 or ELF64, EM_X86_64 or EM_386, with Xen's
+ * XEN_ELFNOTE_PHYS32_ENTRY note, entered there. */
+#define VMC_LOAD_PVH 3u
+
 struct vmc_image {
     uint64_t entry, start, end;
 };

@@ -106,7 +106,10 @@ static void summary(struct vmc_vcpu *vcpu, struct vmc_result *res)
     size_t len = sizeof(res->summary);
     switch (res->stop) {
     case VMC_STOP_EXIT:
-        snprintf(sum, len, "guest exited with status %" PRIu32, res->status);
+        if (res->reboot)
+            snprintf(sum, len, "guest asked for a reboot; vmcall does not restart guests (status 0)");
+        else
+            snprintf(sum, len, "guest exited with status %" PRIu32, res->status);
         break;
     case VMC_STOP_TIMEOUT:
         /* The time that passed, not the configured limit: a timeout that fires late shows it. */
@@ -143,6 +146,7 @@ void vmc_result_build(struct vmc_vcpu *vcpu, struct vmc_result *res)
     memset(res, 0, sizeof(*res));
     res->stop = req->stop;
     res->status = req->status;
+    res->reboot = req->reboot;
     res->crash = req->crash;
     res->vcpu = vcpu->id;
     res->exit = vcpu->exit;

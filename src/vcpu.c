@@ -83,23 +83,39 @@ static int complete_io(struct vmc_vcpu *vcpu, const struct vmc_io_access *io)
     }
 }
 
-/* A denied I/O access: no effect, then the fault at the instruction (vmc_x86_io_undo). If the instruction
- * cannot be found, the fault is raised where RIP is. */
-static int io_fault(struct vmc_vcpu *vcpu, const struct vmc_action *act)
+/* Put the vCPU back before the I/O instruction of the last exit, with the registers the exit handler
+ * left (vmc_x86_io_undo): the instruction runs again on the next entry. If it cannot be found, RIP stays
+ * where it is. */
+static int undo_io(struct vmc_vcpu *vcpu, const struct vmc_io_access *io)
 {
     const struct kvm_regs saved = *vmc_vcpu_regs(vcpu);
     const struct kvm_sregs sregs = *vmc_vcpu_sregs(vcpu);
-    const struct vmc_io_access io = { act->io_port, act->io_size, act->io_in };
-    int rc = complete_io(vcpu, &io);
+    int rc = complete_io(vcpu, io);
     if (rc < 0)
         return rc;
     bool moved = vmc_vcpu_regs(vcpu)->rip != saved.rip;
     struct kvm_regs r = saved;
-    vmc_x86_io_undo(&vcpu->vm->mem, &sregs, &r, &io, moved);
+    vmc_x86_io_undo(&vcpu->vm->mem, &sregs, &r, io, moved);
     *vmc_vcpu_regs(vcpu) = r;
     vmc_vcpu_dirty(vcpu, KVM_SYNC_X86_REGS);
-    vmc_event_queue(vcpu, &act->fault); /* an exception the embedder queued goes first */
     return 0;
+}
+
+/* A denied I/O access: no effect, then the fault at the instruction. */
+static int io_fault(struct vmc_vcpu *vcpu, const struct vmc_action *act)
+{
+    const struct vmc_io_access io = { act->io_port, act->io_size, act->io_in };
+    int rc = undo_io(vcpu, &io);
+    if (rc == 0)
+        vmc_event_queue(vcpu, &act->fault); /* an exception the embedder queued goes first */
+    return rc;
+}
+
+/* A hypercall continuation: the doorbell OUT runs again once the action is done. */
+static int restart_doorbell(struct vmc_vcpu *vcpu)
+{
+    const struct vmc_io_access io = { VMC_PORT_HYPERCALL, 1, false };
+    return undo_io(vcpu, &io);
 }
 
 enum loop_end { LOOP_AGAIN = 1, LOOP_STOP, LOOP_DOWN };
@@ -107,6 +123,11 @@ enum loop_end { LOOP_AGAIN = 1, LOOP_STOP, LOOP_DOWN };
 /* Carry out an exit's action: LOOP_AGAIN to re-enter, else how the loop ends (or a negative errno). */
 static int act_on(struct vmc_vcpu *vcpu, const struct vmc_action *act)
 {
+    if (act->restart && act->kind != VMC_ACT_STOP && act->kind != VMC_ACT_ERROR) {
+        int rc = restart_doorbell(vcpu);
+        if (rc < 0)
+            return rc;
+    }
     switch (act->kind) {
     case VMC_ACT_CONTINUE:
         return LOOP_AGAIN;

@@ -14,6 +14,7 @@
 #include "loader.h"
 #include "sandbox.h"
 #include "vm.h"
+#include "xen/xen.h"
 
 void vmc_config_init(struct vmc_config *cfg)
 {
@@ -89,6 +90,13 @@ static int check_config(const struct vmc_config *cfg, char *err, size_t errlen)
                       : cfg->hypercall_abi > VMC_HCABI_XEN ? "unknown hypercall register convention"
                       : cfg->io_default > VMC_IO_DENY      ? "unknown I/O policy"
                                                            : NULL;
+    if (!bad && cfg->personality > VMC_PERSONALITY_XEN)
+        bad = "unknown personality";
+    if (!bad && cfg->personality == VMC_PERSONALITY_XEN)
+        bad = cfg->vcpus > 1             ? "the Xen personality runs one vCPU"
+              : cfg->user_mode           ? "the Xen personality boots PVH guests at CPL0 (no user mode)"
+              : cfg->mode != VMC_MODE_64 ? "the Xen personality boots PVH guests (no --mode)"
+                                         : NULL;
     if (bad) {
         vmc_errf(err, errlen, "%s", bad);
         return -EINVAL;
@@ -186,10 +194,15 @@ static int create_modules(struct vmc_vm *vm)
         return rc;
     vmc_msr_init(vm);
     vmc_io_init(vm);
+    bool xen = cfg->personality == VMC_PERSONALITY_XEN;
     bool allow_user = cfg->allow_user_hypercalls < 0 ? cfg->user_mode : cfg->allow_user_hypercalls != 0;
-    rc = vmc_hc_init(vm, &vmc_hc_table_vmcall, cfg->hypercall_abi, allow_user, cfg->stats);
+    /* Xen's HVM calls are kernel-only and use Xen's registers (vmc_x86_hc_args). */
+    rc = xen ? vmc_hc_init(vm, &vmc_hc_table_xen, VMC_HCABI_XEN, false, cfg->stats)
+             : vmc_hc_init(vm, &vmc_hc_table_vmcall, cfg->hypercall_abi, allow_user, cfg->stats);
     if (rc < 0)
         return vmc_error_set_first(&vm->err, rc, "hypercalls: %s", strerror(-rc));
+    if (xen && (rc = vmc_xen_create(vm)) < 0)
+        return vmc_error_set_first(&vm->err, rc, "Xen personality: %s", strerror(-rc));
     for (uint32_t i = 0; i < vm->nvcpus; i++)
         if ((rc = create_vcpu(vm, i)) < 0)
             return rc;
@@ -254,6 +267,7 @@ void vmc_vm_destroy(struct vmc_vm *vm)
         if (vm->vcpus[i].run)
             vmc_kvm_destroy_vcpu(vm->kvm, vm->vcpus[i].fd, vm->vcpus[i].run);
     vmc_hc_free(vm);
+    vmc_xen_free(vm);
     vmc_sched_destroy(vm);
     vmc_event_destroy(vm);
     free(vm->vcpus);
@@ -272,6 +286,8 @@ void vmc_vm_destroy(struct vmc_vm *vm)
 
 static uint32_t guest_mode(const struct vmc_config *cfg)
 {
+    if (cfg->personality == VMC_PERSONALITY_XEN)
+        return VMC_LOAD_PVH;
     return cfg->mode == VMC_MODE_32 ? VMC_GUEST_32 : cfg->user_mode ? VMC_GUEST_USER : VMC_GUEST_KERNEL;
 }
 
@@ -285,6 +301,29 @@ int vmc_guest_info(const char *path, struct vmc_guest_info *out, char *err, size
     int rc = vmc_elf_info_fd(fd, path, out, err, errlen);
     close(fd);
     return rc;
+}
+
+/* A PVH guest (Xen's docs/misc/pvh.pandoc): 32-bit flat protected mode, paging off, EBX = the start
+ * info, whose command line is the guest's arguments. */
+static int boot_pvh(struct vmc_vm *vm)
+{
+    char line[VMC_CMDLINE_MAX + 1];
+    size_t len = 0;
+    for (int i = 0; i < vm->cfg.argc; i++) /* check_args made sure the joined line fits */
+        len += (size_t)snprintf(line + len, sizeof(line) - len, "%s%s", i ? " " : "", vm->argv[i]);
+    line[len] = 0;
+    uint64_t start_info;
+    int rc = vmc_xen_write_start_info(&vm->mem, line, &start_info);
+    if (rc < 0)
+        return vmc_vm_fail(vm, rc, "PVH start info: %s", strerror(-rc));
+    struct kvm_regs regs;
+    struct kvm_sregs sregs;
+    vmc_x86_init_vcpu_state(false, VMC_MODE_32, vm->entry, &regs, &sregs);
+    regs.rbx = start_info;
+    regs.rdi = 0;
+    vmc_vcpu_set_entry(&vm->vcpus[0], &regs, &sregs);
+    vmc_sched_boot_up(&vm->vcpus[0]);
+    return 0;
 }
 
 static int load_common(struct vmc_vm *vm, const char *path, bool flat, uint64_t gpa)
@@ -315,6 +354,8 @@ static int load_common(struct vmc_vm *vm, const char *path, bool flat, uint64_t 
     vm->loaded = true;
     /* vCPU 0's entry state rides in on the first KVM_RUN via sync regs (no GET/SET_(S)REGS ioctls);
      * until then the control block shows it and may change it. */
+    if (vm->xen && !flat)
+        return boot_pvh(vm); /* a flat image has no notes: it starts as the configuration says */
     struct kvm_regs regs;
     struct kvm_sregs sregs;
     vmc_x86_init_vcpu_state(vm->cfg.user_mode, vm->cfg.mode, vm->entry, &regs, &sregs);

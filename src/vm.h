@@ -32,6 +32,7 @@ struct vmc_vm {
     struct vmc_msrs msrs;     /* msr.c */
     struct kvm_cpuid2 *cpuid; /* cpuid.c: this VM's own table once overridden */
     struct vmc_hc hc;         /* hypercall.c */
+    struct vmc_xen *xen;      /* xen/: the Xen personality's state (NULL for vmcall's) */
     struct vmc_sched sched;   /* sched.c */
     struct vmc_timer timer;   /* timer.c */
     void *dev[VMC_DEV_COUNT]; /* dev/: each device's state */

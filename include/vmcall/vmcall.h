@@ -47,7 +47,8 @@ struct vmc_config {
     int argc;                  /* guest arguments, passed through boot info */
     const char *const *argv;   /* argc strings, copied at vmc_vm_create */
     uint32_t mode;             /* VMC_MODE_64 (default) or VMC_MODE_32: 32-bit protected mode, ELF32 */
-    uint32_t hypercall_abi;    /* VMC_HCABI_KVM (default) or VMC_HCABI_XEN argument registers */
+    uint32_t hypercall_abi;    /* vmcall personality: VMC_HCABI_KVM (default) or VMC_HCABI_XEN argument
+                                  registers for vmcall's own calls */
     int allow_user_hypercalls; /* -1 (default): as user_mode; 0/1: forbid/allow user-callable calls from CPL3
                                 */
     uint64_t mem_max;          /* RAM limit for memory_op populate; 0 (default): mem_size */
@@ -63,6 +64,14 @@ struct vmc_config {
      * it holds, but no longer open files or create VMs (-EPERM); one sandboxed VM per process, as with
      * Firecracker's jailer. Refused calls fail with EPERM (docs/sandbox.md). */
     bool sandbox;
+    /* Which hypercall ABI and boot protocol the guest speaks (enum vmc_personality). The Xen personality
+     * boots PVH images (vmc_guest_info.xen_pvh) with Xen's hypercall numbers, structs and errors, one vCPU,
+     * in 32- and 64-bit code; hypercall_abi, user_mode and mode do not apply to it (docs/xen.md). */
+    uint32_t personality;
+};
+enum vmc_personality {
+    VMC_PERSONALITY_VMCALL = 0, /* vmcall's own hypercalls (abi.h), images built with vmcall-cc */
+    VMC_PERSONALITY_XEN = 1,    /* Xen's HVM hypercall ABI and PVH boot */
 };
 /* Fill cfg with the defaults. */
 void vmc_config_init(struct vmc_config *cfg);
@@ -82,6 +91,8 @@ struct vmc_guest_info {
     uint32_t mode;          /* from the note: VMC_GUEST_KERNEL, VMC_GUEST_USER or VMC_GUEST_32 */
     bool elf32;             /* an ELF32 (i386) image */
     const char *linux_sign; /* NULL, or what shows it was built for Linux ("a GNU ABI tag note", ...) */
+    bool xen_pvh;       /* it has Xen's XEN_ELFNOTE_PHYS32_ENTRY note: a PVH guest (VMC_PERSONALITY_XEN) */
+    uint64_t xen_entry; /* from that note: the 32-bit entry point */
 };
 /* Read path's ELF header, program headers and notes. 0, or -errno with a message naming the file (an
  * image this cannot read is one vmc_vm_load_elf would refuse too). */
@@ -182,6 +193,8 @@ struct vmc_regs {
 struct vmc_result {
     enum vmc_stop stop;
     uint32_t status; /* VMC_STOP_EXIT: the guest's exit status */
+    bool reboot;     /* VMC_STOP_EXIT: the guest asked for a restart (Xen SHUTDOWN_reboot); vmcall leaves
+                        restarting to the caller */
     enum vmc_crash crash;
     uint32_t vcpu; /* the vCPU that stopped the VM */
     /* VMC_CRASH_EXCEPTION */
@@ -460,6 +473,9 @@ int vmc_hypercall_register(struct vmc_vm *vm, uint32_t nr, const char *name, vmc
 int vmc_vm_allow_hypercalls(struct vmc_vm *vm, const uint32_t *nrs, size_t n);
 /* The number of a standard call by name ("console_write"), or -ENOENT. Also accepts decimal numbers. */
 int vmc_hypercall_lookup(const char *name);
+/* The same for a personality's table (enum vmc_personality): Xen's calls by their Xen names
+ * ("console_io", "memory_op"). */
+int vmc_hypercall_lookup_in(uint32_t personality, const char *name);
 /*
  * From inside a hypercall handler: copy from/to a guest handle (guest-linear address of the caller,
  * translated and permission-checked as described in abi.h). Return 0 or -EFAULT; a failed copy_to writes

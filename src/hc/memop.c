@@ -5,27 +5,21 @@
 
 #include "../vm.h"
 #include "calls.h"
+#include "memop.h"
 
-/* A reservation in host form, whatever the caller's layout; frames are frame_size bytes each. */
-struct resv {
-    uint64_t extent_start, nr_extents;
-    uint32_t extent_order, mem_flags;
-    uint16_t domid;
-    uint64_t frame_size;
-};
-
-static struct resv resv_native(const struct vmc_mem_reservation *r)
+static struct vmc_resv resv_native(const struct vmc_mem_reservation *r)
 {
-    return (struct resv){ r->extent_start, r->nr_extents, r->extent_order, r->mem_flags, r->domid, 8 };
+    return (struct vmc_resv){ r->extent_start, r->nr_extents, r->extent_order, r->mem_flags, r->domid, 8 };
 }
 
-static struct resv resv_compat(const struct vmc_mem_reservation_compat *r)
+static struct vmc_resv resv_compat(const struct vmc_mem_reservation_compat *r)
 {
-    return (struct resv){ r->extent_start, r->nr_extents, r->extent_order, r->mem_flags, r->domid, 4 };
+    return (struct vmc_resv){ r->extent_start, r->nr_extents, r->extent_order, r->mem_flags, r->domid, 4 };
 }
 
 /* Frames [first, first+n) of a list, each read exactly once, into gfn[]. */
-static int read_frames(struct vmc_hcall *hc, const struct resv *r, uint64_t first, uint64_t n, uint64_t *gfn)
+static int read_frames(struct vmc_hcall *hc, const struct vmc_resv *r, uint64_t first, uint64_t n,
+                       uint64_t *gfn)
 {
     for (uint64_t i = 0; i < n; i++) {
         uint64_t addr;
@@ -47,35 +41,51 @@ static int extent_range(uint64_t gfn, uint32_t order, uint64_t *gpa, uint64_t *s
     return 0;
 }
 
-/* Can [gpa, gpa+size) be given back? It must be RAM outside the VMM-owned region. */
-static int check_release(struct vmc_vm *vm, uint64_t gpa, uint64_t size)
+/* vmcall's memory: a frame can be given back if it is RAM outside the VMM-owned region; it reads zero
+ * afterwards and stays populated (counted), so a guest may touch it again. */
+static int vmcall_release(struct vmc_vm *vm, uint64_t gpa, uint64_t size, bool check_only)
 {
     if (gpa < VMC_LAYOUT_LOAD_MIN)
         return -EPERM;
-    return vmc_mem_ptr(&vm->mem, gpa, size) ? 0 : -EINVAL;
+    if (!vmc_mem_ptr(&vm->mem, gpa, size))
+        return -EINVAL;
+    return check_only ? 0 : vmc_mem_zero(&vm->mem, gpa, size);
 }
 
-static int populate(struct vmc_vm *vm, uint64_t gpa, uint64_t size)
+static int vmcall_can_populate(struct vmc_vm *vm, uint64_t gpa, uint64_t size, uint64_t pending)
+{
+    return vmc_mem_can_populate(&vm->mem, gpa, size, pending);
+}
+
+static int vmcall_populate(struct vmc_vm *vm, uint64_t gpa, uint64_t size)
 {
     return vmc_mem_populate(&vm->mem, vm->kvm, vm->fd, gpa, size);
 }
 
-/* Populate or release each extent in turn; Xen's result: the number of extents completed. */
-static int64_t reservation_op(struct vmc_hcall *hc, const struct resv *r, bool pop)
+static const struct vmc_memop_ops vmcall_ops = { vmcall_release, vmcall_can_populate, vmcall_populate };
+
+uint64_t vmc_memop_extents(struct vmc_hcall *hc, const struct vmc_resv *r, uint64_t start, bool pop,
+                           const struct vmc_memop_ops *ops)
 {
     struct vmc_vm *vm = hc->vcpu->vm;
-    if (r->domid != VMC_DOMID_SELF || r->mem_flags != 0 || r->extent_order > VMC_MEMOP_MAX_ORDER ||
-        r->nr_extents > (UINT32_MAX >> 6))
-        return -VMC_EINVAL;
-    uint64_t done = 0;
+    uint64_t done = start;
     for (; done < r->nr_extents; done++) {
         uint64_t gfn, gpa, size;
         if (read_frames(hc, r, done, 1, &gfn) || extent_range(gfn, r->extent_order, &gpa, &size))
             break;
-        if (pop ? populate(vm, gpa, size) : check_release(vm, gpa, size) || vmc_mem_zero(&vm->mem, gpa, size))
+        if (pop ? ops->populate(vm, gpa, size) : ops->release(vm, gpa, size, false))
             break;
     }
-    return (int64_t)done;
+    return done;
+}
+
+/* Populate or release each extent in turn; Xen's result: the number of extents completed. */
+static int64_t reservation_op(struct vmc_hcall *hc, const struct vmc_resv *r, bool pop)
+{
+    if (r->domid != VMC_DOMID_SELF || r->mem_flags != 0 || r->extent_order > VMC_MEMOP_MAX_ORDER ||
+        r->nr_extents > (UINT32_MAX >> 6))
+        return -VMC_EINVAL;
+    return (int64_t)vmc_memop_extents(hc, r, 0, pop, &vmcall_ops);
 }
 
 static int64_t to_guest_error(int rc)
@@ -101,20 +111,20 @@ static int64_t to_guest_error(int rc)
  * all validated, then acted on from those copies: outputs populated first (the only step that can still
  * fail, on host exhaustion), then inputs released (which cannot).
  */
-static int exchange_chunk(struct vmc_hcall *hc, const struct resv *in, const struct resv *out, uint64_t i0,
-                          uint64_t o0, uint64_t nin, uint64_t nout)
+static int exchange_chunk(struct vmc_hcall *hc, const struct vmc_memop_ops *ops, const struct vmc_resv *in,
+                          const struct vmc_resv *out, uint64_t i0, uint64_t o0, uint64_t nin, uint64_t nout)
 {
     struct vmc_vm *vm = hc->vcpu->vm;
     uint64_t ig[1u << VMC_MEMOP_MAX_ORDER], og[1u << VMC_MEMOP_MAX_ORDER], gpa, size, pending = 0;
     if (read_frames(hc, in, i0, nin, ig) || read_frames(hc, out, o0, nout, og))
         return -EFAULT;
     for (uint64_t k = 0; k < nin; k++)
-        if (extent_range(ig[k], in->extent_order, &gpa, &size) || check_release(vm, gpa, size))
+        if (extent_range(ig[k], in->extent_order, &gpa, &size) || ops->release(vm, gpa, size, true))
             return -EINVAL;
     for (uint64_t k = 0; k < nout; k++) {
         int rc = extent_range(og[k], out->extent_order, &gpa, &size);
         if (!rc)
-            rc = vmc_mem_can_populate(&vm->mem, gpa, size, pending);
+            rc = ops->can_populate(vm, gpa, size, pending);
         for (uint64_t j = 0; !rc && j < k; j++) /* two outputs of one chunk at the same place */
             if (og[j] == og[k])
                 rc = -EEXIST;
@@ -124,19 +134,19 @@ static int exchange_chunk(struct vmc_hcall *hc, const struct resv *in, const str
     }
     for (uint64_t k = 0; k < nout; k++) {
         extent_range(og[k], out->extent_order, &gpa, &size);
-        int rc = populate(vm, gpa, size);
+        int rc = ops->populate(vm, gpa, size);
         if (rc)
             return rc;
     }
     for (uint64_t k = 0; k < nin; k++) {
         extent_range(ig[k], in->extent_order, &gpa, &size);
-        vmc_mem_zero(&vm->mem, gpa, size);
+        ops->release(vm, gpa, size, false);
     }
     return 0;
 }
 
-static int64_t exchange(struct vmc_hcall *hc, struct resv in, struct resv out, uint64_t nr_exchanged,
-                        uint64_t nr_addr, bool compat)
+static int64_t exchange(struct vmc_hcall *hc, const struct vmc_memop_ops *ops, struct vmc_resv in,
+                        struct vmc_resv out, uint64_t nr_exchanged, uint64_t nr_addr, bool compat)
 {
     /* The checks of Xen's memory_exchange(), in its order (docs/abi-reference.md, "memory_op"). */
     if ((in.extent_order > out.extent_order ? in.extent_order : out.extent_order) > VMC_MEMOP_MAX_ORDER)
@@ -156,7 +166,7 @@ static int64_t exchange(struct vmc_hcall *hc, struct resv in, struct resv out, u
         return -VMC_EINVAL;
     int rc = 0;
     while (nr_exchanged < in.nr_extents && rc == 0) {
-        rc = exchange_chunk(hc, &in, &out, nr_exchanged, nr_exchanged / in_chunk * out_chunk, in_chunk,
+        rc = exchange_chunk(hc, ops, &in, &out, nr_exchanged, nr_exchanged / in_chunk * out_chunk, in_chunk,
                             out_chunk);
         if (rc == 0)
             nr_exchanged += in_chunk;
@@ -169,7 +179,7 @@ static int64_t exchange(struct vmc_hcall *hc, struct resv in, struct resv out, u
     return to_guest_error(rc);
 }
 
-static int64_t read_resv(struct vmc_hcall *hc, uint64_t arg, bool compat, struct resv *r)
+int64_t vmc_memop_read_resv(struct vmc_hcall *hc, uint64_t arg, bool compat, struct vmc_resv *r)
 {
     if (compat) {
         struct vmc_mem_reservation_compat c;
@@ -185,19 +195,19 @@ static int64_t read_resv(struct vmc_hcall *hc, uint64_t arg, bool compat, struct
     return 0;
 }
 
-static int64_t do_exchange(struct vmc_hcall *hc, uint64_t arg, bool compat)
+int64_t vmc_memop_exchange(struct vmc_hcall *hc, uint64_t arg, bool compat, const struct vmc_memop_ops *ops)
 {
     if (compat) {
         struct vmc_mem_exchange_compat c;
         if (vmc_hc_copy_from(hc, &c, arg, sizeof(c)))
             return -VMC_EFAULT;
-        return exchange(hc, resv_compat(&c.in), resv_compat(&c.out), c.nr_exchanged,
+        return exchange(hc, ops, resv_compat(&c.in), resv_compat(&c.out), c.nr_exchanged,
                         arg + offsetof(struct vmc_mem_exchange_compat, nr_exchanged), true);
     }
     struct vmc_mem_exchange n;
     if (vmc_hc_copy_from(hc, &n, arg, sizeof(n)))
         return -VMC_EFAULT;
-    return exchange(hc, resv_native(&n.in), resv_native(&n.out), n.nr_exchanged,
+    return exchange(hc, ops, resv_native(&n.in), resv_native(&n.out), n.nr_exchanged,
                     arg + offsetof(struct vmc_mem_exchange, nr_exchanged), false);
 }
 
@@ -215,12 +225,12 @@ static int64_t memory_op(struct vmc_hcall *hc, bool compat)
     }
     case VMC_MEMOP_POPULATE:
     case VMC_MEMOP_RELEASE: {
-        struct resv r;
-        int64_t rc = read_resv(hc, arg, compat, &r);
+        struct vmc_resv r;
+        int64_t rc = vmc_memop_read_resv(hc, arg, compat, &r);
         return rc ? rc : reservation_op(hc, &r, (cmd & VMC_MEMOP_CMD_MASK) == VMC_MEMOP_POPULATE);
     }
     case VMC_MEMOP_EXCHANGE:
-        return do_exchange(hc, arg, compat);
+        return vmc_memop_exchange(hc, arg, compat, &vmcall_ops);
     default:
         return -VMC_ENOSYS;
     }

@@ -33,8 +33,9 @@ struct run_opts {
     const char *guest;
     bool flat, dump_vmcs, restrict_calls;
     bool user_given, mode_given; /* --user or --mode on the command line (the guest note decides otherwise) */
+    bool abi_given;              /* --abi: the personality, whatever the image's notes say */
     uint64_t flat_addr;
-    uint32_t allow[VMC_HYPERCALL_NR_MAX];
+    char *allow[VMC_HYPERCALL_NR_MAX]; /* names or numbers, resolved once the personality is known */
     size_t nallow, nio, nmsr, ncpuid;
     char *disk;
     struct io_rule io[MAX_RULES];

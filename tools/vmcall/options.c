@@ -102,12 +102,11 @@ static int msr_token(char *tok, struct run_opts *o, int policy)
 static int hypercall_token(char *tok, struct run_opts *o, int policy)
 {
     (void)policy;
-    int nr = vmc_hypercall_lookup(tok);
-    if (nr < 0 || o->nallow >= VMC_HYPERCALL_NR_MAX) {
-        cli_error("--allow-hypercalls: unknown hypercall '%s'", tok);
+    if (o->nallow >= VMC_HYPERCALL_NR_MAX || !(o->allow[o->nallow] = strdup(tok))) {
+        cli_error("--allow-hypercalls: too many hypercalls");
         return -1;
     }
-    o->allow[o->nallow++] = (uint32_t)nr;
+    o->nallow++;
     return 0;
 }
 
@@ -209,11 +208,13 @@ static int opt_timeout(struct run_opts *o, const char *arg)
     return 0;
 }
 
+/* The personality: vmcall's own ABI ("kvm" is its old name: KVM's argument registers) or Xen's. */
 static int opt_abi(struct run_opts *o, const char *arg)
 {
-    if (strcmp(arg, "kvm") && strcmp(arg, "xen"))
-        return bad("abi", arg, "must be kvm or xen");
-    o->cfg.hypercall_abi = !strcmp(arg, "xen") ? VMC_HCABI_XEN : VMC_HCABI_KVM;
+    if (strcmp(arg, "vmcall") && strcmp(arg, "kvm") && strcmp(arg, "xen"))
+        return bad("abi", arg, "must be vmcall or xen");
+    o->cfg.personality = !strcmp(arg, "xen") ? VMC_PERSONALITY_XEN : VMC_PERSONALITY_VMCALL;
+    o->abi_given = true;
     return 0;
 }
 
@@ -348,9 +349,9 @@ const struct run_option run_options[] = {
       "write at most SIZE bytes of console output (e.g. 1M, 100B); the rest is\n"
       "dropped, counted and reported (default: no limit)",
       .parse = opt_console_limit },
-    { "abi", 0, "kvm|xen",
-      "hypercall argument registers: KVM's RBX,RCX,RDX,RSI,RDI (default) or Xen's\n"
-      "RDI,RSI,RDX,R10,R8",
+    { "abi", 0, "vmcall|xen",
+      "the guest's hypercall ABI: vmcall's own (default for vmcall-cc guests) or\n"
+      "Xen's HVM ABI with PVH boot (default for images with Xen's PVH note)",
       .parse = opt_abi },
     { "allow-hypercalls", 0, "LIST",
       "allow only these hypercalls (comma-separated names or numbers);\n"

@@ -102,10 +102,32 @@ static int taken_signal(void)
     return s;
 }
 
-/* Policies, then the image: anything refused here is a usage error. */
-static int apply_run(struct vmc_vm *vm, const struct run_opts *o)
+/* --allow-hypercalls by the names of the VM's personality. */
+static int allow_calls(struct vmc_vm *vm, const struct run_opts *o, uint32_t personality)
 {
-    int rc = o->restrict_calls ? vmc_vm_allow_hypercalls(vm, o->allow, o->nallow) : 0;
+    uint32_t nrs[VMC_HYPERCALL_NR_MAX];
+    for (size_t i = 0; i < o->nallow; i++) {
+        int nr = vmc_hypercall_lookup_in(personality, o->allow[i]);
+        if (nr < 0) {
+            cli_error("--allow-hypercalls: unknown hypercall '%s'%s", o->allow[i],
+                      personality == VMC_PERSONALITY_XEN ? " (Xen personality)" : "");
+            return -1;
+        }
+        nrs[i] = (uint32_t)nr;
+    }
+    if (vmc_vm_allow_hypercalls(vm, nrs, o->nallow) < 0) {
+        cli_error("%s", vmc_vm_strerror(vm));
+        return -1;
+    }
+    return 0;
+}
+
+/* Policies, then the image: anything refused here is a usage error. */
+static int apply_run(struct vmc_vm *vm, const struct run_opts *o, uint32_t personality)
+{
+    if (o->restrict_calls && allow_calls(vm, o, personality) < 0)
+        return -1;
+    int rc = 0;
     for (size_t i = 0; i < o->nio && rc == 0; i++)
         rc = vmc_vm_set_io_policy(vm, (uint16_t)o->io[i].first, o->io[i].last - o->io[i].first + 1u,
                                   o->io[i].policy);
@@ -217,6 +239,8 @@ static int report_stop(struct vmc_vm *vm, int rc, const struct vmc_result *res)
     }
     switch (res->stop) {
     case VMC_STOP_EXIT:
+        if (res->reboot)
+            cli_error("%s", res->summary);
         if (res->status <= EXIT_GUEST_MAX)
             return (int)res->status;
         cli_error("guest exit status %" PRIu32 " is above %d; exiting with %d", res->status, EXIT_GUEST_MAX,
@@ -258,9 +282,9 @@ static void report_extra(struct vmc_vm *vm, const struct run_opts *o)
     }
 }
 
-static int run_created(struct vmc_vm *vm, const struct run_opts *o)
+static int run_created(struct vmc_vm *vm, const struct run_opts *o, uint32_t personality)
 {
-    if (apply_run(vm, o) < 0 || (o->jail && enter_jail(o) < 0))
+    if (apply_run(vm, o, personality) < 0 || (o->jail && enter_jail(o) < 0))
         return EXIT_VMM;
     struct vmc_result res;
     set_running(vm);
@@ -287,7 +311,17 @@ static int mode_from_note(const struct run_opts *o, struct vmc_config *cfg)
 {
     struct vmc_guest_info gi;
     char err[256];
-    if (o->flat || vmc_guest_info(o->guest, &gi, err, sizeof(err)) < 0 || !gi.note || gi.mode > VMC_GUEST_32)
+    if (o->flat || vmc_guest_info(o->guest, &gi, err, sizeof(err)) < 0)
+        return 0;
+    /* Xen's PVH note: the Xen personality, unless --abi said otherwise (then the loader says why not). */
+    if (gi.xen_pvh && !gi.note && !o->abi_given)
+        cfg->personality = VMC_PERSONALITY_XEN;
+    if (cfg->personality == VMC_PERSONALITY_XEN && (o->user_given || o->mode_given)) {
+        cli_error("%s: --user and --mode do not apply to Xen PVH guests (they start in 32-bit mode)",
+                  o->guest);
+        return -1;
+    }
+    if (!gi.note || gi.mode > VMC_GUEST_32)
         return 0;
     bool user = gi.mode == VMC_GUEST_USER, m32 = gi.mode == VMC_GUEST_32;
     if (o->user_given && !user) {
@@ -321,7 +355,7 @@ int run_vm(const struct run_opts *o)
     if (vmc_vm_create(kvm, &cfg, &vm, err, sizeof(err)) < 0) {
         cli_error("%s", err);
     } else {
-        status = run_created(vm, o);
+        status = run_created(vm, o, cfg.personality);
         vmc_vm_destroy(vm);
     }
     vmc_kvm_close(kvm);

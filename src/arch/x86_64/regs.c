@@ -108,6 +108,16 @@ void vmc_x86_hc_args(const struct kvm_regs *r, const struct kvm_sregs *s, uint32
     }
 }
 
+void vmc_x86_hc_set_args(struct kvm_regs *r, uint32_t abi, const struct vmc_hypercall_args *a)
+{
+    __u64 *dst[5] = { &r->rbx, &r->rcx, &r->rdx, &r->rsi, &r->rdi };
+    __u64 *xen[5] = { &r->rdi, &r->rsi, &r->rdx, &r->r10, &r->r8 };
+    for (int i = 0; i < 5; i++) {
+        __u64 *reg = !a->compat && abi == VMC_HCABI_XEN ? xen[i] : dst[i];
+        *reg = a->compat ? (*reg & ~0xffffffffull) | (uint32_t)a->args[i] : a->args[i];
+    }
+}
+
 void vmc_x86_hc_result(struct kvm_regs *r, bool compat, int64_t ret)
 {
     r->rax = compat ? (uint32_t)ret : (uint64_t)ret;

@@ -45,6 +45,8 @@ static inline uint8_t vmc_x86_cpl(const struct kvm_sregs *s)
  */
 void vmc_x86_hc_args(const struct kvm_regs *r, const struct kvm_sregs *s, uint32_t abi,
                      struct vmc_hypercall_args *a);
+/* The inverse of vmc_x86_hc_args for the argument registers (a continuation's remaining work). */
+void vmc_x86_hc_set_args(struct kvm_regs *r, uint32_t abi, const struct vmc_hypercall_args *a);
 void vmc_x86_hc_result(struct kvm_regs *r, bool compat, int64_t ret);
 
 /*
