@@ -26,7 +26,7 @@ check "bad --console-limit" 125 '' '^vmcall: --console-limit 1X: not a size' -- 
 # --- option values --------------------------------------------------------------------------------------
 check "bad timeout" 125 '' '^vmcall: --timeout -1: not a positive number of seconds$' -- run --timeout -1 "$T/exitcode.elf"
 check "bad mode" 125 '' '^vmcall: --mode 16: must be 64 or 32$' -- run --mode 16 "$T/exitcode.elf"
-check "bad abi" 125 '' '^vmcall: --abi hv: must be kvm or xen$' -- run --abi hv "$T/exitcode.elf"
+check "bad abi" 125 '' '^vmcall: --abi hv: must be vmcall or xen$' -- run --abi hv "$T/exitcode.elf"
 check "bad flat address" 125 '' '^vmcall: --flat 1x: not an address$' -- run --flat 1x "$T/exitcode.elf"
 check "unknown disk option names it" 125 '' "^vmcall: --disk img,RO: unknown disk option 'RO' \(known: ro, rw\)$" \
     -- run --disk img,RO "$T/exitcode.elf"

@@ -68,10 +68,6 @@ check "... also from CPL3" 9 "before\n" "" -- run --user "$T/user/hc_basic.elf" 
 check "console_read returns input, then 0 at its end" 0 @tests/guest/hc_read.out "" 'abc' -- run "$T/hc_read.elf"
 check "hypercalls preserve every register but RAX (KVM convention)" 0 @tests/guest/hc_regs.out "" \
     -- run "$T/hc_regs.elf"
-check "hypercalls preserve every register but RAX (Xen convention)" 0 @tests/guest/hc_regs.out "" \
-    -- run --abi xen "$T/hc_regs.elf"
-check "Xen register convention" 0 @tests/guest/hc_xen.out "" \
-    -- run --abi xen "$T/hc_xen.elf"
 check "CPL3 callers: user-callable calls only, U/W-checked handles" 0 @tests/guest/user_hc.out \
     "" -- run --user "$T/user_hc.elf"
 check "allow-list: other calls get -EPERM and are counted" 0 @tests/guest/hello.out '^exit reason' \

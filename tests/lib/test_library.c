@@ -506,9 +506,37 @@ static void test_user_calls_forbidden(void)
     capture_close(&cap);
 }
 
+/* vmcall's own calls with Xen's argument registers (config hypercall_abi; no CLI option since --abi
+ * selects the personality): a guest built -DVMCG_ABI_XEN, every register but RAX preserved. */
+static void test_xen_registers(void)
+{
+    static const struct {
+        const char *guest, *out;
+    } runs[] = {
+        { "hc_xen", "xen convention: console_write\nresult=30 multicall=0/4 abi=1\n" },
+        { "hc_regs", "changed registers mask=0x0\n" },
+    };
+    for (size_t i = 0; i < sizeof(runs) / sizeof(runs[0]); i++) {
+        struct vmc_config cfg;
+        struct capture cap;
+        capture_open(&cap);
+        vmc_config_init(&cfg);
+        cfg.hypercall_abi = VMC_HCABI_XEN;
+        struct vmc_vm *vm = new_vm(&cfg, &cap);
+        struct vmc_result res = { 0 };
+        if (vm && vmc_vm_load_elf(vm, guest_path(runs[i].guest)) == 0)
+            vmc_vm_run(vm, &res);
+        is_int(res.stop, VMC_STOP_EXIT, "%s with Xen's argument registers: exits", runs[i].guest);
+        is_str(capture_read(&cap), runs[i].out, "%s: arguments from RDI, RSI, RDX, R10, R8", runs[i].guest);
+        vmc_vm_destroy(vm);
+        capture_close(&cap);
+    }
+}
+
 int main(void)
 {
     kvm = open_kvm();
+    test_xen_registers();
     test_config_errors();
     test_load_errors();
     test_device();
