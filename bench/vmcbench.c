@@ -97,10 +97,15 @@ static size_t lap_times(const struct marks *m, double *out)
     return n;
 }
 
-static size_t vmc_loop(struct vmc_kvm *kvm, const char *flat, bool user, double *out)
+struct pair {
+    double raw, vmc;
+};
+
+static size_t vmc_loop_as(struct vmc_kvm *kvm, const char *flat, bool user, uint32_t personality, double *out)
 {
     struct vmc_config cfg;
     vmc_config_init(&cfg);
+    cfg.personality = personality;
     cfg.user_mode = user;
     cfg.mem_size = MEM;
     cfg.console_out_fd = -1;
@@ -119,6 +124,28 @@ static size_t vmc_loop(struct vmc_kvm *kvm, const char *flat, bool user, double 
     size_t n = lap_times(m, out);
     free(m);
     return n;
+}
+
+static size_t vmc_loop(struct vmc_kvm *kvm, const char *flat, bool user, double *out)
+{
+    return vmc_loop_as(kvm, flat, user, VMC_PERSONALITY_VMCALL, out);
+}
+
+/* The same call loop in both personalities, interleaved: Xen's xen_version in Xen's registers against
+ * vmcall's version. */
+static struct pair compare_personalities(struct vmc_kvm *kvm, const char *vmcall_loop, const char *xen_loop,
+                                         int reps)
+{
+    size_t nv = 0, nx = 0;
+    double *v = calloc((size_t)reps * LAPS, sizeof(double)), *x = calloc((size_t)reps * LAPS, sizeof(double));
+    for (int k = 0; k < reps; k++) {
+        nv += vmc_loop(kvm, vmcall_loop, false, v + nv);
+        nx += vmc_loop_as(kvm, xen_loop, false, VMC_PERSONALITY_XEN, x + nx);
+    }
+    struct pair p = { median(v, nv), median(x, nx) };
+    free(v);
+    free(x);
+    return p;
 }
 
 /* The floor: on the doorbell set RAX and re-enter; on any other port just re-enter. */
@@ -156,10 +183,6 @@ static size_t raw_loop(int kvm, const struct kvm_cpuid2 *cpuid, int run_size, co
     free(m);
     return n;
 }
-
-struct pair {
-    double raw, vmc;
-};
 
 /* Interleave raw and vmcall runs of one loop binary; medians of the per-operation lap times. */
 static struct pair compare_loop(struct vmc_kvm *kvm, int kfd, const struct kvm_cpuid2 *cpuid, int run_size,
@@ -397,6 +420,10 @@ int main(int argc, char **argv)
     struct pair io3 = compare_loop(kvm, kfd, cpuid, run_size, ioloop, true, reps);
     struct pair hc0 = compare_loop(kvm, kfd, cpuid, run_size, hcloop, false, reps);
     struct pair hc3 = compare_loop(kvm, kfd, cpuid, run_size, hcloop, true, reps);
+    char xenloop[512], xtf_example[512];
+    snprintf(xenloop, sizeof(xenloop), "%s/bench/xenloop.bin", build);
+    snprintf(xtf_example, sizeof(xtf_example), "build/xtf/test-hvm64-example");
+    struct pair xhc = compare_personalities(kvm, hcloop, xenloop, reps);
 
     /* Whole processes, interleaved: the static raw-KVM program, vmcall on the same flat image with and
      * without the sandbox, and the hello guest. */
@@ -406,14 +433,18 @@ int main(int argc, char **argv)
     const char *const rv[] = { rawproc, first, NULL };
     const char *const fv[] = { vmcall, "run", "--flat", "0x100000", first, NULL };
     const char *const nv[] = { vmcall, "run", "--no-sandbox", "--flat", "0x100000", first, NULL };
+    const char *const xv[] = { vmcall, "run", xtf_example, NULL };
+    bool have_xtf = access(xtf_example, R_OK) == 0;
     size_t np = (size_t)reps * 20;
     double *proc = calloc(np, sizeof(double)), *praw = calloc(np, sizeof(double));
     double *pflat = calloc(np, sizeof(double)), *pnosb = calloc(np, sizeof(double));
+    double *pxtf = calloc(np, sizeof(double));
     for (size_t i = 0; i < np; i++) {
         praw[i] = spawn_ms(rv);
         pflat[i] = spawn_ms(fv);
         pnosb[i] = spawn_ms(nv);
         proc[i] = spawn_ms(hv);
+        pxtf[i] = have_xtf ? spawn_ms(xv) : NAN;
     }
 
     char disk[] = "/tmp/vmcbench-disk-XXXXXX";
@@ -454,6 +485,13 @@ int main(int argc, char **argv)
     row("  the same with --no-sandbox (ms)", m_raw, m_nosb, m_nosb / m_raw, "");
     row("  the sandbox's cost (ms, difference)", NAN, m_flat - m_nosb, m_flat - m_nosb, "<=0.20");
     row("whole process `vmcall run hello` (ms)", NAN, median(proc, np), NAN, "");
+    printf("%-44s %10s %10s %7s %8s\n", "Xen personality", "vmcall ABI", "Xen ABI", "ratio", "target");
+    row("hypercall round trip via page, CPL0 (us)", xhc.raw, xhc.vmc, xhc.vmc / xhc.raw, "<=1.10");
+    if (have_xtf) /* the vmcall-ABI equivalent: hello, also four lines of output from a CPL0 guest */
+        row("whole process: XTF example vs hello (ms)", median(proc, np), median(pxtf, np),
+            median(pxtf, np) / median(proc, np), "");
+    else
+        printf("%-44s (no build/xtf: make xtf)\n", "whole process: XTF example");
     printf("\n%-44s %10s %10s %7s %8s\n", "multicall, CPL0 (version calls)", "single", "batch 64", "ratio",
            "target");
     double sm = median(s_us, (size_t)reps), mm = median(m_us, (size_t)reps);
