@@ -301,5 +301,19 @@ done
 check "timeout stops a spinning user-mode guest" 124 @tests/guest/spin.out "${crash}guest timed out after (0\\.[2-9]|[12]\\.)[0-9]{2,3} s \\(limit 0.200 s\\)" \
     -- run --user -t 0.2 "$T/user/spin.elf"
 
+# Xen's console_io must write everything before it returns 0: behind a reader that waits a second, the
+# 1 MiB fills the console queue and the calls continue (Xen's continuations) until all of it is out.
+n=$((n + 1))
+want=$(for i in $(seq 64); do head -c 16383 /dev/zero | tr '\0' x; echo; done | md5sum)
+got=$( (timeout 60 "$VMCALL" run --abi xen --mem 4 --stats --flat 0x100000 "$T/xen_flood.bin" 2> "$tmp/err";
+        echo $? > "$tmp/status") | (sleep 1; md5sum))
+calls=$(awk '$1 == "console_io(18)" { print $2 }' "$tmp/err")
+if [ "$got" = "$want" ] && [ "$(cat "$tmp/status")" = 0 ] && [ "${calls:-0}" -gt 65 ]; then
+    echo "ok $n - Xen console_io behind a slow reader: 1 MiB exact, $calls calls for 65 (continuations), bad buffer -EFAULT"
+else
+    failed=$((failed + 1))
+    echo "not ok $n - Xen console_io behind a slow reader: status $(cat "$tmp/status"), $calls calls, md5 $got"
+fi
+
 echo "1..$n"
 [ "$failed" = 0 ]
