@@ -63,7 +63,7 @@ USER_TESTS := user_fp user_pf user_port user_hc user_smp user_io user_printf_fp
 USER_BUILDS := hello echo libc hc_basic block spin hostile args hc_custom smp_fault
 TEST_GUESTS := $(KERNEL_TESTS:%=$(GBUILD)/tests/%.elf) $(USER_TESTS:%=$(GBUILD)/tests/%.elf) \
                $(USER_BUILDS:%=$(GBUILD)/tests/user/%.elf) \
-               $(GBUILD)/tests/flat.bin $(GBUILD)/tests/xen_flood.bin
+               $(GBUILD)/tests/flat.bin $(GBUILD)/tests/xen_flood.bin $(GBUILD)/tests/pvh.elf
 
 UNIT_TESTS := test_exit test_iobus test_uart test_loader test_memory test_abi test_hypercall test_xen
 UNIT_BINS := $(UNIT_TESTS:%=$(BUILD)/tests/%)
@@ -150,6 +150,11 @@ $(BUILD)/bench/hcloop.bin: bench/hcloop.S
 	@mkdir -p $(dir $@)
 	$(Q)$(GUEST_CC) -DLAPS=40 -DK=50 -c $< -o $@.o
 	$(Q)ld -Ttext=0x100000 --oformat=binary -o $@ $@.o
+
+$(GBUILD)/tests/pvh.elf: tests/guest/pvh.S tests/guest/pvh.lds
+	@mkdir -p $(dir $@)
+	$(Q)$(GUEST_CC) -m32 -c $< -o $@.o
+	$(Q)ld -m elf_i386 -N -T tests/guest/pvh.lds --no-warn-rwx-segments -o $@ $@.o
 
 $(GBUILD)/tests/xen_flood.bin: tests/guest/xen_flood.S
 	@mkdir -p $(dir $@)

@@ -90,7 +90,12 @@ static void crash_summary(struct vmc_vcpu *vcpu, struct vmc_result *res, char *s
                  internal_suberror_name(res->exit.qualification), res->exit.qualification, rip);
         break;
     case VMC_CRASH_GUEST:
-        snprintf(sum, len, "guest reported a crash (status %" PRIu32 ") at rip=0x%" PRIx64, res->status, rip);
+        if (vcpu->vm->xen) /* the status is Xen's shutdown reason: 3 crash, 4 watchdog */
+            snprintf(sum, len, "guest shut down as crashed (Xen SHUTDOWN_%s) at rip=0x%" PRIx64,
+                     res->status == 4 ? "watchdog" : "crash", rip);
+        else
+            snprintf(sum, len, "guest reported a crash (status %" PRIu32 ") at rip=0x%" PRIx64, res->status,
+                     rip);
         break;
     default:
         snprintf(sum, len, "unhandled exit %s (KVM exit %" PRIu32 ") at rip=0x%" PRIx64,

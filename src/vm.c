@@ -320,6 +320,7 @@ static int boot_pvh(struct vmc_vm *vm)
     struct kvm_sregs sregs;
     vmc_x86_init_vcpu_state(false, VMC_MODE_32, vm->entry, &regs, &sregs);
     regs.rbx = start_info;
+    sregs.cr4 = 0; /* PVH: CR4 all clear; the guest turns on what it uses */
     regs.rdi = 0;
     vmc_vcpu_set_entry(&vm->vcpus[0], &regs, &sregs);
     vmc_sched_boot_up(&vm->vcpus[0]);

@@ -301,6 +301,20 @@ done
 check "timeout stops a spinning user-mode guest" 124 @tests/guest/spin.out "${crash}guest timed out after (0\\.[2-9]|[12]\\.)[0-9]{2,3} s \\(limit 0.200 s\\)" \
     -- run --user -t 0.2 "$T/user/spin.elf"
 
+# A PVH guest of our own (no XTF needed): start info, Xen's CPUID leaves, the hypercall page by MSR,
+# compat console_io, and each shutdown reason's status.
+pvh="pvh: start info, CPUID, hypercall page ok; cmdline:"
+check "PVH guest: poweroff, status 0, its arguments as the command line" 0 "$pvh 0 two words\n" "" \
+    -- run "$T/pvh.elf" -- 0 two words
+check "PVH guest: reboot, status 0 and a note" 0 "$pvh 1\n" \
+    '^vmcall: guest asked for a reboot; vmcall does not restart guests \(status 0\)$' -- run "$T/pvh.elf" -- 1
+check "PVH guest: crash, status 126 and a report" 126 "$pvh 3\n" \
+    '^vmcall: guest shut down as crashed \(Xen SHUTDOWN_crash\) at rip=0x1[0-9a-f]{5}$' -- run "$T/pvh.elf" -- 3
+check_err_has "... from 32-bit code, paging off" 'cr0=0x00000033 cr2=0x0+ cr3=0x0+ cr4=0x0+ efer=0x0$'
+check "PVH guest: an unknown reason is refused, the guest goes on" 16 "$pvh 7\n" "" -- run "$T/pvh.elf" -- 7
+check "PVH guest under --abi vmcall: refused" 125 "" 'a Xen PVH guest; run it with the Xen personality' \
+    -- run --abi vmcall "$T/pvh.elf"
+
 # Xen's console_io must write everything before it returns 0: behind a reader that waits a second, the
 # 1 MiB fills the console queue and the calls continue (Xen's continuations) until all of it is out.
 n=$((n + 1))

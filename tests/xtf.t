@@ -49,7 +49,7 @@ check_err_has "... console_io, four writes" '^console_io\(18\) +4 +0 +0 '
 check_err_has "... hvm_op: STORE_PFN, STORE_EVTCHN, and CONSOLE_PFN refused" '^hvm_op\(34\) +3 +1 +0 '
 check "--allow-hypercalls by Xen's names: without hvm_op, XTF panics and shuts down as crashed" 126 \
     "******************************\r\nPANIC: Failed to get XenStore PFN: -1\r\n******************************\r\n" \
-    '^vmcall: guest reported a crash \(status 3\) at rip=0x' \
+    '^vmcall: guest shut down as crashed \(Xen SHUTDOWN_crash\) at rip=0x' \
     -- run --allow-hypercalls console_io,xen_version,sched_op,memory_op "$ex"
 check "a vmcall name is unknown to the Xen personality" 125 "" \
     "^vmcall: --allow-hypercalls: unknown hypercall 'console_write' \\(Xen personality\\)$" \

@@ -1,21 +1,22 @@
 /* SPDX-License-Identifier: MIT */
-/* libFuzzer target: hypercall dispatch and guest handles on a fake VM with a disk and hot-add room;
- * registers, mode, privilege, page tables and argument structs all come from the input. The oracle is
- * the ABI's promises (abi.h), not today's output: see check() below. */
+/* libFuzzer target: hypercall dispatch and guest handles on a fake VM with a disk and hot-add room, in
+ * vmcall's personality or Xen's; registers, mode, privilege, page tables and argument structs all come
+ * from the input. The oracle is the ABI's promises (abi.h, docs/xen.md), not today's output: see check(). */
 #include <unistd.h>
 
+#include "../../src/xen/xen.h"
 #include "../unit/fakevm.h"
 
 #define MEM (2u << 20)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static struct vmc_vm *vm;
-static const uint8_t *input; /* guest RAM as the call found it: zeroes, and input at 0x1000 */
+static struct vmc_vm *vm, *vms[2]; /* vmcall's personality, Xen's */
+static const uint8_t *input;       /* guest RAM as the call found it: zeroes, and input at 0x1000 */
 static size_t input_len;
 
-/* The VM: 2 MiB of RAM, 8 MiB reachable with memory_op populate, a 64 KiB scratch disk. */
-static void setup(void)
+/* The VMs: 2 MiB of RAM, 8 MiB reachable with memory_op populate, a 64 KiB scratch disk. */
+static struct vmc_vm *setup(uint32_t personality)
 {
     char disk[] = "/tmp/vmcall-fuzz-disk-XXXXXX";
     int fd = mkstemp(disk);
@@ -28,8 +29,10 @@ static void setup(void)
     cfg.mem_max = 8u << 20;
     cfg.console_out_fd = -1;
     cfg.disk_path = disk;
-    vm = fake_vm_cfg(&cfg);
+    cfg.personality = personality;
+    struct vmc_vm *v = fake_vm_cfg(&cfg);
     unlink(disk); /* the VM holds it open */
+    return v;
 }
 
 static bool zero(const uint8_t *p, size_t n)
@@ -71,14 +74,35 @@ static bool documented(int64_t e)
     return false;
 }
 
+/* Xen's error values a Xen call may return (docs/xen.md). */
+static bool documented_xen(int64_t e)
+{
+    static const int codes[] = { XEN_EPERM,      XEN_ENOENT, XEN_ESRCH,  XEN_EFAULT, XEN_EINVAL,
+                                 XEN_ENOSYS,     XEN_ENOSPC, XEN_EACCES, XEN_ETIME,  XEN_EAGAIN,
+                                 XEN_EOPNOTSUPP, XEN_ENOMEM, XEN_EEXIST, XEN_E2BIG };
+    for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++)
+        if (e == -codes[i])
+            return true;
+    return false;
+}
+
 struct call {
     uint32_t nr;
-    bool compat, user, allow_user, sched_denied;
+    bool compat, user, allow_user, sched_denied, xen;
 };
+
+static bool xen_call(uint32_t nr)
+{
+    return nr < vmc_hc_table_xen.n && vmc_hc_table_xen.e[nr].native;
+}
 
 /* What abi.h promises whatever the arguments: the error classes decided before any argument is read. */
 static int64_t expected_refusal(const struct call *c)
 {
+    if (c->xen) /* Xen: unknown numbers -ENOSYS, any call from CPL > 0 -EPERM */
+        return !xen_call(c->nr)                                                 ? -XEN_ENOSYS
+               : c->user || (c->nr == __HYPERVISOR_sched_op && c->sched_denied) ? -XEN_EPERM
+                                                                                : 0;
     if (c->nr >= VMC_HYPERCALL_NR_MAX || c->nr == 0 || c->nr > VMC_HC_SEND_IPI)
         return -VMC_ENOSYS;
     if (c->nr == VMC_HC_SCHED_OP && c->sched_denied)
@@ -97,7 +121,7 @@ static int64_t expected_refusal(const struct call *c)
 static void check(const struct call *c, int64_t ret, const struct kvm_regs *in, const struct kvm_regs *out,
                   uint64_t counted)
 {
-    if (ret < 0 && !documented(ret))
+    if (ret < 0 && !(c->xen ? documented_xen(ret) : documented(ret)))
         __builtin_trap();
     int64_t refusal = expected_refusal(c);
     if (refusal && ret != refusal)
@@ -107,16 +131,22 @@ static void check(const struct call *c, int64_t ret, const struct kvm_regs *in, 
     /* A call that stops the VM or takes the vCPU down does not return: its registers are not kept. */
     if (!vmc_act_final(&fake_act) && memcmp(&a, &b, sizeof(a)) != 0)
         __builtin_trap();
-    if (ret < 0 && c->nr != VMC_HC_MEMORY_OP && !ram_unchanged())
+    /* Xen's exceptions: memory_op exchange writes its progress, set_version the version in force. */
+    bool writes_on_error = c->xen ? c->nr == __HYPERVISOR_memory_op || c->nr == __HYPERVISOR_grant_table_op
+                                  : c->nr == VMC_HC_MEMORY_OP;
+    if (ret < 0 && !writes_on_error && !ram_unchanged())
         __builtin_trap();
-    if (c->nr < VMC_HYPERCALL_NR_MAX && c->nr != VMC_HC_MULTICALL && counted != 1)
+    uint32_t multicall = c->xen ? __HYPERVISOR_multicall : VMC_HC_MULTICALL;
+    if (c->nr < VMC_HYPERCALL_NR_MAX && c->nr != multicall && counted != 1)
         __builtin_trap();
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    if (!vm)
-        setup();
+    if (!vms[0]) {
+        vms[0] = setup(VMC_PERSONALITY_VMCALL);
+        vms[1] = setup(VMC_PERSONALITY_XEN);
+    }
     struct {
         uint64_t rax, rbx, rcx, rdx, rsi, rdi, r8, r10;
         uint8_t mode, cpl, abi, flags;
@@ -124,6 +154,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size < sizeof(in))
         return 0;
     memcpy(&in, data, sizeof(in));
+    vm = vms[(in.flags >> 2) & 1];
     data += sizeof(in);
     size -= sizeof(in);
     memset(vm->mem.host, 0, MEM);
@@ -133,11 +164,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fake_mode(vm, (in.mode & 1) ? 32 : 64, (in.cpl & 1) ? 3 : 0, 0x1000);
     if (in.mode & 2)
         vm->vcpus[0].run->s.regs.sregs.cr0 &= ~(1ull << 31); /* paging off */
-    vm->hc.abi = in.abi & 1;
+    vm->hc.abi = vm->xen ? VMC_HCABI_XEN : in.abi & 1;
     vm->hc.allow_user = in.flags & 2;
     memset(vm->hc.allowed, 0xff, (vm->hc.nr_max + 63) / 64 * 8);
     if (in.flags & 1)
-        vm->hc.allowed[0] &= ~(1ull << VMC_HC_SCHED_OP);
+        vm->hc.allowed[0] &= ~(1ull << (vm->xen ? __HYPERVISOR_sched_op : VMC_HC_SCHED_OP));
     struct kvm_regs *r = &vm->vcpus[0].run->s.regs.regs;
     *r = (struct kvm_regs){ .rax = in.rax,
                             .rbx = in.rbx,
@@ -150,7 +181,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                             .rip = 0x100002 };
     struct kvm_regs regs_in = *r;
     struct call c = {
-        .compat = in.mode & 1, .user = in.cpl & 1, .allow_user = in.flags & 2, .sched_denied = in.flags & 1
+        .compat = in.mode & 1,
+        .user = in.cpl & 1,
+        .allow_user = in.flags & 2,
+        .sched_denied = in.flags & 1,
+        .xen = vm->xen != NULL,
     };
     c.nr = c.compat ? (uint32_t)in.rax : in.rax > UINT32_MAX ? UINT32_MAX : (uint32_t)in.rax;
     uint64_t seen = calls_seen();

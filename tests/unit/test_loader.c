@@ -101,6 +101,60 @@ static int load(const uint8_t *img, size_t len, struct vmc_image *out, char *err
             printf("#   rc=%d err=\"%s\" want \"%s\"\n", rc, berr, want);                                    \
     } while (0)
 
+/* The base image with Xen's PVH note (XEN_ELFNOTE_PHYS32_ENTRY = 18) in a PT_NOTE segment. */
+static void make_pvh(uint8_t *img, uint32_t entry, uint32_t descsz)
+{
+    memcpy(img, base_img, FILE_SIZE);
+    const uint32_t note[5] = { 4, descsz, 18, 0x006e6558 /* "Xen\0" */, entry };
+    memcpy(img + CODE_OFF + 32, note, sizeof(note));
+    eh_of(img)->e_phnum = 4;
+    ph_of(img)[3] =
+        (Elf64_Phdr){ .p_type = PT_NOTE, .p_offset = CODE_OFF + 32, .p_filesz = 20, .p_align = 4 };
+}
+
+static int load_mode(const uint8_t *img, uint32_t mode, struct vmc_image *out, char *err, size_t errlen)
+{
+    int fd = memfd_of(img, FILE_SIZE);
+    err[0] = 0;
+    int rc = vmc_load_elf_fd(&mem, fd, "g.elf", mode, out, err, errlen);
+    close(fd);
+    return rc;
+}
+
+static void test_pvh(void)
+{
+    uint8_t img[FILE_SIZE];
+    struct vmc_image im = { 0 };
+    struct vmc_guest_info gi;
+    char err[256];
+    make_pvh(img, 0x100008, 4);
+    int fd = memfd_of(img, FILE_SIZE);
+    ok(vmc_elf_info_fd(fd, "g.elf", &gi, err, sizeof(err)) == 0 && gi.xen_pvh && gi.xen_entry == 0x100008 &&
+           !gi.note,
+       "guest info: the PVH note and its entry");
+    close(fd);
+    is_int(load_mode(img, VMC_LOAD_PVH, &im, err, sizeof(err)), 0,
+           "a PVH image loads in the Xen personality");
+    is_u64(im.entry, 0x100008, "... entered at the note's address, not e_entry (0x100004)");
+    is_int(load_mode(img, VMC_GUEST_KERNEL, &im, err, sizeof(err)), -ENOEXEC, "... not in vmcall's");
+    is_str(err, "g.elf: a Xen PVH guest; run it with the Xen personality (--abi xen)",
+           "... saying which it needs");
+    is_int(load_mode(base_img, VMC_LOAD_PVH, &im, err, sizeof(err)), -ENOEXEC, "an image without the note");
+    is_str(err,
+           "g.elf: no Xen PVH entry note (XEN_ELFNOTE_PHYS32_ENTRY); the Xen personality boots PVH images",
+           "... is not a PVH guest");
+    make_pvh(img, 0x100008, 2);
+    is_int(load_mode(img, VMC_LOAD_PVH, &im, err, sizeof(err)), -ENOEXEC, "a 2-byte entry note is no entry");
+    make_pvh(img, 0x500000, 4);
+    is_int(load_mode(img, VMC_LOAD_PVH, &im, err, sizeof(err)), -ENOEXEC, "a PVH entry outside the segments");
+    is_str(err, "g.elf: entry point 0x500000 is outside the loaded segments", "... named");
+    make_pvh(img, 0x100008, 4);
+    eh_of(img)->e_machine = EM_386;
+    is_int(load_mode(img, VMC_LOAD_PVH, &im, err, sizeof(err)), 0, "PVH accepts EM_386 as well");
+    eh_of(img)->e_machine = EM_ARM;
+    is_int(load_mode(img, VMC_LOAD_PVH, &im, err, sizeof(err)), -ENOEXEC, "... but not another machine");
+}
+
 int main(void)
 {
     vmc_mem_init(&mem, 4 << 20, 4 << 20, 0, 0);
@@ -197,6 +251,7 @@ int main(void)
     is_int(vmc_load_flat_fd(&mem, fd, "f.bin", 0x200000, &img, err, sizeof(err)), -ENOEXEC,
            "empty flat image");
     close(fd);
+    test_pvh();
     vmc_mem_free(&mem);
     return tap_done();
 }
