@@ -12,8 +12,8 @@
 
 /* ---- console_io ---------------------------------------------------------------------------------- */
 
-#define CONSOLE_CHUNK 65536u /* bytes one pass writes; a longer write continues (Xen preempts the same way)  \
-                              */
+/* Bytes one pass writes; a longer write continues (Xen preempts the same way). */
+#define CONSOLE_CHUNK 65536u
 
 static bool console_room(struct vmc_vcpu *vcpu)
 {
