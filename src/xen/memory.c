@@ -71,6 +71,8 @@ static const struct vmc_memop_ops xen_ops = { xen_release, xen_can_populate, xen
 
 /* ---- memory_op ------------------------------------------------------------------------------------ */
 
+#define EXTENTS_PER_PASS 512u
+
 /* The node and address-width hints of mem_flags: accepted and ignored (vmcall has one NUMA node). */
 #define MEMF_HINTS (0xffffu | XENMEMF_exact_node_request | XENMEMF_vnode)
 
@@ -96,7 +98,20 @@ static int64_t reservation(struct vmc_hcall *hc, unsigned op, uint64_t start, bo
      * is the call that maps memory, and vmcall makes increase a no-op rather than leak it. */
     if (op == XENMEM_increase_reservation)
         return (int64_t)start;
-    return (int64_t)vmc_memop_extents(hc, &r, start, op == XENMEM_populate_physmap, &xen_ops);
+    /* A pass does at most EXTENTS_PER_PASS extents, then the call continues from where it stopped (Xen's
+     * continuation: the start extent goes back into cmd), so that a huge list never holds the vCPU
+     * where a cancel or timeout cannot reach it. Inside a multicall, or past what a 32-bit cmd can
+     * carry, the count done so far is the result. */
+    struct vmc_resv part = r;
+    if (r.nr_extents - start > EXTENTS_PER_PASS)
+        part.nr_extents = start + EXTENTS_PER_PASS;
+    uint64_t done = vmc_memop_extents(hc, &part, start, op == XENMEM_populate_physmap, &xen_ops);
+    bool more = done == part.nr_extents && done < r.nr_extents;
+    if (more && (!compat || done < (1ull << (32 - XEN_MEMOP_EXTENT_SHIFT))) && vmc_hc_continue(hc)) {
+        hc->a.args[0] = op | done << XEN_MEMOP_EXTENT_SHIFT;
+        return 0; /* not seen: the call is made again */
+    }
+    return (int64_t)done;
 }
 
 /* current/maximum_reservation take a domid_t and return pages. */

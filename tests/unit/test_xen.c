@@ -129,6 +129,36 @@ static void test_memory(void)
     memset(gp(0x301000), 0x11, 1);
     is_int(reservation(XENMEM_decrease_reservation, frames, 1, DOMID_SELF), 1,
            "... so extent 0 was left alone");
+    /* 600 frames: a pass does 512, then the call continues from extent 512 (cmd carries it). */
+    uint64_t many = BUF + 0x2000;
+    for (uint64_t i = 0; i < 600; i++)
+        memcpy(gp(many + 8 * i), &(uint64_t){ 0x400 + i }, 8);
+    memset(gp(0x400000), 0x77, 600 * 4096);
+    is_int(reservation(XENMEM_decrease_reservation, many, 600, DOMID_SELF), __HYPERVISOR_memory_op,
+           "600 extents: after a first pass RAX still holds the call number");
+    ok(fake_act.restart && r->rdi == (XENMEM_decrease_reservation | 512u << XEN_MEMOP_EXTENT_SHIFT) &&
+           r->rsi == BUF && r->rax == __HYPERVISOR_memory_op,
+       "... it continues: cmd carries start extent 512, the other arguments kept");
+    ok(gp(0x5ff000)[0] == 0 && gp(0x600000)[0] == 0x77, "... after 512 extents");
+    memset(&fake_act, 0, sizeof(fake_act));
+    is_int((int64_t)fake_ring(vm, 1), 600, "the call made again finishes: 600 extents done");
+    ok(!fake_act.restart && gp(0x657000)[0] == 0, "... without another continuation");
+    is_int(reservation(XENMEM_populate_physmap, many, 600, DOMID_SELF), __HYPERVISOR_memory_op,
+           "populate them back: continues too");
+    memset(&fake_act, 0, sizeof(fake_act));
+    is_int((int64_t)fake_ring(vm, 1), 600, "... and finishes");
+    struct multicall_entry mce = { .op = __HYPERVISOR_memory_op,
+                                   .args = { XENMEM_decrease_reservation, BUF } };
+    memcpy(gp(BUF + 0x100), &mce, sizeof(mce));
+    struct xen_memory_reservation big = { .nr_extents = 600, .domid = DOMID_SELF };
+    memcpy(&big.extent_start, &many, 8);
+    memcpy(gp(BUF), &big, sizeof(big));
+    is_int(xcall(__HYPERVISOR_multicall, BUF + 0x100, 1, 0), 0, "inside a multicall");
+    is_int(((struct multicall_entry *)gp(BUF + 0x100))->result, 512,
+           "... a pass's 512 extents are the result");
+    reservation(XENMEM_populate_physmap, many, 600, DOMID_SELF);
+    memset(&fake_act, 0, sizeof(fake_act));
+    fake_ring(vm, 1);
     struct xen_memory_reservation m = { .nr_extents = 1, .domid = DOMID_SELF, .extent_order = 10 };
     memcpy(&m.extent_start, &frames, 8);
     memcpy(gp(BUF), &m, sizeof(m));
