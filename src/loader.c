@@ -244,7 +244,11 @@ static int check_segments(const struct vmc_mem *mem, const Elf64_Ehdr *eh, const
                  (uint64_t)eh->e_entry);
         return -ENOEXEC;
     }
-    *img = (struct vmc_image){ eh->e_entry, lo, hi };
+    *img = (struct vmc_image){ eh->e_entry, lo, hi, 0, eh->e_phnum, sizeof(Elf64_Phdr) };
+    for (unsigned i = 0; i < eh->e_phnum; i++) /* the headers as loaded: in the segment holding them */
+        if (ph[i].p_type == PT_LOAD && eh->e_phoff >= ph[i].p_offset &&
+            eh->e_phoff - ph[i].p_offset < ph[i].p_filesz)
+            img->phdr = ph[i].p_paddr + (eh->e_phoff - ph[i].p_offset);
     return 0;
 }
 
@@ -366,10 +370,11 @@ static int check_guest(const struct vmc_guest_info *gi, const char *name, uint32
                  gi->mode < 3 ? mode_flags[gi->mode] : "?", mode < 3 ? mode_names[mode] : "?");
         return -ENOEXEC;
     }
+    if (mode == VMC_LOAD_LINUX)
+        return gi->note ? fail(err, errlen, name, "built with vmcall-cc, not a Linux program", -ENOEXEC) : 0;
     if (!gi->note && gi->linux_sign) {
         vmc_errf(err, errlen,
-                 "%s: built for Linux (%s); vmcall runs guests built with vmcall-cc and has no Linux "
-                 "personality yet",
+                 "%s: built for Linux (%s); run it with the Linux personality (vmcall run --linux)",
                  name, gi->linux_sign);
         return -ENOEXEC;
     }

@@ -14,9 +14,13 @@ struct vmc_mem;
 /* The mode of a Xen PVH image (beside VMC_GUEST_*): ELF32 or ELF64, EM_X86_64 or EM_386, with Xen's
  * XEN_ELFNOTE_PHYS32_ENTRY note, entered there. */
 #define VMC_LOAD_PVH 3u
+/* A static x86-64 Linux executable (ET_EXEC, no PT_INTERP): what would be refused as "built for Linux". */
+#define VMC_LOAD_LINUX 4u
 
 struct vmc_image {
     uint64_t entry, start, end;
+    uint64_t phdr;         /* guest address of the program headers (Linux's AT_PHDR), 0 if not loaded */
+    uint32_t phnum, phent; /* AT_PHNUM, AT_PHENT */
 };
 /* A static ELF for a VM whose guests run in `mode` (VMC_GUEST_*: ELF32 i386 for VMC_GUEST_32, else ELF64
  * x86-64), validated whole before a byte is copied: its guest note must agree with the mode, and an

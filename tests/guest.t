@@ -112,7 +112,7 @@ objcopy --update-section .note.vmcall="$tmp/note99" "$T/hello.elf" "$tmp/abi99.e
 check "a guest built for a newer ABI is refused" 125 '' \
     "^vmcall: $tmp/abi99.elf: built for guest ABI 99; this vmcall has ABI 4 \\(a newer vmcall runs it\\)$" -- run "$tmp/abi99.elf"
 check "a Linux program gets a one-line explanation" 125 '' \
-    "^vmcall: /bin/true: built for Linux \\(PT_INTERP: dynamically linked\\); vmcall runs guests built with vmcall-cc" \
+    "^vmcall: /bin/true: built for Linux \\(PT_INTERP: dynamically linked\\); run it with the Linux personality \\(vmcall run --linux\\)$" \
     -- run /bin/true
 check "memory_op: populate, release, exchange, quota and every check" 0 @tests/guest/memop.out "" \
     -- run --mem 16M --mem-max 20M "$T/memop.elf"
