@@ -30,6 +30,7 @@ LIB_SRCS := src/util.c src/sandbox.c src/kvm.c src/memory.c src/bus.c src/io.c s
             src/arch/x86_64/mmu.c src/arch/x86_64/insn.c src/arch/x86_64/regs.c src/arch/x86_64/layout.c \
             src/hc/table.c src/hc/core.c src/hc/memop.c src/hc/vcpu_op.c \
             src/xen/table.c src/xen/boot.c src/xen/calls.c src/xen/memory.c src/xen/evtchn.c \
+            src/linux/table.c src/linux/boot.c src/linux/fs.c src/linux/mm.c src/linux/proc.c \
             src/dev/device.c src/dev/console.c src/dev/input.c src/dev/platform.c src/dev/debugcon.c src/dev/uart.c src/dev/block.c
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 LIBA := $(BUILD)/lib/libvmcall.a
@@ -96,9 +97,19 @@ check: deps
 	$(Q)$(MAKE) --no-print-directory fuzz-short
 
 # The suite: unit tests, library tests, guest tests and the Xen Test Framework, as TAP under prove.
-test: all $(UNIT_BINS) $(LIB_TESTS) $(BUILD)/tests/printf_host build/xtf/built
+test: all $(UNIT_BINS) $(LIB_TESTS) $(BUILD)/tests/printf_host build/xtf/built $(LINUX_BINS)
 	$(Q)VMCALL=$(VMCALL) GUESTS=$(GBUILD) BUILD=$(BUILD) prove -e '' $(UNIT_BINS) $(LIB_TESTS) tests/guest.t tests/cli.t tests/hardening.t \
-	    tests/xtf.t $(if $(SAN),,tests/install.t)
+	    tests/xtf.t tests/linux.t $(if $(SAN),,tests/install.t)
+
+# The Linux personality's test programs: static musl executables (musl-tools), as any user would build them.
+LINUX_TESTS := basic crash files mem
+LINUX_BINS := $(LINUX_TESTS:%=build/linux/%) build/linux/basic-glibc-pie
+build/linux/basic-glibc-pie: tests/linux/basic.c
+	@mkdir -p $(dir $@)
+	$(Q)$(GUEST_CC) -static-pie -O2 -Wall -Wextra -Werror -o $@ $<
+build/linux/%: tests/linux/%.c
+	@mkdir -p $(dir $@)
+	$(Q)musl-gcc -static -O2 -Wall -Wextra -Werror -o $@ $<
 
 # XTF's hvm64 tests, built from XTF_DIR (default ../shared/third_party/xtf) in a scratch copy; without
 # it tests/xtf.t says it skipped them and why. `make xtf` rebuilds.

@@ -19,6 +19,9 @@ command -v objcopy >/dev/null 2>&1 || need="$need binutils"
 # Xen's public headers: the Xen personality's numbers and layouts (a build dependency only).
 [ -f /usr/include/xen/arch-x86/hvm/start_info.h ] || need="$need libxen-dev"
 command -v python3 >/dev/null 2>&1 || need="$need python3" # XTF's build generates files with it
+# The Linux personality's tests: programs built with musl, and busybox's applets compared with native runs.
+command -v musl-gcc >/dev/null 2>&1 || need="$need musl-tools"
+[ -x /bin/busybox ] || need="$need busybox-static"
 if [ -n "$need" ]; then
     if [ "$(id -u)" != 0 ]; then
         echo "missing packages:$need (run as root: apt-get install -y$need)" >&2

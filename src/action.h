@@ -20,6 +20,7 @@ struct vmc_stop_req {
     uint64_t rip, rsp, rflags;
     uint16_t cs, ss;
     bool reboot;     /* VMC_STOP_EXIT: the guest asked to be restarted (vmc_result.reboot) */
+    uint8_t signal;  /* VMC_STOP_EXIT: a Linux program ended by this signal (vmc_result.signal) */
     bool exit_valid; /* exit below replaces the decoded exit in the result (exception reports) */
     struct vmc_exit exit;
 };

@@ -239,6 +239,8 @@ void vmc_hc_doorbell(struct vmc_vcpu *vcpu, uint32_t count, struct vmc_action *a
     else
         vmc_x86_hc_result(r, hc.a.compat, ret);
     vmc_vcpu_dirty(vcpu, KVM_SYNC_X86_REGS);
+    if (!act->restart && vcpu->vm->hc.table->ret)
+        vcpu->vm->hc.table->ret(vcpu);
 }
 
 /* ---- registration, allow-list, names, counters ------------------------------------------------------ */

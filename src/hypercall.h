@@ -39,9 +39,12 @@ struct vmc_hc_table {
     uint32_t user_base, user_end; /* numbers embedders may register: [user_base, user_end) */
     uint32_t stub_poison;         /* the hypercall-page slot that holds ud2 */
     const struct vmc_hc_entry *e;
+    /* After the result is in RAX: how the caller gets back (NULL: the doorbell's `ret` does it). */
+    void (*ret)(struct vmc_vcpu *vcpu);
 };
 extern const struct vmc_hc_table vmc_hc_table_vmcall;
-extern const struct vmc_hc_table vmc_hc_table_xen; /* xen/table.c */
+extern const struct vmc_hc_table vmc_hc_table_xen;   /* xen/table.c */
+extern const struct vmc_hc_table vmc_hc_table_linux; /* linux/table.c */
 
 struct vmc_user_hc {
     vmc_hypercall_fn fn;

@@ -105,7 +105,7 @@ static int file_size(int fd, const char *name, uint64_t *size, char *err, size_t
 }
 
 /* The ELF header, widened to ELF64 for ELF32 files, checked field by field. */
-static int read_ehdr(int fd, uint64_t fsize, const char *name, bool elf32, bool pvh, Elf64_Ehdr *eh,
+static int read_ehdr(int fd, uint64_t fsize, const char *name, bool elf32, uint32_t mode, Elf64_Ehdr *eh,
                      char *err, size_t errlen)
 {
     memset(eh, 0, sizeof(*eh));
@@ -116,6 +116,7 @@ static int read_ehdr(int fd, uint64_t fsize, const char *name, bool elf32, bool 
         return fail(err, errlen, name, "not an ELF file (bad magic)", -ENOEXEC);
     if (head < (elf32 ? sizeof(Elf32_Ehdr) : sizeof(Elf64_Ehdr)))
         return fail(err, errlen, name, "truncated ELF header", -ENOEXEC);
+    bool pvh = mode == VMC_LOAD_PVH;
     if (!elf32 && !pvh && eh->e_ident[EI_CLASS] != ELFCLASS64)
         return fail(err, errlen, name,
                     eh->e_ident[EI_CLASS] == ELFCLASS32 ? "not ELF64: a 32-bit guest needs --mode 32"
@@ -136,10 +137,10 @@ static int read_ehdr(int fd, uint64_t fsize, const char *name, bool elf32, bool 
             : eh->e_machine != (elf32 ? EM_386 : EM_X86_64))
         return fail(err, errlen, name,
                     elf32 ? "not an i386 ELF (e_machine)" : "not an x86-64 ELF (e_machine)", -ENOEXEC);
-    if (eh->e_type == ET_DYN)
+    if (eh->e_type == ET_DYN && mode != VMC_LOAD_LINUX) /* a Linux static-PIE is placed at VMC_LINUX_PIE_BASE */
         return fail(err, errlen, name,
                     "not an executable: position-independent (ET_DYN); link with -static -no-pie", -ENOEXEC);
-    if (eh->e_type != ET_EXEC)
+    if (eh->e_type != ET_EXEC && !(eh->e_type == ET_DYN && mode == VMC_LOAD_LINUX))
         return fail(err, errlen, name, "not an executable (e_type is not ET_EXEC)", -ENOEXEC);
     if (eh->e_phentsize != sizeof(Elf64_Phdr))
         return fail(err, errlen, name, "bad program header entry size", -ENOEXEC);
@@ -398,7 +399,7 @@ static int read_headers(int fd, uint64_t fsize, const char *name, uint32_t mode,
     if (mode == VMC_LOAD_PVH)
         elf32 = gi.elf32;
     *pvh_entry = gi.xen_entry;
-    rc = read_ehdr(fd, fsize, name, elf32, mode == VMC_LOAD_PVH, eh, err, errlen);
+    rc = read_ehdr(fd, fsize, name, elf32, mode, eh, err, errlen);
     return rc < 0 ? rc : read_phdrs(fd, fsize, name, elf32, eh, ph, err, errlen);
 }
 
@@ -409,6 +410,34 @@ int vmc_elf_info_fd(int fd, const char *name, struct vmc_guest_info *gi, char *e
     Elf64_Phdr ph[MAX_PHDRS];
     int rc = file_size(fd, name, &fsize, err, errlen);
     return rc < 0 ? rc : inspect(fd, fsize, name, gi, &eh, ph, err, errlen);
+}
+
+/*
+ * A Linux static-PIE (ET_DYN with PT_DYNAMIC and no PT_INTERP) relocates itself: it is loaded at
+ * VMC_LINUX_PIE_BASE, its own start-up code applies the relocations from the addresses the auxiliary
+ * vector gives. Its PT_DYNAMIC is then no sign of a dynamic linker and is dropped from the checks.
+ */
+static int place_static_pie(Elf64_Ehdr *eh, Elf64_Phdr *ph, const char *name, char *err, size_t errlen)
+{
+    bool interp = false;
+    for (unsigned i = 0; i < eh->e_phnum; i++)
+        interp |= ph[i].p_type == PT_INTERP;
+    if (interp)
+        return fail(err, errlen, name, "dynamically linked (PT_INTERP); the Linux personality runs static programs",
+                    -ENOEXEC);
+    for (unsigned i = 0; i < eh->e_phnum; i++)
+        if (ph[i].p_type == PT_DYNAMIC)
+            ph[i].p_type = PT_NULL;
+    if (eh->e_type != ET_DYN)
+        return 0;
+    for (unsigned i = 0; i < eh->e_phnum; i++) {
+        if (ph[i].p_vaddr > UINT32_MAX || ph[i].p_vaddr != ph[i].p_paddr)
+            return fail(err, errlen, name, "a static PIE with segments past 4 GiB or vaddr != paddr", -ENOEXEC);
+        ph[i].p_vaddr += VMC_LINUX_PIE_BASE;
+        ph[i].p_paddr += VMC_LINUX_PIE_BASE;
+    }
+    eh->e_entry += VMC_LINUX_PIE_BASE;
+    return 0;
 }
 
 int vmc_load_elf_fd(const struct vmc_mem *mem, int fd, const char *name, uint32_t mode, struct vmc_image *img,
@@ -424,6 +453,8 @@ int vmc_load_elf_fd(const struct vmc_mem *mem, int fd, const char *name, uint32_
         rc = read_headers(fd, fsize, name, mode, &eh, ph, &pvh_entry, err, errlen);
     if (rc == 0 && mode == VMC_LOAD_PVH)
         eh.e_entry = pvh_entry; /* PVH enters at the note's address, not the ELF entry */
+    if (rc == 0 && mode == VMC_LOAD_LINUX)
+        rc = place_static_pie(&eh, ph, name, err, errlen);
     if (rc == 0)                /* everything is validated before a byte of guest memory is written */
         rc = check_segments(mem, &eh, ph, fsize, name, &found, err, errlen);
     if (rc < 0)

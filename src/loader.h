@@ -16,6 +16,7 @@ struct vmc_mem;
 #define VMC_LOAD_PVH 3u
 /* A static x86-64 Linux executable (ET_EXEC, no PT_INTERP): what would be refused as "built for Linux". */
 #define VMC_LOAD_LINUX 4u
+#define VMC_LINUX_PIE_BASE 0x400000u /* where a static PIE goes: where non-PIE programs usually start */
 
 struct vmc_image {
     uint64_t entry, start, end;

@@ -113,6 +113,9 @@ static void summary(struct vmc_vcpu *vcpu, struct vmc_result *res)
     case VMC_STOP_EXIT:
         if (res->reboot)
             snprintf(sum, len, "guest asked for a reboot; vmcall does not restart guests (status 0)");
+        else if (res->signal)
+            snprintf(sum, len, "program killed by signal %u (%s) (status %" PRIu32 ")", res->signal,
+                     sigabbrev_np(res->signal) ? sigabbrev_np(res->signal) : "?", res->status);
         else
             snprintf(sum, len, "guest exited with status %" PRIu32, res->status);
         break;
@@ -152,6 +155,7 @@ void vmc_result_build(struct vmc_vcpu *vcpu, struct vmc_result *res)
     res->stop = req->stop;
     res->status = req->status;
     res->reboot = req->reboot;
+    res->signal = req->signal;
     res->crash = req->crash;
     res->vcpu = vcpu->id;
     res->exit = vcpu->exit;

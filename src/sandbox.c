@@ -48,7 +48,7 @@ static _Atomic bool process_filter;
 
 int vmc_sandbox_install(struct vmc_vm *vm, enum vmc_sandbox_role role)
 {
-    bool process = role == VMC_SANDBOX_PROCESS;
+    bool process = role == VMC_SANDBOX_PROCESS || role == VMC_SANDBOX_PROCESS_LINUX;
     if (process && atomic_load(&process_filter))
         return 0;
     const char *dbg = getenv("VMCALL_SANDBOX_DEBUG");

@@ -14,6 +14,7 @@
 #include "loader.h"
 #include "sandbox.h"
 #include "vm.h"
+#include "linux/linux.h"
 #include "xen/xen.h"
 
 void vmc_config_init(struct vmc_config *cfg)
@@ -90,8 +91,15 @@ static int check_config(const struct vmc_config *cfg, char *err, size_t errlen)
                       : cfg->hypercall_abi > VMC_HCABI_XEN ? "unknown hypercall register convention"
                       : cfg->io_default > VMC_IO_DENY      ? "unknown I/O policy"
                                                            : NULL;
-    if (!bad && cfg->personality > VMC_PERSONALITY_XEN)
+    if (!bad && cfg->personality > VMC_PERSONALITY_LINUX)
         bad = "unknown personality";
+    if (!bad && cfg->personality == VMC_PERSONALITY_LINUX)
+        bad = cfg->vcpus > 1                ? "the Linux personality runs one thread (one vCPU)"
+              : cfg->mode != VMC_MODE_64    ? "the Linux personality runs x86-64 programs (no --mode)"
+              : cfg->envc < 0 || (cfg->envc && !cfg->envp) ? "bad environment vector"
+                                            : NULL;
+    if (!bad && cfg->personality != VMC_PERSONALITY_LINUX && (cfg->linux_root || cfg->envc))
+        bad = "a root directory and an environment are for the Linux personality";
     if (!bad && cfg->personality == VMC_PERSONALITY_XEN)
         bad = cfg->vcpus > 1             ? "the Xen personality runs one vCPU"
               : cfg->user_mode           ? "the Xen personality boots PVH guests at CPL0 (no user mode)"
@@ -115,7 +123,12 @@ static int copy_argv(struct vmc_vm *vm, const struct vmc_config *cfg)
         if (!(vm->argv[i] = strdup(cfg->argv[i])))
             return -ENOMEM;
     vm->cfg.argv = (const char *const *)vm->argv;
-    return vm->argv ? 0 : -ENOMEM;
+    vm->envp = calloc((size_t)(cfg->envc > 0 ? cfg->envc : 0) + 1, sizeof(char *));
+    for (int i = 0; vm->envp && i < cfg->envc; i++)
+        if (!(vm->envp[i] = strdup(cfg->envp[i])))
+            return -ENOMEM;
+    vm->cfg.envp = (const char *const *)vm->envp;
+    return vm->argv && vm->envp ? 0 : -ENOMEM;
 }
 
 /* Guest RAM: boot RAM as memslot 0, the hot-add window reserved when the limit allows it, the platform. */
@@ -194,15 +207,19 @@ static int create_modules(struct vmc_vm *vm)
         return rc;
     vmc_msr_init(vm);
     vmc_io_init(vm);
-    bool xen = cfg->personality == VMC_PERSONALITY_XEN;
+    bool xen = cfg->personality == VMC_PERSONALITY_XEN, lx = cfg->personality == VMC_PERSONALITY_LINUX;
     bool allow_user = cfg->allow_user_hypercalls < 0 ? cfg->user_mode : cfg->allow_user_hypercalls != 0;
-    /* Xen's HVM calls are kernel-only and use Xen's registers (vmc_x86_hc_args). */
-    rc = xen ? vmc_hc_init(vm, &vmc_hc_table_xen, VMC_HCABI_XEN, false, cfg->stats)
-             : vmc_hc_init(vm, &vmc_hc_table_vmcall, cfg->hypercall_abi, allow_user, cfg->stats);
+    /* Xen's HVM calls are kernel-only and use Xen's registers (vmc_x86_hc_args); Linux system calls come
+     * from user mode in the same registers (the sixth, R9, is read by the one call that takes it). */
+    rc = xen  ? vmc_hc_init(vm, &vmc_hc_table_xen, VMC_HCABI_XEN, false, cfg->stats)
+         : lx ? vmc_hc_init(vm, &vmc_hc_table_linux, VMC_HCABI_XEN, true, cfg->stats)
+              : vmc_hc_init(vm, &vmc_hc_table_vmcall, cfg->hypercall_abi, allow_user, cfg->stats);
     if (rc < 0)
         return vmc_error_set_first(&vm->err, rc, "hypercalls: %s", strerror(-rc));
     if (xen && (rc = vmc_xen_create(vm)) < 0)
         return vmc_error_set_first(&vm->err, rc, "Xen personality: %s", strerror(-rc));
+    if (lx && (rc = vmc_linux_create(vm)) < 0)
+        return vmc_error_set_first(&vm->err, rc, "--root %s: %s", cfg->linux_root, strerror(-rc));
     for (uint32_t i = 0; i < vm->nvcpus; i++)
         if ((rc = create_vcpu(vm, i)) < 0)
             return rc;
@@ -230,6 +247,8 @@ int vmc_vm_create(struct vmc_kvm *kvm, const struct vmc_config *cfg, struct vmc_
     }
     vm->kvm = kvm;
     vm->cfg = *cfg;
+    if (cfg->personality == VMC_PERSONALITY_LINUX)
+        vm->cfg.user_mode = true; /* a Linux program runs at CPL3 on user page tables */
     vm->fd = -1;
     vmc_error_init(&vm->err);
     vm->nvcpus = cfg->vcpus ? cfg->vcpus : 1;
@@ -246,6 +265,7 @@ int vmc_vm_create(struct vmc_kvm *kvm, const struct vmc_config *cfg, struct vmc_
         vmc_vm_fail(vm, rc, "out of memory");
     else
         rc = create_modules(vm);
+    vm->cfg.linux_root = NULL; /* used at create only: the VM keeps no pointer of the caller's */
     if (rc < 0) {
         vmc_error_copy(&vm->err, err, errlen);
         vmc_vm_destroy(vm);
@@ -268,6 +288,7 @@ void vmc_vm_destroy(struct vmc_vm *vm)
             vmc_kvm_destroy_vcpu(vm->kvm, vm->vcpus[i].fd, vm->vcpus[i].run);
     vmc_hc_free(vm);
     vmc_xen_free(vm);
+    vmc_linux_free(vm);
     vmc_sched_destroy(vm);
     vmc_event_destroy(vm);
     free(vm->vcpus);
@@ -280,6 +301,9 @@ void vmc_vm_destroy(struct vmc_vm *vm)
         for (int i = 0; i < vm->cfg.argc; i++)
             free(vm->argv[i]);
     free(vm->argv);
+    for (int i = 0; vm->envp && i < vm->cfg.envc; i++)
+        free(vm->envp[i]);
+    free(vm->envp);
     vmc_error_destroy(&vm->err);
     vmc_free_big(vm, sizeof(*vm));
 }
@@ -288,6 +312,8 @@ static uint32_t guest_mode(const struct vmc_config *cfg)
 {
     if (cfg->personality == VMC_PERSONALITY_XEN)
         return VMC_LOAD_PVH;
+    if (cfg->personality == VMC_PERSONALITY_LINUX)
+        return VMC_LOAD_LINUX;
     return cfg->mode == VMC_MODE_32 ? VMC_GUEST_32 : cfg->user_mode ? VMC_GUEST_USER : VMC_GUEST_KERNEL;
 }
 
@@ -357,6 +383,14 @@ static int load_common(struct vmc_vm *vm, const char *path, bool flat, uint64_t 
      * until then the control block shows it and may change it. */
     if (vm->xen && !flat)
         return boot_pvh(vm); /* a flat image has no notes: it starts as the configuration says */
+    if (vm->lx) {
+        rc = flat ? -ENOEXEC : vmc_linux_boot(vm, &img, path);
+        return rc < 0 ? vmc_vm_fail(vm, rc, "%s: %s", path,
+                                    rc == -ENOMEM ? "does not fit with a stack in the VM's RAM (raise --mem)"
+                                    : rc == -E2BIG ? "arguments and environment do not fit the stack"
+                                                   : strerror(-rc))
+                      : 0;
+    }
     struct kvm_regs regs;
     struct kvm_sregs sregs;
     vmc_x86_init_vcpu_state(vm->cfg.user_mode, vm->cfg.mode, vm->entry, &regs, &sregs);
@@ -398,7 +432,7 @@ static int start(struct vmc_vm *vm)
     if (rc == 0)
         rc = vmc_cpuid_apply(vm);
     if (rc == 0 && vm->cfg.sandbox)
-        rc = vmc_sandbox_install(vm, VMC_SANDBOX_PROCESS);
+        rc = vmc_sandbox_install(vm, vm->lx ? VMC_SANDBOX_PROCESS_LINUX : VMC_SANDBOX_PROCESS);
     vm->sandboxed = rc == 0 && vm->cfg.sandbox;
     if (rc == 0)
         vm->started = true;

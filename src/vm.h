@@ -26,6 +26,7 @@ struct vmc_vm {
     int fd;                   /* vm.c */
     struct vmc_config cfg;    /* vm.c: fixed at create */
     char **argv;              /* vm.c: private copy of cfg.argv */
+    char **envp;              /* vm.c: private copy of cfg.envp */
     struct vmc_error err;     /* util.c: the last error, any thread */
     struct vmc_mem mem;       /* memory.c */
     struct vmc_io io;         /* io.c: buses, I/O policy */
@@ -33,6 +34,7 @@ struct vmc_vm {
     struct kvm_cpuid2 *cpuid; /* cpuid.c: this VM's own table once overridden */
     struct vmc_hc hc;         /* hypercall.c */
     struct vmc_xen *xen;      /* xen/: the Xen personality's state (NULL for vmcall's) */
+    struct vmc_linux *lx;     /* linux/: the Linux personality's state */
     struct vmc_sched sched;   /* sched.c */
     struct vmc_timer timer;   /* timer.c */
     void *dev[VMC_DEV_COUNT]; /* dev/: each device's state */

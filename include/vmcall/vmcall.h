@@ -68,10 +68,17 @@ struct vmc_config {
      * boots PVH images (vmc_guest_info.xen_pvh) with Xen's hypercall numbers, structs and errors, one vCPU,
      * in 32- and 64-bit code; hypercall_abi, user_mode and mode do not apply to it (docs/xen.md). */
     uint32_t personality;
+    /* The Linux personality (docs/linux.md): the host directory the program sees as "/" (NULL: no file
+     * system, only descriptors 0-2), writable or not, and its environment (envc strings NAME=VALUE). */
+    const char *linux_root;
+    bool linux_root_rw;
+    int envc;
+    const char *const *envp;
 };
 enum vmc_personality {
     VMC_PERSONALITY_VMCALL = 0, /* vmcall's own hypercalls (abi.h), images built with vmcall-cc */
     VMC_PERSONALITY_XEN = 1,    /* Xen's HVM hypercall ABI and PVH boot */
+    VMC_PERSONALITY_LINUX = 2,  /* a static x86-64 Linux program at CPL3, its system calls served by the VMM */
 };
 /* Fill cfg with the defaults. */
 void vmc_config_init(struct vmc_config *cfg);
@@ -195,6 +202,8 @@ struct vmc_result {
     uint32_t status; /* VMC_STOP_EXIT: the guest's exit status */
     bool reboot;     /* VMC_STOP_EXIT: the guest asked for a restart (Xen SHUTDOWN_reboot); vmcall leaves
                         restarting to the caller */
+    uint8_t signal;  /* VMC_STOP_EXIT, Linux personality: the signal that ended the program (status is
+                        128 + signal), 0 if it exited */
     enum vmc_crash crash;
     uint32_t vcpu; /* the vCPU that stopped the VM */
     /* VMC_CRASH_EXCEPTION */

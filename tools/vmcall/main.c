@@ -30,6 +30,7 @@ static int cmd_run(int argc, char **argv)
     if (status < 0)
         status = run_vm(&o);
     free(o.disk);
+    free(o.root);
     for (size_t i = 0; i < o.nallow; i++)
         free(o.allow[i]);
     return status;

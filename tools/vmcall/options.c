@@ -287,6 +287,41 @@ static int opt_cpuid(struct run_opts *o, const char *arg)
     return 0;
 }
 
+static int opt_linux(struct run_opts *o, const char *arg)
+{
+    (void)arg;
+    o->cfg.personality = VMC_PERSONALITY_LINUX;
+    o->abi_given = true;
+    return 0;
+}
+
+/* --root DIR[,rw]: the Linux program's "/", read-only unless ",rw". */
+static int opt_root(struct run_opts *o, const char *arg)
+{
+    const char *comma = strrchr(arg, ',');
+    if (comma && strcmp(comma, ",rw") && strcmp(comma, ",ro"))
+        return bad("root", arg, "unknown option after the comma (known: rw, ro)");
+    size_t n = comma ? (size_t)(comma - arg) : strlen(arg);
+    free(o->root);
+    if (!(o->root = strndup(arg, n)) || !*o->root)
+        return bad("root", arg, "no directory");
+    o->cfg.linux_root = o->root;
+    o->cfg.linux_root_rw = comma && !strcmp(comma, ",rw");
+    return 0;
+}
+
+static int opt_env(struct run_opts *o, const char *arg)
+{
+    if (!strchr(arg, '=') || arg[0] == '=')
+        return bad("env", arg, "not NAME=VALUE");
+    if (o->nenv >= MAX_RULES)
+        return bad("env", arg, "too many variables");
+    o->env[o->nenv++] = arg;
+    o->cfg.envp = o->env;
+    o->cfg.envc = (int)o->nenv;
+    return 0;
+}
+
 static int opt_jail(struct run_opts *o, const char *arg)
 {
     o->jail = arg;
@@ -372,6 +407,14 @@ const struct run_option run_options[] = {
       .parse = opt_cpuid },
     { "no-sandbox", 0, NULL, "do not run the VMM under its seccomp allow-list (for debugging)",
       FLAG(cfg.sandbox, false) },
+    { "linux", 0, NULL,
+      "run PROG, a static x86-64 Linux program, with its system calls served by\n"
+      "the VMM (the Linux personality; docs/linux.md)",
+      .parse = opt_linux },
+    { "root", 0, "DIR[,rw]", "with --linux: the host directory the program sees as /, read-only\n"
+      "unless ,rw (default: no file system, only descriptors 0-2)", .parse = opt_root },
+    { "env", 0, "NAME=VALUE", "with --linux: an environment variable (repeatable; none by default)",
+      .parse = opt_env },
     { "jail", 0, "DIR",
       "after opening the guest, disk and /dev/kvm: chroot into DIR (which must be\n"
       "empty) and become --uid/--gid, with no groups and no capabilities",

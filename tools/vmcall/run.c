@@ -230,7 +230,27 @@ static int report_console(struct vmc_vm *vm, const struct run_opts *o, int statu
 }
 
 /* What the run came to, on stderr, and the exit status (vmcall(1): EXIT STATUS). */
-static int report_stop(struct vmc_vm *vm, int rc, const struct vmc_result *res)
+/* The signal Linux sends a program for an exception (arch/x86/kernel/traps.c). */
+static int exception_signal(uint8_t vector)
+{
+    switch (vector) {
+    case 0:  /* #DE */
+    case 16: /* #MF */
+    case 19: /* #XM */
+        return SIGFPE;
+    case 1: /* #DB */
+    case 3: /* #BP */
+        return SIGTRAP;
+    case 6: /* #UD */
+        return SIGILL;
+    case 17: /* #AC */
+        return SIGBUS;
+    default: /* #GP, #PF, #SS, #NP, ... */
+        return SIGSEGV;
+    }
+}
+
+static int report_stop(struct vmc_vm *vm, int rc, const struct vmc_result *res, uint32_t personality)
 {
     int s = taken_signal();
     if (rc < 0) {
@@ -239,8 +259,10 @@ static int report_stop(struct vmc_vm *vm, int rc, const struct vmc_result *res)
     }
     switch (res->stop) {
     case VMC_STOP_EXIT:
-        if (res->reboot)
+        if (res->reboot || res->signal)
             cli_error("%s", res->summary);
+        if (res->signal)
+            return (int)res->status;
         if (res->status <= EXIT_GUEST_MAX)
             return (int)res->status;
         cli_error("guest exit status %" PRIu32 " is above %d; exiting with %d", res->status, EXIT_GUEST_MAX,
@@ -248,6 +270,8 @@ static int report_stop(struct vmc_vm *vm, int rc, const struct vmc_result *res)
         return EXIT_GUEST_MAX;
     case VMC_STOP_CRASH:
         vmc_result_print(res, stderr);
+        if (personality == VMC_PERSONALITY_LINUX && res->crash == VMC_CRASH_EXCEPTION)
+            return 128 + exception_signal(res->vector); /* as a shell reports a program the signal killed */
         return EXIT_CRASH;
     case VMC_STOP_CANCELLED:
         if (s) {
@@ -293,7 +317,7 @@ static int run_created(struct vmc_vm *vm, const struct run_opts *o, uint32_t per
     struct vmc_console_stat c;
     vmc_vm_console_stats(vm, &c);
     /* A console error stops the VM with that error: the console's report says it, not the stop's. */
-    int status = c.error ? 0 : report_stop(vm, rc, &res);
+    int status = c.error ? 0 : report_stop(vm, rc, &res, personality);
     status = report_console(vm, o, status);
     report_extra(vm, o);
     return status;
@@ -313,6 +337,12 @@ static int mode_from_note(const struct run_opts *o, struct vmc_config *cfg)
     char err[256];
     if (o->flat || vmc_guest_info(o->guest, &gi, err, sizeof(err)) < 0)
         return 0;
+    if (cfg->personality == VMC_PERSONALITY_LINUX)
+        return o->user_given || o->mode_given ? (cli_error("--user and --mode do not apply to --linux"), -1) : 0;
+    if (o->root || o->nenv) {
+        cli_error("--root and --env are for --linux");
+        return -1;
+    }
     /* Xen's PVH note: the Xen personality, unless --abi said otherwise (then the loader says why not). */
     if (gi.xen_pvh && !gi.note && !o->abi_given)
         cfg->personality = VMC_PERSONALITY_XEN;

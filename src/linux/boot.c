@@ -1,0 +1,188 @@
+/* SPDX-License-Identifier: MIT */
+/* The Linux personality's VM: the root, the System V process stack, the `syscall` entry and its return. */
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include "../arch/x86_64/layout.h"
+#include "../arch/x86_64/x86.h"
+#include "../loader.h"
+#include "calls.h"
+
+#define MSR_STAR 0xc0000081u
+#define MSR_LSTAR 0xc0000082u
+#define MSR_SFMASK 0xc0000084u
+
+int vmc_linux_create(struct vmc_vm *vm)
+{
+    struct vmc_linux *lx = calloc(1, sizeof(*lx));
+    if (!lx)
+        return -ENOMEM;
+    vm->lx = lx;
+    lx->root = -1;
+    strcpy(lx->cwd, "/");
+    lx->fd[0] = (struct vmc_lx_fd){ .kind = LX_FD_STDIN };
+    lx->fd[1] = (struct vmc_lx_fd){ .kind = LX_FD_STDOUT };
+    lx->fd[2] = (struct vmc_lx_fd){ .kind = LX_FD_STDERR };
+    lx->rw = vm->cfg.linux_root_rw;
+    if (vm->cfg.linux_root) {
+        /* Opened now, before any sandbox: later every path is resolved beneath this descriptor. */
+        lx->root = open(vm->cfg.linux_root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (lx->root < 0)
+            return -errno;
+    }
+    return 0;
+}
+
+void vmc_linux_free(struct vmc_vm *vm)
+{
+    struct vmc_linux *lx = vm->lx;
+    if (!lx)
+        return;
+    for (int i = 0; i < VMC_LX_FD_MAX; i++)
+        vmc_lx_fd_close(&lx->fd[i]);
+    if (lx->root >= 0)
+        close(lx->root);
+    free(lx);
+    vm->lx = NULL;
+}
+
+/* Strings and the pointer table the System V ABI puts at the top of the stack (AMD64 psABI 3.4.1). */
+struct stack_builder {
+    uint8_t *ram;
+    uint64_t sp, low;
+};
+
+static uint64_t push_bytes(struct stack_builder *b, const void *p, size_t n)
+{
+    if (b->sp - b->low < n)
+        return 0;
+    b->sp -= n;
+    memcpy(b->ram + b->sp, p, n);
+    return b->sp;
+}
+
+static uint64_t push_str(struct stack_builder *b, const char *s)
+{
+    return push_bytes(b, s, strlen(s) + 1);
+}
+
+/*
+ * argc, argv[], NULL, envp[], NULL, auxv pairs, AT_NULL: 16-byte aligned where RSP points at entry;
+ * the strings, the 16 AT_RANDOM bytes and the program's name above them.
+ */
+static int build_stack(struct vmc_vm *vm, const struct vmc_image *img, const char *path, uint64_t *rsp)
+{
+    struct vmc_linux *lx = vm->lx;
+    struct stack_builder b = { vm->mem.host, vm->mem.size - 16, lx->stack_low };
+    int argc = vm->cfg.argc + 1, envc = vm->cfg.envc;
+    uint64_t *ptrs = calloc((size_t)argc + (size_t)envc + 2, sizeof(uint64_t));
+    if (!ptrs)
+        return -ENOMEM;
+    uint8_t rnd[16];
+    if (getrandom(rnd, sizeof(rnd), 0) != sizeof(rnd))
+        memset(rnd, 0x5a, sizeof(rnd));
+    uint64_t random = push_bytes(&b, rnd, sizeof(rnd)), execfn = push_str(&b, path);
+    bool ok = random && execfn;
+    ptrs[0] = push_str(&b, path);
+    for (int i = 1; i < argc; i++)
+        ok &= (ptrs[i] = push_str(&b, vm->cfg.argv[i - 1])) != 0;
+    for (int i = 0; i < envc; i++)
+        ok &= (ptrs[argc + 1 + i] = push_str(&b, vm->cfg.envp[i])) != 0;
+    uint64_t hwcap = 0;
+    struct vmc_cpuid_leaf l1;
+    if (vmc_vm_get_cpuid(vm, 1, 0, &l1) == 0)
+        hwcap = l1.edx;
+    const uint64_t auxv[] = { AT_PHDR,  img->phdr,  AT_PHENT,  img->phent, AT_PHNUM,  img->phnum,
+                              AT_PAGESZ, 4096,      AT_ENTRY,  img->entry, AT_UID,    0,
+                              AT_EUID,  0,          AT_GID,    0,          AT_EGID,   0,
+                              AT_HWCAP, hwcap,      AT_CLKTCK, 100,        AT_RANDOM, random,
+                              AT_EXECFN, execfn,    AT_SECURE, 0,          AT_NULL,   0 };
+    size_t words = 1 + (size_t)argc + 1 + (size_t)envc + 1 + sizeof(auxv) / 8;
+    b.sp &= ~15ull;
+    if (words % 2) /* RSP, where argc is, ends 16-byte aligned */
+        b.sp -= 8;
+    ok &= b.sp - b.low >= words * 8;
+    if (!ok) {
+        free(ptrs);
+        return -E2BIG;
+    }
+    b.sp -= words * 8;
+    uint64_t *w = (uint64_t *)(b.ram + b.sp);
+    *w++ = (uint64_t)argc;
+    memcpy(w, ptrs, ((size_t)argc + 1 + (size_t)envc + 1) * 8); /* the NULLs are calloc's */
+    w += argc + 1 + envc + 1;
+    memcpy(w, auxv, sizeof(auxv));
+    free(ptrs);
+    *rsp = b.sp;
+    return 0;
+}
+
+/*
+ * The program starts at CPL3 in 64-bit mode on vmcall's identity-mapped user page tables, with RSP at
+ * argc and RDX = 0 (no exit hook from a dynamic linker). `syscall` is enabled (EFER.SCE) with LSTAR at
+ * the entry stub `out %al, $0xeb` in the hypercall page: the doorbell carries every system call, and
+ * the VMM returns to RCX (vmc_linux_sysret). Memory: the image, then brk, then the mmap area, then the
+ * stack's 8 MiB at the top of RAM.
+ */
+int vmc_linux_boot(struct vmc_vm *vm, const struct vmc_image *img, const char *path)
+{
+    struct vmc_linux *lx = vm->lx;
+    if (vm->mem.size < VMC_LX_STACK + (8ull << 20) || img->end > vm->mem.size - VMC_LX_STACK - (1ull << 20))
+        return -ENOMEM;
+    lx->stack_low = vm->mem.size - VMC_LX_STACK;
+    lx->brk_start = lx->brk = (img->end + 4095) & ~4095ull;
+    lx->mmap_top = lx->stack_low - 4096; /* a guard page between the mmap area and the stack */
+    lx->free[0] = (struct vmc_lx_range){ lx->brk_start, lx->mmap_top };
+    lx->nfree = 1;
+    uint64_t rsp;
+    int rc = build_stack(vm, img, path, &rsp);
+    if (rc < 0)
+        return rc;
+    static const uint8_t stub[] = { 0xe6, VMC_PORT_HYPERCALL, 0x0f, 0x0b }; /* out %al, $0xeb; ud2 */
+    rc = vmc_mem_write(&vm->mem, VMC_LX_ENTRY, stub, sizeof(stub));
+    struct kvm_regs regs;
+    struct kvm_sregs sregs;
+    vmc_x86_init_vcpu_state(true, VMC_MODE_64, img->entry, &regs, &sregs);
+    regs.rsp = rsp;
+    regs.rdi = 0;
+    sregs.efer |= X86_EFER_SCE;
+    /* STAR: sysret's user selectors are STAR[63:48] + 8 (SS) and + 16 (CS): 0x23 and 0x2b. */
+    const uint32_t idx[] = { MSR_STAR, MSR_LSTAR, MSR_SFMASK };
+    const uint64_t val[] = { (uint64_t)(VMC_SEL_UDATA - 8 - 3) << 48 | (uint64_t)VMC_SEL_KCODE64 << 32, VMC_LX_ENTRY,
+                             0 };
+    if (rc == 0)
+        rc = vmc_kvm_set_msrs(vm->kvm, vm->vcpus[0].fd, idx, val, 3);
+    if (rc == 0) {
+        vmc_vcpu_set_entry(&vm->vcpus[0], &regs, &sregs);
+        vmc_sched_boot_up(&vm->vcpus[0]);
+    }
+    return rc;
+}
+
+/*
+ * The return from a system call, done by the VMM as `sysretq` would (SDM vol. 2B SYSRET): RIP = RCX,
+ * RFLAGS = R11 (RF and VM clear, bit 1 set). On kvm-pvm `syscall` at CPL3 jumps to LSTAR without a
+ * privilege change, so the stub still runs at CPL3 and only RIP and RFLAGS change. On VT-x/AMD-V it runs
+ * at CPL0 (CS from STAR): then CS and SS go back to the user selectors, as sysret loads them; the
+ * vCPU's privilege at the exit tells which host this is, so nothing is configured per host.
+ */
+void vmc_linux_sysret(struct vmc_vcpu *vcpu)
+{
+    struct kvm_regs *r = vmc_vcpu_regs(vcpu);
+    struct kvm_sregs *s = vmc_vcpu_sregs(vcpu);
+    r->rip = r->rcx;
+    r->rflags = (r->r11 & ~((1ull << 16) | (1ull << 17))) | X86_RFLAGS_FIXED;
+    if ((s->cs.selector & 3) != 3) {
+        struct kvm_regs dummy;
+        struct kvm_sregs user;
+        vmc_x86_init_vcpu_state(true, VMC_MODE_64, 0, &dummy, &user);
+        s->cs = user.cs;
+        s->ss = user.ss;
+        vmc_vcpu_dirty(vcpu, KVM_SYNC_X86_SREGS);
+    }
+}

@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: MIT */
+/* Prototypes of the Linux personality's handlers, generated from linux.def, and what they share. */
+#ifndef VMCALL_SRC_LINUX_CALLS_H
+#define VMCALL_SRC_LINUX_CALLS_H
+
+#include <asm/unistd.h>
+#include <errno.h>
+
+#include "../vm.h"
+#include "linux.h"
+
+#define HC(nr, name, native, compat, flags) int64_t native(struct vmc_hcall *hc);
+#include "linux.def"
+#undef HC
+
+/* The descriptor table entry for a guest fd, or NULL (-EBADF). */
+struct vmc_lx_fd *vmc_lx_fd_get(struct vmc_linux *lx, uint64_t fd);
+/* A free descriptor at or above `from` with this entry, or -EMFILE. */
+int64_t vmc_lx_fd_install(struct vmc_linux *lx, uint64_t from, const struct vmc_lx_fd *e);
+void vmc_lx_fd_close(struct vmc_lx_fd *f);
+
+#endif /* VMCALL_SRC_LINUX_CALLS_H */

@@ -1,0 +1,732 @@
+/* SPDX-License-Identifier: MIT */
+/* The Linux personality's descriptors and files: the console on 0-2, host files beneath --root. */
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "../dev/console.h"
+#include "calls.h"
+
+#define IO_MAX (1u << 20) /* bytes one read or write moves; Linux may return less, programs loop */
+
+struct vmc_linux *vmc_lx(const struct vmc_hcall *hc)
+{
+    return hc->vcpu->vm->lx;
+}
+
+struct vmc_lx_fd *vmc_lx_fd_get(struct vmc_linux *lx, uint64_t fd)
+{
+    if (fd >= VMC_LX_FD_MAX)
+        return NULL;
+    struct vmc_lx_fd *f = &lx->fd[vmc_index_nospec((uint32_t)fd, VMC_LX_FD_MAX)];
+    return f->kind == LX_FD_FREE ? NULL : f;
+}
+
+int64_t vmc_lx_fd_install(struct vmc_linux *lx, uint64_t from, const struct vmc_lx_fd *e)
+{
+    for (uint64_t i = from; i < VMC_LX_FD_MAX; i++)
+        if (lx->fd[i].kind == LX_FD_FREE) {
+            lx->fd[i] = *e;
+            return (int64_t)i;
+        }
+    return -EMFILE;
+}
+
+void vmc_lx_fd_close(struct vmc_lx_fd *f)
+{
+    if (f->kind == LX_FD_HOST)
+        close(f->host);
+    free(f->path);
+    *f = (struct vmc_lx_fd){ 0 };
+}
+
+/* The host descriptor behind a console entry: the VMM's own stdin, stdout or stderr. */
+static int console_host(const struct vmc_lx_fd *f)
+{
+    return f->kind == LX_FD_STDIN ? 0 : f->kind == LX_FD_STDOUT ? 1 : 2;
+}
+
+/* ---- paths ------------------------------------------------------------------------------------------ */
+
+/* A NUL-terminated path from the guest, read once, at most size - 1 bytes; -EFAULT or -ENAMETOOLONG. */
+int64_t vmc_lx_path(struct vmc_hcall *hc, uint64_t addr, char *out, size_t size)
+{
+    size_t n = 0;
+    while (n < size) {
+        size_t chunk = 4096 - ((addr + n) & 4095);
+        if (chunk > size - n)
+            chunk = size - n;
+        if (vmc_hc_copy_from(hc, out + n, addr + n, chunk))
+            return -EFAULT;
+        char *nul = memchr(out + n, 0, chunk);
+        if (nul)
+            return nul == out ? -ENOENT : 0;
+        n += chunk;
+    }
+    return -ENAMETOOLONG;
+}
+
+/* dir + "/" + path, for a path relative to dir (an absolute one replaces it): what the kernel resolves
+ * beneath the root (RESOLVE_IN_ROOT keeps "..", absolute paths and symlinks inside it). */
+static int64_t join(const char *dir, const char *path, char *out, size_t size)
+{
+    int n = path[0] == '/' ? snprintf(out, size, "%s", path) : snprintf(out, size, "%s/%s", dir, path);
+    return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
+}
+
+/* The directory a *at() call is relative to: the working directory or a directory descriptor's path. */
+static int64_t base_dir(struct vmc_linux *lx, int64_t dirfd, const char **dir)
+{
+    if ((int32_t)dirfd == AT_FDCWD) {
+        *dir = lx->cwd;
+        return 0;
+    }
+    struct vmc_lx_fd *f = vmc_lx_fd_get(lx, (uint64_t)dirfd);
+    if (!f)
+        return -EBADF;
+    if (!f->path)
+        return -ENOTDIR;
+    *dir = f->path;
+    return 0;
+}
+
+/* Open the guest's path (relative to dirfd) beneath the root; the full path goes to *full when asked. */
+static int64_t open_in_root(struct vmc_hcall *hc, int64_t dirfd, uint64_t upath, uint64_t flags, uint64_t mode,
+                            char *full, size_t fullsize)
+{
+    struct vmc_linux *lx = vmc_lx(hc);
+    char path[4096], buf[8192];
+    const char *dir;
+    int64_t rc = vmc_lx_path(hc, upath, path, sizeof(path));
+    if (rc == 0)
+        rc = base_dir(lx, dirfd, &dir);
+    if (rc == 0)
+        rc = join(dir, path, full ? full : buf, full ? fullsize : sizeof(buf));
+    if (rc < 0)
+        return rc;
+    if (lx->root < 0)
+        return -ENOENT; /* no file system */
+    if (!lx->rw && ((flags & O_ACCMODE) != O_RDONLY || (flags & (O_CREAT | O_TRUNC | O_APPEND))))
+        return -EROFS;
+    /* openat2 is strict: O_PATH takes no other flags but O_DIRECTORY and O_NOFOLLOW */
+    uint64_t extra = (flags & O_PATH) ? O_CLOEXEC : O_CLOEXEC | O_NOCTTY;
+    struct open_how how = { .flags = flags | extra,
+                            .mode = flags & (O_CREAT | __O_TMPFILE) ? mode & 07777 : 0,
+                            .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS };
+    long fd = syscall(SYS_openat2, lx->root, full ? full : buf, &how, sizeof(how));
+    return fd < 0 ? -errno : fd;
+}
+
+static int64_t openat_common(struct vmc_hcall *hc, int64_t dirfd, uint64_t upath, uint64_t flags, uint64_t mode)
+{
+    struct vmc_linux *lx = vmc_lx(hc);
+    char full[8192];
+    int64_t host = open_in_root(hc, dirfd, upath, flags, mode, full, sizeof(full));
+    if (host < 0)
+        return host;
+    struct stat st;
+    struct vmc_lx_fd e = { .kind = LX_FD_HOST, .host = (int)host, .cloexec = (flags & O_CLOEXEC) != 0 };
+    if (fstat((int)host, &st) == 0 && S_ISDIR(st.st_mode) && !(e.path = strdup(full))) {
+        close((int)host);
+        return -ENOMEM;
+    }
+    int64_t fd = vmc_lx_fd_install(lx, 0, &e);
+    if (fd < 0)
+        vmc_lx_fd_close(&e);
+    return fd;
+}
+
+int64_t vmc_lx_openat(struct vmc_hcall *hc)
+{
+    return openat_common(hc, (int64_t)hc->a.args[0], hc->a.args[1], hc->a.args[2], hc->a.args[3]);
+}
+
+int64_t vmc_lx_open(struct vmc_hcall *hc)
+{
+    return openat_common(hc, AT_FDCWD, hc->a.args[0], hc->a.args[1], hc->a.args[2]);
+}
+
+int64_t vmc_lx_close(struct vmc_hcall *hc)
+{
+    struct vmc_lx_fd *f = vmc_lx_fd_get(vmc_lx(hc), hc->a.args[0]);
+    if (!f)
+        return -EBADF;
+    vmc_lx_fd_close(f);
+    return 0;
+}
+
+/* ---- reading and writing ------------------------------------------------------------------------- */
+
+static bool console_room(struct vmc_vcpu *vcpu)
+{
+    return vmc_event_pending(vcpu) || vmc_console_space(vmc_vm_dev(vcpu->vm, VMC_DEV_CONSOLE));
+}
+
+static bool input_came(struct vmc_vcpu *vcpu)
+{
+    struct vmc_console *con = vmc_vm_dev(vcpu->vm, VMC_DEV_CONSOLE);
+    return vmc_event_pending(vcpu) || vmc_input_ready(&con->in);
+}
+
+/* Standard output goes through the console queue (ordered, bounded, never stalling a cancel): what fits
+ * is written; nothing fitting makes the call wait for room and run again (it never returns 0). */
+static int64_t console_out(struct vmc_hcall *hc, const struct iovec *iov, int n)
+{
+    struct vmc_console *con = vmc_vm_dev(hc->vcpu->vm, VMC_DEV_CONSOLE);
+    uint64_t done = 0, want = 0;
+    for (int i = 0; i < n; i++)
+        want += iov[i].iov_len;
+    for (int i = 0; i < n; i++) {
+        size_t took = vmc_console_write(con, iov[i].iov_base, iov[i].iov_len);
+        done += took;
+        if (took < iov[i].iov_len)
+            break;
+    }
+    if (done == 0 && want && vmc_hc_continue(hc))
+        vmc_act_wait(hc->act, console_room);
+    return (int64_t)done;
+}
+
+/* Standard input: what the console has; none yet makes the call wait and run again; 0 at its end. */
+static int64_t console_in(struct vmc_hcall *hc, const struct iovec *iov, int n)
+{
+    struct vmc_console *con = vmc_vm_dev(hc->vcpu->vm, VMC_DEV_CONSOLE);
+    uint64_t done = 0;
+    for (int i = 0; i < n; i++) {
+        size_t got = vmc_console_read(con, iov[i].iov_base, iov[i].iov_len);
+        done += got;
+        if (got < iov[i].iov_len)
+            break;
+    }
+    if (done == 0 && !vmc_console_eof(con) && vmc_hc_continue(hc)) {
+        vmc_input_arm(&con->in);
+        vmc_act_wait(hc->act, input_came);
+    }
+    return (int64_t)done;
+}
+
+/* One transfer on a descriptor over guest memory (iovecs of host pointers, every page checked first). */
+static int64_t transfer(struct vmc_hcall *hc, struct vmc_lx_fd *f, struct iovec *iov, int n, bool write,
+                        int64_t off)
+{
+    ssize_t r;
+    switch (f->kind) {
+    case LX_FD_STDOUT:
+        if (write)
+            return console_out(hc, iov, n);
+        break;
+    case LX_FD_STDIN:
+        if (!write)
+            return console_in(hc, iov, n);
+        break;
+    case LX_FD_STDERR:
+        if (write) {
+            r = writev(2, iov, n);
+            return r < 0 ? -errno : r;
+        }
+        break;
+    case LX_FD_HOST:
+        if (off >= 0)
+            r = write ? pwritev(f->host, iov, n, off) : preadv(f->host, iov, n, off);
+        else
+            r = write ? writev(f->host, iov, n) : readv(f->host, iov, n);
+        return r < 0 ? -errno : r;
+    }
+    return -EBADF;
+}
+
+static int64_t rw(struct vmc_hcall *hc, bool write, int64_t off)
+{
+    struct vmc_lx_fd *f = vmc_lx_fd_get(vmc_lx(hc), hc->a.args[0]);
+    uint64_t len = hc->a.args[2] > IO_MAX ? IO_MAX : hc->a.args[2];
+    struct iovec iov[IO_MAX / 4096 + 1];
+    if (!f)
+        return -EBADF;
+    if (len == 0)
+        return 0;
+    struct vmc_console *con = vmc_vm_dev(hc->vcpu->vm, VMC_DEV_CONSOLE);
+    if (f->kind == LX_FD_STDIN && !write && vmc_console_eof(con) && !vmc_input_ready(&con->in))
+        return 0; /* end of input: Linux returns 0 without touching the buffer */
+    int n = vmc_hc_iov(hc, hc->a.args[1], len, !write, iov, (int)ARRAY_SIZE(iov));
+    return n < 0 ? -EFAULT : transfer(hc, f, iov, n, write, off);
+}
+
+int64_t vmc_lx_read(struct vmc_hcall *hc)
+{
+    return rw(hc, false, -1);
+}
+
+int64_t vmc_lx_write(struct vmc_hcall *hc)
+{
+    return rw(hc, true, -1);
+}
+
+int64_t vmc_lx_pread64(struct vmc_hcall *hc)
+{
+    return (int64_t)hc->a.args[3] < 0 ? -EINVAL : rw(hc, false, (int64_t)hc->a.args[3]);
+}
+
+int64_t vmc_lx_pwrite64(struct vmc_hcall *hc)
+{
+    return (int64_t)hc->a.args[3] < 0 ? -EINVAL : rw(hc, true, (int64_t)hc->a.args[3]);
+}
+
+/* readv/writev: the guest's iovec array is copied once, then each buffer checked; at most IO_MAX bytes. */
+static int64_t rwv(struct vmc_hcall *hc, bool write)
+{
+    struct vmc_lx_fd *f = vmc_lx_fd_get(vmc_lx(hc), hc->a.args[0]);
+    uint64_t cnt = hc->a.args[2];
+    struct {
+        uint64_t base, len;
+    } gv[64];
+    if (!f)
+        return -EBADF;
+    if (cnt > 1024)
+        return -EINVAL;
+    if (cnt > ARRAY_SIZE(gv))
+        cnt = ARRAY_SIZE(gv); /* a short transfer: Linux may move less than asked */
+    if (vmc_hc_copy_from(hc, gv, hc->a.args[1], cnt * sizeof(gv[0])))
+        return -EFAULT;
+    struct iovec iov[IO_MAX / 4096 + 64];
+    int n = 0;
+    uint64_t total = 0;
+    for (uint64_t i = 0; i < cnt && total < IO_MAX; i++) {
+        uint64_t len = gv[i].len > IO_MAX - total ? IO_MAX - total : gv[i].len;
+        if (len == 0)
+            continue;
+        int k = vmc_hc_iov(hc, gv[i].base, len, !write, iov + n, (int)ARRAY_SIZE(iov) - n);
+        if (k < 0)
+            return -EFAULT;
+        n += k;
+        total += len;
+    }
+    return n == 0 ? 0 : transfer(hc, f, iov, n, write, -1);
+}
+
+int64_t vmc_lx_readv(struct vmc_hcall *hc)
+{
+    return rwv(hc, false);
+}
+
+int64_t vmc_lx_writev(struct vmc_hcall *hc)
+{
+    return rwv(hc, true);
+}
+
+int64_t vmc_lx_lseek(struct vmc_hcall *hc)
+{
+    struct vmc_lx_fd *f = vmc_lx_fd_get(vmc_lx(hc), hc->a.args[0]);
+    if (!f)
+        return -EBADF;
+    if (f->kind != LX_FD_HOST)
+        return -ESPIPE;
+    off_t r = lseek(f->host, (off_t)hc->a.args[1], (int)hc->a.args[2]);
+    return r < 0 ? -errno : r;
+}
+
+/* ---- metadata ------------------------------------------------------------------------------------ */
+
+static int64_t put_stat(struct vmc_hcall *hc, int host, uint64_t out)
+{
+    struct stat st; /* the host is x86-64 Linux: its struct stat is the guest's */
+    if (fstat(host, &st) < 0)
+        return -errno;
+    return vmc_hc_copy_to(hc, out, &st, sizeof(st)) ? -EFAULT : 0;
+}
+
+int64_t vmc_lx_fstat(struct vmc_hcall *hc)
+{
+    struct vmc_lx_fd *f = vmc_lx_fd_get(vmc_lx(hc), hc->a.args[0]);
+    if (!f)
+        return -EBADF;
+    return put_stat(hc, f->kind == LX_FD_HOST ? f->host : console_host(f), hc->a.args[1]);
+}
+
+/* stat of a path: opened O_PATH beneath the root (no follow for lstat and AT_SYMLINK_NOFOLLOW). */
+static int64_t stat_path(struct vmc_hcall *hc, int64_t dirfd, uint64_t path, uint64_t out, uint64_t flags)
+{
+    if (flags & ~(uint64_t)(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH | AT_NO_AUTOMOUNT))
+        return -EINVAL;
+    if (flags & AT_EMPTY_PATH) {
+        char c;
+        if (vmc_hc_copy_from(hc, &c, path, 1) == 0 && c == 0) {
+            struct vmc_lx_fd *f = vmc_lx_fd_get(vmc_lx(hc), (uint64_t)dirfd);
+            if (!f)
+                return -EBADF;
+            return put_stat(hc, f->kind == LX_FD_HOST ? f->host : console_host(f), out);
+        }
+    }
+    int64_t h = open_in_root(hc, dirfd, path, O_PATH | ((flags & AT_SYMLINK_NOFOLLOW) ? O_NOFOLLOW : 0), 0, NULL, 0);
+    if (h < 0)
+        return h;
+    int64_t rc = put_stat(hc, (int)h, out);
+    close((int)h);
+    return rc;
+}
+
+int64_t vmc_lx_newfstatat(struct vmc_hcall *hc)
+{
+    return stat_path(hc, (int64_t)hc->a.args[0], hc->a.args[1], hc->a.args[2], hc->a.args[3]);
+}
+
+int64_t vmc_lx_stat(struct vmc_hcall *hc)
+{
+    return stat_path(hc, AT_FDCWD, hc->a.args[0], hc->a.args[1], 0);
+}
+
+int64_t vmc_lx_lstat(struct vmc_hcall *hc)
+{
+    return stat_path(hc, AT_FDCWD, hc->a.args[0], hc->a.args[1], AT_SYMLINK_NOFOLLOW);
+}
+
+int64_t vmc_lx_getdents64(struct vmc_hcall *hc)
+{
+    struct vmc_lx_fd *f = vmc_lx_fd_get(vmc_lx(hc), hc->a.args[0]);
+    uint64_t len = hc->a.args[2] > 65536 ? 65536 : hc->a.args[2];
+    static _Thread_local uint8_t buf[65536];
+    if (!f)
+        return -EBADF;
+    if (f->kind != LX_FD_HOST)
+        return -ENOTDIR;
+    long n = syscall(SYS_getdents64, f->host, buf, len);
+    if (n < 0)
+        return -errno;
+    return vmc_hc_copy_to(hc, hc->a.args[1], buf, (uint64_t)n) ? -EFAULT : n;
+}
+
+static int64_t readlink_common(struct vmc_hcall *hc, int64_t dirfd, uint64_t path, uint64_t ubuf, uint64_t size)
+{
+    char target[4096];
+    int64_t h = open_in_root(hc, dirfd, path, O_PATH | O_NOFOLLOW, 0, NULL, 0);
+    if (h < 0)
+        return h;
+    ssize_t n = readlinkat((int)h, "", target, sizeof(target));
+    int e = errno;
+    close((int)h);
+    if (n < 0)
+        return e == ENOENT ? -EINVAL : -e; /* not a link */
+    if ((uint64_t)n > size)
+        n = (ssize_t)size;
+    return vmc_hc_copy_to(hc, ubuf, target, (uint64_t)n) ? -EFAULT : n;
+}
+
+int64_t vmc_lx_readlinkat(struct vmc_hcall *hc)
+{
+    return readlink_common(hc, (int64_t)hc->a.args[0], hc->a.args[1], hc->a.args[2], hc->a.args[3]);
+}
+
+int64_t vmc_lx_readlink(struct vmc_hcall *hc)
+{
+    return readlink_common(hc, AT_FDCWD, hc->a.args[0], hc->a.args[1], hc->a.args[2]);
+}
+
+/* access(): the file must be there; writing into a read-only root is EROFS; the rest is the host's. */
+static int64_t access_common(struct vmc_hcall *hc, int64_t dirfd, uint64_t path, uint64_t mode, uint64_t flags)
+{
+    if (mode & ~(uint64_t)(R_OK | W_OK | X_OK))
+        return -EINVAL;
+    int64_t h = open_in_root(hc, dirfd, path, O_PATH | ((flags & AT_SYMLINK_NOFOLLOW) ? O_NOFOLLOW : 0), 0, NULL, 0);
+    if (h < 0)
+        return h;
+    int rc = faccessat((int)h, "", (int)mode, AT_EMPTY_PATH | AT_EACCESS) < 0 ? -errno : 0;
+    close((int)h);
+    return rc == 0 && (mode & W_OK) && !vmc_lx(hc)->rw ? -EROFS : rc;
+}
+
+int64_t vmc_lx_faccessat(struct vmc_hcall *hc)
+{
+    return access_common(hc, (int64_t)hc->a.args[0], hc->a.args[1], hc->a.args[2], 0);
+}
+
+int64_t vmc_lx_faccessat2(struct vmc_hcall *hc)
+{
+    return access_common(hc, (int64_t)hc->a.args[0], hc->a.args[1], hc->a.args[2], hc->a.args[3]);
+}
+
+int64_t vmc_lx_access(struct vmc_hcall *hc)
+{
+    return access_common(hc, AT_FDCWD, hc->a.args[0], hc->a.args[1], 0);
+}
+
+int64_t vmc_lx_getcwd(struct vmc_hcall *hc)
+{
+    size_t n = strlen(vmc_lx(hc)->cwd) + 1;
+    if (hc->a.args[1] < n)
+        return -ERANGE;
+    return vmc_hc_copy_to(hc, hc->a.args[0], vmc_lx(hc)->cwd, n) ? -EFAULT : (int64_t)n;
+}
+
+/* The working directory, kept as a path without "." and ".." (resolved lexically, as the shell's). */
+int64_t vmc_lx_chdir(struct vmc_hcall *hc)
+{
+    struct vmc_linux *lx = vmc_lx(hc);
+    char full[8192], norm[4096] = "";
+    int64_t h = open_in_root(hc, AT_FDCWD, hc->a.args[0], O_PATH | O_DIRECTORY, 0, full, sizeof(full));
+    if (h < 0)
+        return h;
+    close((int)h);
+    size_t len = 0;
+    for (char *save, *c = strtok_r(full, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
+        if (!strcmp(c, "."))
+            continue;
+        if (!strcmp(c, "..")) {
+            while (len > 0 && norm[--len] != '/')
+                ;
+            norm[len] = 0;
+            continue;
+        }
+        int k = snprintf(norm + len, sizeof(norm) - len, "/%s", c);
+        if (k < 0 || (size_t)k >= sizeof(norm) - len)
+            return -ENAMETOOLONG;
+        len += (size_t)k;
+    }
+    snprintf(lx->cwd, sizeof(lx->cwd), "%s", len ? norm : "/");
+    return 0;
+}
+
+/* ---- descriptors --------------------------------------------------------------------------------- */
+
+static int64_t dup_to(struct vmc_linux *lx, struct vmc_lx_fd *f, uint64_t from, int64_t exact, bool cloexec)
+{
+    struct vmc_lx_fd e = *f;
+    e.cloexec = cloexec;
+    e.path = f->path ? strdup(f->path) : NULL;
+    if (f->path && !e.path)
+        return -ENOMEM;
+    if (f->kind == LX_FD_HOST && (e.host = fcntl(f->host, F_DUPFD_CLOEXEC, 0)) < 0) {
+        free(e.path);
+        return -errno;
+    }
+    if (exact >= 0) {
+        vmc_lx_fd_close(&lx->fd[exact]);
+        lx->fd[exact] = e;
+        return exact;
+    }
+    int64_t fd = vmc_lx_fd_install(lx, from, &e);
+    if (fd < 0)
+        vmc_lx_fd_close(&e);
+    return fd;
+}
+
+int64_t vmc_lx_dup(struct vmc_hcall *hc)
+{
+    struct vmc_lx_fd *f = vmc_lx_fd_get(vmc_lx(hc), hc->a.args[0]);
+    return f ? dup_to(vmc_lx(hc), f, 0, -1, false) : -EBADF;
+}
+
+static int64_t dup3_common(struct vmc_hcall *hc, uint64_t flags, bool dup2)
+{
+    struct vmc_linux *lx = vmc_lx(hc);
+    struct vmc_lx_fd *f = vmc_lx_fd_get(lx, hc->a.args[0]);
+    uint64_t to = hc->a.args[1];
+    if (!f)
+        return -EBADF;
+    if (to >= VMC_LX_FD_MAX)
+        return -EBADF;
+    if (hc->a.args[0] == to)
+        return dup2 ? (int64_t)to : -EINVAL;
+    if (flags & ~(uint64_t)O_CLOEXEC)
+        return -EINVAL;
+    return dup_to(lx, f, 0, (int64_t)vmc_index_nospec((uint32_t)to, VMC_LX_FD_MAX), flags & O_CLOEXEC);
+}
+
+int64_t vmc_lx_dup2(struct vmc_hcall *hc)
+{
+    return dup3_common(hc, 0, true);
+}
+
+int64_t vmc_lx_dup3(struct vmc_hcall *hc)
+{
+    return dup3_common(hc, hc->a.args[2], false);
+}
+
+int64_t vmc_lx_fcntl(struct vmc_hcall *hc)
+{
+    struct vmc_linux *lx = vmc_lx(hc);
+    struct vmc_lx_fd *f = vmc_lx_fd_get(lx, hc->a.args[0]);
+    uint64_t cmd = hc->a.args[1], arg = hc->a.args[2];
+    if (!f)
+        return -EBADF;
+    switch (cmd) {
+    case F_GETFD:
+        return f->cloexec ? FD_CLOEXEC : 0;
+    case F_SETFD:
+        f->cloexec = arg & FD_CLOEXEC;
+        return 0;
+    case F_DUPFD:
+    case F_DUPFD_CLOEXEC:
+        return arg >= VMC_LX_FD_MAX ? -EINVAL : dup_to(lx, f, arg, -1, cmd == F_DUPFD_CLOEXEC);
+    case F_GETFL:
+    case F_SETFL: {
+        int host = f->kind == LX_FD_HOST ? f->host : console_host(f);
+        int r = cmd == F_GETFL ? fcntl(host, F_GETFL) : f->kind == LX_FD_HOST ? fcntl(host, F_SETFL, (int)arg) : 0;
+        return r < 0 ? -errno : r;
+    }
+    default:
+        return -EINVAL;
+    }
+}
+
+int64_t vmc_lx_pipe2(struct vmc_hcall *hc)
+{
+    struct vmc_linux *lx = vmc_lx(hc);
+    int p[2];
+    if (hc->a.args[1] & ~(uint64_t)(O_CLOEXEC | O_NONBLOCK))
+        return -EINVAL;
+    if (pipe2(p, O_CLOEXEC | (int)(hc->a.args[1] & O_NONBLOCK)) < 0)
+        return -errno;
+    struct vmc_lx_fd a = { .kind = LX_FD_HOST, .host = p[0], .cloexec = hc->a.args[1] & O_CLOEXEC };
+    struct vmc_lx_fd b = { .kind = LX_FD_HOST, .host = p[1], .cloexec = a.cloexec };
+    int64_t fa = vmc_lx_fd_install(lx, 0, &a), fb = fa < 0 ? fa : vmc_lx_fd_install(lx, 0, &b);
+    int32_t fds[2] = { (int32_t)fa, (int32_t)fb };
+    if (fb < 0 || vmc_hc_copy_to(hc, hc->a.args[0], fds, sizeof(fds))) {
+        if (fa >= 0)
+            vmc_lx_fd_close(&lx->fd[fa]);
+        else
+            close(p[0]);
+        if (fb >= 0)
+            vmc_lx_fd_close(&lx->fd[fb]);
+        else
+            close(p[1]);
+        return fb < 0 ? fb : -EFAULT;
+    }
+    return 0;
+}
+
+/* The terminal queries a C library makes (isatty, the window size): the console's answer is the host's. */
+int64_t vmc_lx_ioctl(struct vmc_hcall *hc)
+{
+    struct vmc_lx_fd *f = vmc_lx_fd_get(vmc_lx(hc), hc->a.args[0]);
+    uint64_t req = hc->a.args[1];
+    if (!f)
+        return -EBADF;
+    if (f->kind == LX_FD_HOST || (req != TCGETS && req != TIOCGWINSZ))
+        return -ENOTTY;
+    union {
+        struct termios t;
+        struct winsize w;
+    } u;
+    if (ioctl(console_host(f), req, &u) < 0)
+        return -errno;
+    return vmc_hc_copy_to(hc, hc->a.args[2], &u, req == TCGETS ? sizeof(u.t) : sizeof(u.w)) ? -EFAULT : 0;
+}
+
+/* ---- changing the tree (a writable root only) ---------------------------------------------------- */
+
+/* The directory holding the path's last component, opened beneath the root, and that component. */
+static int64_t parent_of(struct vmc_hcall *hc, int64_t dirfd, uint64_t upath, char *name, size_t size)
+{
+    struct vmc_linux *lx = vmc_lx(hc);
+    char path[4096], full[8192];
+    const char *dir;
+    int64_t rc = vmc_lx_path(hc, upath, path, sizeof(path));
+    if (rc == 0)
+        rc = base_dir(lx, dirfd, &dir);
+    if (rc == 0)
+        rc = join(dir, path, full, sizeof(full));
+    if (rc < 0)
+        return rc;
+    if (lx->root < 0)
+        return -ENOENT;
+    if (!lx->rw)
+        return -EROFS;
+    size_t n = strlen(full);
+    while (n > 1 && full[n - 1] == '/')
+        full[--n] = 0;
+    char *slash = strrchr(full, '/');
+    snprintf(name, size, "%s", slash + 1);
+    if (!name[0] || !strcmp(name, ".") || !strcmp(name, ".."))
+        return -EINVAL;
+    slash[1] = 0;
+    struct open_how how = { .flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
+                            .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS };
+    long fd = syscall(SYS_openat2, lx->root, full, &how, sizeof(how));
+    return fd < 0 ? -errno : fd;
+}
+
+static int64_t mkdir_common(struct vmc_hcall *hc, int64_t dirfd, uint64_t path, uint64_t mode)
+{
+    char name[256];
+    int64_t d = parent_of(hc, dirfd, path, name, sizeof(name));
+    if (d < 0)
+        return d;
+    int rc = mkdirat((int)d, name, (mode_t)(mode & 07777)) < 0 ? -errno : 0;
+    close((int)d);
+    return rc;
+}
+
+int64_t vmc_lx_mkdirat(struct vmc_hcall *hc)
+{
+    return mkdir_common(hc, (int64_t)hc->a.args[0], hc->a.args[1], hc->a.args[2]);
+}
+
+int64_t vmc_lx_mkdir(struct vmc_hcall *hc)
+{
+    return mkdir_common(hc, AT_FDCWD, hc->a.args[0], hc->a.args[1]);
+}
+
+static int64_t unlink_common(struct vmc_hcall *hc, int64_t dirfd, uint64_t path, uint64_t flags)
+{
+    char name[256];
+    if (flags & ~(uint64_t)AT_REMOVEDIR)
+        return -EINVAL;
+    int64_t d = parent_of(hc, dirfd, path, name, sizeof(name));
+    if (d < 0)
+        return d;
+    int rc = unlinkat((int)d, name, (int)flags) < 0 ? -errno : 0;
+    close((int)d);
+    return rc;
+}
+
+int64_t vmc_lx_unlinkat(struct vmc_hcall *hc)
+{
+    return unlink_common(hc, (int64_t)hc->a.args[0], hc->a.args[1], hc->a.args[2]);
+}
+
+int64_t vmc_lx_unlink(struct vmc_hcall *hc)
+{
+    return unlink_common(hc, AT_FDCWD, hc->a.args[0], 0);
+}
+
+int64_t vmc_lx_rmdir(struct vmc_hcall *hc)
+{
+    return unlink_common(hc, AT_FDCWD, hc->a.args[0], AT_REMOVEDIR);
+}
+
+static int64_t rename_common(struct vmc_hcall *hc, int64_t olddir, uint64_t oldpath, int64_t newdir, uint64_t newpath)
+{
+    char from[256], to[256];
+    int64_t a = parent_of(hc, olddir, oldpath, from, sizeof(from));
+    if (a < 0)
+        return a;
+    int64_t b = parent_of(hc, newdir, newpath, to, sizeof(to));
+    int rc = b < 0 ? (int)b : renameat((int)a, from, (int)b, to) < 0 ? -errno : 0;
+    close((int)a);
+    if (b >= 0)
+        close((int)b);
+    return rc;
+}
+
+int64_t vmc_lx_renameat(struct vmc_hcall *hc)
+{
+    return rename_common(hc, (int64_t)hc->a.args[0], hc->a.args[1], (int64_t)hc->a.args[2], hc->a.args[3]);
+}
+
+int64_t vmc_lx_renameat2(struct vmc_hcall *hc)
+{
+    if (hc->a.args[4])
+        return -EINVAL; /* RENAME_NOREPLACE, _EXCHANGE, _WHITEOUT: not offered */
+    return vmc_lx_renameat(hc);
+}
+
+int64_t vmc_lx_rename(struct vmc_hcall *hc)
+{
+    return rename_common(hc, AT_FDCWD, hc->a.args[0], AT_FDCWD, hc->a.args[1]);
+}

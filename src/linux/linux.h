@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: MIT */
+/* The Linux personality: a static x86-64 Linux program at CPL3, its system calls served by the VMM. */
+#ifndef VMCALL_SRC_LINUX_LINUX_H
+#define VMCALL_SRC_LINUX_LINUX_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "../hypercall.h"
+
+struct vmc_vm;
+struct vmc_image;
+
+#define VMC_LX_FD_MAX 256        /* descriptors per program (RLIMIT_NOFILE) */
+#define VMC_LX_MAP_MAX 4096      /* free ranges the mmap area keeps track of */
+#define VMC_LX_STACK (8ull << 20) /* RLIMIT_STACK: the stack's part of RAM, at its top */
+#define VMC_LX_ENTRY 0x10000u    /* LSTAR: the system-call entry stub, in the hypercall page */
+
+enum vmc_lx_fd_kind { LX_FD_FREE = 0, LX_FD_STDIN, LX_FD_STDOUT, LX_FD_STDERR, LX_FD_HOST };
+struct vmc_lx_fd {
+    uint8_t kind;
+    bool cloexec;
+    int host;   /* LX_FD_HOST: the host descriptor */
+    char *path; /* a directory's path from the root, for *at() calls relative to it */
+};
+struct vmc_lx_range {
+    uint64_t start, end;
+};
+struct vmc_lx_sigaction {
+    uint64_t handler, flags, restorer, mask;
+};
+
+/* A Linux VM's state beyond vmcall's (owned by linux/; one vCPU, so its calls are serialised). */
+struct vmc_linux {
+    int root;     /* the --root directory, opened before the sandbox; -1: no file system */
+    bool rw;
+    char cwd[4096]; /* the working directory, absolute within the root, without "." or ".." */
+    struct vmc_lx_fd fd[VMC_LX_FD_MAX];
+    uint64_t brk_start, brk, mmap_top, stack_low;
+    struct vmc_lx_range free[VMC_LX_MAP_MAX]; /* free ranges of [brk_start, mmap_top), sorted */
+    uint32_t nfree;
+    struct vmc_lx_sigaction sig[65];
+    uint64_t sigmask;
+    uint64_t unknown_calls;
+};
+
+/* Create (opening the root) and free; load-time set-up: the System V stack, the entry state, the MSRs
+ * `syscall` needs and the entry stub. */
+int vmc_linux_create(struct vmc_vm *vm);
+void vmc_linux_free(struct vmc_vm *vm);
+int vmc_linux_boot(struct vmc_vm *vm, const struct vmc_image *img, const char *path);
+/* The table's return path: `sysret` done by the VMM (linux/boot.c). */
+void vmc_linux_sysret(struct vmc_vcpu *vcpu);
+
+/* Helpers for the handlers (linux/util.c). */
+int64_t vmc_lx_path(struct vmc_hcall *hc, uint64_t addr, char *out, size_t size);
+struct vmc_linux *vmc_lx(const struct vmc_hcall *hc);
+
+#endif /* VMCALL_SRC_LINUX_LINUX_H */

@@ -1,0 +1,275 @@
+/* SPDX-License-Identifier: MIT */
+/* The Linux personality's process calls: identity, TLS, limits, time, randomness, signals, exit. */
+#include <asm/prctl.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/resource.h>
+#include <sys/utsname.h>
+#include <time.h>
+
+#include "calls.h"
+
+int64_t vmc_lx_zero(struct vmc_hcall *hc)
+{
+    (void)hc;
+    return 0;
+}
+
+/* getpid, gettid: the program is process 1, its only thread 1. */
+int64_t vmc_lx_one(struct vmc_hcall *hc)
+{
+    (void)hc;
+    return 1;
+}
+
+int64_t vmc_lx_set_tid_address(struct vmc_hcall *hc)
+{
+    (void)hc;
+    return 1;
+}
+
+/* FS and GS bases: the TLS pointer C libraries set before main (sync regs: no ioctl). */
+int64_t vmc_lx_arch_prctl(struct vmc_hcall *hc)
+{
+    struct kvm_sregs *s = vmc_vcpu_sregs(hc->vcpu);
+    uint64_t code = hc->a.args[0], addr = hc->a.args[1];
+    switch (code) {
+    case ARCH_SET_FS:
+    case ARCH_SET_GS:
+        if (addr >= (1ull << 47))
+            return -EPERM; /* not canonical in the lower half */
+        (code == ARCH_SET_FS ? &s->fs : &s->gs)->base = addr;
+        vmc_vcpu_dirty(hc->vcpu, KVM_SYNC_X86_SREGS);
+        return 0;
+    case ARCH_GET_FS:
+    case ARCH_GET_GS: {
+        uint64_t v = code == ARCH_GET_FS ? s->fs.base : s->gs.base;
+        return vmc_hc_copy_to(hc, addr, &v, sizeof(v)) ? -EFAULT : 0;
+    }
+    default:
+        return -EINVAL;
+    }
+}
+
+/* The limits as the program sees them: the stack is its 8 MiB, descriptors VMC_LX_FD_MAX, memory the
+ * VM's RAM; they cannot be raised (the VM is the limit). */
+int64_t vmc_lx_prlimit64(struct vmc_hcall *hc)
+{
+    uint64_t pid = hc->a.args[0], res = hc->a.args[1], newp = hc->a.args[2], oldp = hc->a.args[3];
+    if (pid != 0 && pid != 1)
+        return -ESRCH;
+    if (res >= RLIM_NLIMITS)
+        return -EINVAL;
+    struct rlimit r = { RLIM_INFINITY, RLIM_INFINITY };
+    if (res == RLIMIT_STACK)
+        r.rlim_cur = r.rlim_max = VMC_LX_STACK;
+    else if (res == RLIMIT_NOFILE)
+        r.rlim_cur = r.rlim_max = VMC_LX_FD_MAX;
+    else if (res == RLIMIT_AS || res == RLIMIT_DATA)
+        r.rlim_cur = r.rlim_max = hc->vcpu->vm->mem.size;
+    else if (res == RLIMIT_CORE)
+        r.rlim_cur = r.rlim_max = 0;
+    if (oldp && vmc_hc_copy_to(hc, oldp, &r, sizeof(r)))
+        return -EFAULT;
+    if (newp) {
+        struct rlimit n;
+        if (vmc_hc_copy_from(hc, &n, newp, sizeof(n)))
+            return -EFAULT;
+        if (n.rlim_cur > n.rlim_max || n.rlim_max > r.rlim_max)
+            return n.rlim_cur > n.rlim_max ? -EINVAL : -EPERM;
+    }
+    return 0;
+}
+
+int64_t vmc_lx_getrandom(struct vmc_hcall *hc)
+{
+    uint8_t buf[256];
+    uint64_t len = hc->a.args[1] > sizeof(buf) ? sizeof(buf) : hc->a.args[1];
+    if (hc->a.args[2] & ~(uint64_t)(GRND_NONBLOCK | GRND_RANDOM | GRND_INSECURE))
+        return -EINVAL;
+    ssize_t n = getrandom(buf, len, 0);
+    if (n < 0)
+        return -errno;
+    return vmc_hc_copy_to(hc, hc->a.args[0], buf, (uint64_t)n) ? -EFAULT : n;
+}
+
+int64_t vmc_lx_clock_gettime(struct vmc_hcall *hc)
+{
+    struct timespec ts;
+    if (hc->a.args[0] > CLOCK_BOOTTIME || clock_gettime((clockid_t)hc->a.args[0], &ts) < 0)
+        return -EINVAL;
+    return vmc_hc_copy_to(hc, hc->a.args[1], &ts, sizeof(ts)) ? -EFAULT : 0;
+}
+
+int64_t vmc_lx_gettimeofday(struct vmc_hcall *hc)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    struct {
+        int64_t sec, usec;
+    } tv = { ts.tv_sec, ts.tv_nsec / 1000 };
+    if (hc->a.args[0] && vmc_hc_copy_to(hc, hc->a.args[0], &tv, sizeof(tv)))
+        return -EFAULT;
+    if (hc->a.args[1] && vmc_hc_copy_to(hc, hc->a.args[1], (uint64_t[1]){ 0 }, 8))
+        return -EFAULT;
+    return 0;
+}
+
+int64_t vmc_lx_time(struct vmc_hcall *hc)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    int64_t t = ts.tv_sec;
+    return hc->a.args[0] && vmc_hc_copy_to(hc, hc->a.args[0], &t, sizeof(t)) ? -EFAULT : t;
+}
+
+/* Sleeping blocks the vCPU in the VMM until the deadline (a cancel or timeout still ends it). */
+static int64_t sleep_until(struct vmc_hcall *hc, clockid_t clk, bool abs, uint64_t req)
+{
+    struct timespec ts, now;
+    if (vmc_hc_copy_from(hc, &ts, req, sizeof(ts)))
+        return -EFAULT;
+    if (ts.tv_sec < 0 || ts.tv_nsec < 0 || ts.tv_nsec >= 1000000000)
+        return -EINVAL;
+    uint64_t ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+    if (abs) {
+        clock_gettime(clk, &now);
+        uint64_t n = (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec;
+        ns = ns > n ? ns - n : 0;
+    }
+    uint64_t until;
+    if (ns && !__builtin_add_overflow(vmc_now_ns(), ns, &until))
+        vmc_act_block(hc->act, until);
+    else if (ns)
+        vmc_act_block(hc->act, 0);
+    return 0;
+}
+
+int64_t vmc_lx_nanosleep(struct vmc_hcall *hc)
+{
+    return sleep_until(hc, CLOCK_MONOTONIC, false, hc->a.args[0]);
+}
+
+int64_t vmc_lx_clock_nanosleep(struct vmc_hcall *hc)
+{
+    uint64_t clk = hc->a.args[0];
+    if (clk != CLOCK_REALTIME && clk != CLOCK_MONOTONIC && clk != CLOCK_BOOTTIME)
+        return -EINVAL;
+    return sleep_until(hc, (clockid_t)clk, hc->a.args[1] & TIMER_ABSTIME, hc->a.args[2]);
+}
+
+int64_t vmc_lx_uname(struct vmc_hcall *hc)
+{
+    struct utsname u;
+    memset(&u, 0, sizeof(u));
+    strcpy(u.sysname, "Linux");
+    strcpy(u.nodename, "vmcall");
+    strcpy(u.release, "6.1.0-vmcall");
+    strcpy(u.version, "#1 SMP vmcall " VMC_VERSION);
+    strcpy(u.machine, "x86_64");
+    strcpy(u.domainname, "(none)");
+    return vmc_hc_copy_to(hc, hc->a.args[0], &u, sizeof(u)) ? -EFAULT : 0;
+}
+
+/* ---- signals: recorded; a signal to itself with the default action ends the program as Linux would ---- */
+
+int64_t vmc_lx_rt_sigaction(struct vmc_hcall *hc)
+{
+    struct vmc_linux *lx = vmc_lx(hc);
+    uint64_t sig = hc->a.args[0], act = hc->a.args[1], old = hc->a.args[2];
+    if (sig < 1 || sig > 64 || hc->a.args[3] != 8 || ((sig == SIGKILL || sig == SIGSTOP) && act))
+        return -EINVAL;
+    struct vmc_lx_sigaction *a = &lx->sig[vmc_index_nospec((uint32_t)sig, 65)], n;
+    if (act && vmc_hc_copy_from(hc, &n, act, sizeof(n)))
+        return -EFAULT;
+    if (old && vmc_hc_copy_to(hc, old, a, sizeof(*a)))
+        return -EFAULT;
+    if (act)
+        *a = n;
+    return 0;
+}
+
+int64_t vmc_lx_rt_sigprocmask(struct vmc_hcall *hc)
+{
+    struct vmc_linux *lx = vmc_lx(hc);
+    uint64_t how = hc->a.args[0], set = hc->a.args[1], old = hc->a.args[2], m;
+    if (hc->a.args[3] != 8)
+        return -EINVAL;
+    if (set && vmc_hc_copy_from(hc, &m, set, sizeof(m)))
+        return -EFAULT;
+    if (set && how > SIG_SETMASK)
+        return -EINVAL;
+    if (old && vmc_hc_copy_to(hc, old, &lx->sigmask, sizeof(lx->sigmask)))
+        return -EFAULT;
+    if (set) {
+        m &= ~((1ull << (SIGKILL - 1)) | (1ull << (SIGSTOP - 1)));
+        lx->sigmask = how == SIG_BLOCK ? lx->sigmask | m : how == SIG_UNBLOCK ? lx->sigmask & ~m : m;
+    }
+    return 0;
+}
+
+/* Signals whose default action is to do nothing (signal(7)). */
+static bool ignored_by_default(uint64_t sig)
+{
+    return sig == SIGCHLD || sig == SIGURG || sig == SIGWINCH || sig == SIGCONT;
+}
+
+/* A signal sent to the program itself: 0 tests, default-ignored or ignored ones do nothing; any other
+ * ends the program as the default action would (status 128 + signal, as a shell reports it). Handlers
+ * are not run: vmcall builds no signal frames (docs/linux.md). */
+static int64_t self_signal(struct vmc_hcall *hc, uint64_t sig)
+{
+    struct vmc_linux *lx = vmc_lx(hc);
+    if (sig > 64)
+        return -EINVAL;
+    if (sig == 0)
+        return 0;
+    uint64_t handler = lx->sig[vmc_index_nospec((uint32_t)sig, 65)].handler;
+    if (handler == (uint64_t)(uintptr_t)SIG_IGN || (handler == 0 && ignored_by_default(sig)))
+        return 0;
+    vmc_act_stop(hc->act, VMC_STOP_EXIT, 128 + (uint32_t)sig);
+    hc->act->stop.signal = (uint8_t)sig;
+    return 0;
+}
+
+int64_t vmc_lx_kill(struct vmc_hcall *hc)
+{
+    int64_t pid = (int64_t)hc->a.args[0];
+    if (pid != 1 && pid != 0 && pid != -1)
+        return -ESRCH; /* no other process */
+    return self_signal(hc, hc->a.args[1]);
+}
+
+int64_t vmc_lx_tgkill(struct vmc_hcall *hc)
+{
+    if (hc->a.args[0] != 1 || hc->a.args[1] != 1)
+        return -ESRCH;
+    return self_signal(hc, hc->a.args[2]);
+}
+
+int64_t vmc_lx_exit(struct vmc_hcall *hc)
+{
+    vmc_act_stop(hc->act, VMC_STOP_EXIT, (uint32_t)(hc->a.args[0] & 0xff));
+    return 0;
+}
+
+/* One thread: a wait would never be woken, so a matching value is EAGAIN's opposite only with a timeout
+ * (then it sleeps); a wake wakes nobody. */
+int64_t vmc_lx_futex(struct vmc_hcall *hc)
+{
+    uint64_t op = hc->a.args[1] & 0x7f; /* without FUTEX_PRIVATE_FLAG and FUTEX_CLOCK_REALTIME */
+    if (op == 1 /* FUTEX_WAKE */)
+        return 0;
+    if (op != 0 /* FUTEX_WAIT */)
+        return -ENOSYS;
+    uint32_t v;
+    if (vmc_hc_copy_from(hc, &v, hc->a.args[0], sizeof(v)))
+        return -EFAULT;
+    if (v != (uint32_t)hc->a.args[2])
+        return -EAGAIN;
+    if (!hc->a.args[3])
+        return -EDEADLK; /* nobody could ever wake it */
+    int64_t rc = sleep_until(hc, CLOCK_MONOTONIC, false, hc->a.args[3]);
+    return rc < 0 ? rc : -ETIMEDOUT;
+}

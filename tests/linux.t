@@ -1,0 +1,95 @@
+#!/bin/sh
+# The Linux personality: static programs (tests/linux/*.c, musl) and Debian's busybox-static applets,
+# compared with the same program run natively on the same input (output and exit status).
+. tests/lib.sh
+L=${LINUX_BUILD:-build/linux}
+BB=/bin/busybox
+R=$tmp/root
+mkdir -p "$R/dir/sub" "$R/etc"
+seq 1 3000 | awk '{ print ($1 * 7919) % 3001 }' > "$R/nums.txt"
+printf 'the quick brown fox\njumps over\nthe lazy dog\n' > "$R/words.txt"
+echo x > "$R/dir/a"
+echo y > "$R/dir/sub/b"
+echo inside-root > "$R/etc/passwd"
+ln -s /etc/hostname "$R/escape"
+ln -s ../.. "$R/up"
+
+# same NAME INPUT ARGS...: busybox ARGS natively (in the root, no environment) and under vmcall with
+# that root: stdout, stderr and status must be identical.
+same() {
+    name=$1 input=$2
+    shift 2
+    (cd "$R" && env -i "$BB" "$@" < "$input" > "$tmp/n.out" 2> "$tmp/n.err"; echo $? > "$tmp/n.st")
+    (cd "$R" && timeout 60 "$OLDPWD/$VMCALL" run --linux --root "$R" "$BB" -- "$@" < "$input" > "$tmp/v.out" \
+        2> "$tmp/v.err"; echo $? > "$tmp/v.st")
+    n=$((n + 1))
+    if cmp -s "$tmp/n.out" "$tmp/v.out" && cmp -s "$tmp/n.err" "$tmp/v.err" && cmp -s "$tmp/n.st" "$tmp/v.st"; then
+        echo "ok $n - busybox $name: as natively (status $(cat "$tmp/v.st"))"
+    else
+        failed=$((failed + 1))
+        echo "not ok $n - busybox $name differs from the native run"
+        diff "$tmp/n.out" "$tmp/v.out" | head -5 | sed 's/^/#    /'
+        diff "$tmp/n.err" "$tmp/v.err" | head -5 | sed 's/^/#    /'
+        echo "#    status native $(cat "$tmp/n.st"), vmcall $(cat "$tmp/v.st")"
+    fi
+}
+W=$R/words.txt
+same echo /dev/null echo hello, world
+same cat "$W" cat
+same "cat FILE" /dev/null cat words.txt
+same sha256sum /dev/null sha256sum nums.txt
+same md5sum "$W" md5sum
+same "sort -n" /dev/null sort -n nums.txt
+same "sort -r" "$W" sort -r
+same wc /dev/null wc nums.txt words.txt
+same head /dev/null head -n 4 nums.txt
+same tr "$W" tr a-z A-Z
+same sed /dev/null sed -e 's/the/THE/g' -e 3d words.txt
+same awk /dev/null awk '{ s += $1 } END { print s, NR }' nums.txt
+same grep /dev/null grep -n -e the -e fox words.txt
+same "grep (no match)" /dev/null grep zebra words.txt
+same od /dev/null od -A x -t x1z words.txt
+same ls /dev/null ls -R dir
+same "cat (missing file)" /dev/null cat nosuch.txt
+same false /dev/null false
+same "sh -c 'exit 3'" /dev/null sh -c 'exit 3'
+same "sh pipeline-free script" /dev/null sh -c 'x=0; for i in 1 2 3; do x=$((x + i)); done; echo $x'
+# cp needs a writable root
+(cd "$R" && timeout 60 "$OLDPWD/$VMCALL" run --linux --root "$R,rw" "$BB" -- cp words.txt copy.txt > /dev/null 2>&1)
+n=$((n + 1))
+if cmp -s "$R/words.txt" "$R/copy.txt"; then echo "ok $n - busybox cp in a writable root"; else
+    failed=$((failed + 1)); echo "not ok $n - busybox cp in a writable root"; fi
+check "cp in a read-only root: EROFS" 1 "" "^cp: can't create '/copy2.txt': Read-only file system$" \
+    -- run --linux --root "$R" "$BB" -- cp /words.txt /copy2.txt
+
+# musl programs: exact output, the same natively where the host can say (basic).
+env -i VAR=v "$L/basic" x 3 < /dev/null > "$tmp/basic.native"
+check "a C program: argv, environment, auxv, floating point, heap, qsort, getrandom, sleep, EFAULT" 3 \
+    @"$tmp/basic.native" "" -- run --linux --env VAR=v "$L/basic" -- x 3
+env -i VAR=v "$L/basic-glibc-pie" x 3 < /dev/null > "$tmp/pie.native"
+check "the same program built by glibc as a static PIE" 3 @"$tmp/pie.native" "" \
+    -- run --linux --env VAR=v "$L/basic-glibc-pie" -- x 3
+check "files in a writable root; escapes through .., absolute and relative links stay inside" 0 \
+    @tests/linux/files.out "" -- run --linux --root "$R,rw" "$L/files"
+check "memory beyond the VM's RAM is ENOMEM; unmapped memory reads zero when mapped again" 0 \
+    @tests/linux/mem.out "" -- run --linux --mem 64M "$L/mem"
+for c in "segv 139 guest #GP" "null 139 guest #PF at rip=0x[0-9a-f]+ cr2=0x2 \\(read, not-present, user\\)" \
+    "abort 134 program killed by signal 6 \\(ABRT\\)" "ill 132 guest #UD" "fpe 136 guest #DE" \
+    "term 143 program killed by signal 15 \\(TERM\\)"; do
+    set -- $c
+    how=$1 st=$2
+    shift 2
+    check "killed by a signal ($how): status $st, as a shell reports it" "$st" "$how\n" "^vmcall: $*" \
+        -- run --linux "$L/crash" -- "$how"
+done
+check "a signal the program ignores does nothing" 5 "ignored\n" "" -- run --linux "$L/crash" -- ignored
+check "no root: no file system" 1 "" "^cat: can't open 'words.txt': No such file or directory$" \
+    -- run --linux "$BB" -- cat words.txt
+check "--root names a missing directory" 125 "" "^vmcall: --root $tmp/nosuch: No such file or directory$" \
+    -- run --linux --root "$tmp/nosuch" "$BB" -- true
+check "--root without --linux" 125 "" "^vmcall: --root and --env are for --linux$" -- run --root "$R" "$T/hello.elf"
+check "a dynamically linked program is refused" 125 "" \
+    "^vmcall: /bin/true: dynamically linked \\(PT_INTERP\\); the Linux personality runs static programs$" \
+    -- run --linux /bin/true
+echo "1..$n"
+[ "$failed" = 0 ]

@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: MIT */
+/* Linux-personality test: a program killed by a signal ends with 128 + signal, as a shell reports it. */
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int main(int argc, char **argv)
+{
+    const char *how = argc > 1 ? argv[1] : "";
+    printf("%s\n", how);
+    fflush(stdout);
+    if (!strcmp(how, "segv"))
+        *(volatile int *)(uintptr_t)0x7fff0000dead0ull = 1;
+    if (!strcmp(how, "null"))
+        return *(volatile int *)(uintptr_t)argc - 2; /* argc 2: reads address 0 */
+    if (!strcmp(how, "abort"))
+        abort();
+    if (!strcmp(how, "ill"))
+        __asm__ volatile("ud2");
+    if (!strcmp(how, "fpe")) {
+        volatile int z = argc - 2;
+        return 10 / z;
+    }
+    if (!strcmp(how, "term"))
+        raise(SIGTERM);
+    if (!strcmp(how, "ignored")) {
+        signal(SIGTERM, SIG_IGN);
+        raise(SIGTERM);
+        return 5;
+    }
+    return 1;
+}
