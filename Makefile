@@ -186,7 +186,11 @@ $(GBUILD)/bench/guest_io.elf: bench/guest_io.c $(SDK)
 	@mkdir -p $(dir $@)
 	$(Q)$(VMCALL_CC) -Wall -Wextra -Werror -o $@ $<
 
-bench: all $(BENCH_BINS) $(BUILD)/bench/hcloop.bin $(BUILD)/bench/ioloop.bin $(BUILD)/bench/xenloop.bin build/xtf/built \
+build/linux/lx_syscall: bench/lx_syscall.c
+	@mkdir -p $(dir $@)
+	$(Q)musl-gcc -static -O2 -Wall -Wextra -Werror -o $@ $<
+
+bench: all $(BENCH_BINS) build/linux/lx_syscall $(BUILD)/bench/hcloop.bin $(BUILD)/bench/ioloop.bin $(BUILD)/bench/xenloop.bin build/xtf/built \
        $(GBUILD)/bench/guest_io.elf \
        $(GBUILD)/tests/smp_fault.elf $(GBUILD)/tests/user/smp_fault.elf
 	$(Q)BUILD=$(BUILD) GUESTS=$(GBUILD) bench/run.sh

@@ -447,6 +447,56 @@ int main(int argc, char **argv)
         pxtf[i] = have_xtf ? spawn_ms(xv) : NAN;
     }
 
+    /* The Linux personality: a system call's cost from the difference of two whole runs (20 000 getppid
+     * calls and none), against the same binary natively; CPU-bound work (busybox sha256sum of 64 MiB,
+     * sort of 10 MB) against its native run. */
+    const char *lxs = "build/linux/lx_syscall", *bb = "/bin/busybox";
+    bool have_lx = access(lxs, X_OK) == 0 && access(bb, X_OK) == 0;
+    double lx_vm = NAN, lx_nat = NAN, sha_vm = NAN, sha_nat = NAN, sort_vm = NAN, sort_nat = NAN;
+    char lxroot[] = "/tmp/vmcbench-lx-XXXXXX";
+    if (have_lx && mkdtemp(lxroot)) {
+        char path[600];
+        snprintf(path, sizeof(path), "%s/big", lxroot);
+        FILE *f = fopen(path, "w");
+        for (uint64_t i = 0; f && i < (64u << 20) / 8; i++)
+            fwrite(&(uint64_t){ i * 0x9e3779b97f4a7c15ull }, 8, 1, f);
+        if (f)
+            fclose(f);
+        snprintf(path, sizeof(path), "%s/lines", lxroot);
+        f = fopen(path, "w");
+        for (uint32_t i = 0, x = 1; f && i < 800000; i++, x = x * 1103515245u + 12345u)
+            fprintf(f, "%08x line\n", x);
+        if (f)
+            fclose(f);
+        char rootopt[600], bigp[600], linesp[600];
+        snprintf(rootopt, sizeof(rootopt), "%s", lxroot);
+        snprintf(bigp, sizeof(bigp), "%s/big", lxroot);
+        snprintf(linesp, sizeof(linesp), "%s/lines", lxroot);
+        const char *const v0[] = { vmcall, "run", "--linux", lxs, "--", "0", NULL };
+        const char *const vn[] = { vmcall, "run", "--linux", lxs, "--", "20000", NULL };
+        const char *const n0[] = { lxs, "0", NULL }, *const nn[] = { lxs, "20000", NULL };
+        const char *const shv[] = { vmcall,  "run", "--linux", "--mem",     "128M", "--root",
+                                    rootopt, bb,    "--",      "sha256sum", "/big", NULL };
+        const char *const shn[] = { bb, "sha256sum", bigp, NULL };
+        const char *const sov[] = { vmcall,  "run", "--linux", "--mem", "256M",   "--root",
+                                    rootopt, bb,    "--",      "sort",  "/lines", NULL };
+        const char *const son[] = { bb, "sort", linesp, NULL };
+        size_t nl2 = (size_t)reps * 2;
+        double *a = calloc(nl2, sizeof(double)), *b = calloc(nl2, sizeof(double)),
+               *c = calloc(nl2, sizeof(double)), *d = calloc(nl2, sizeof(double)),
+               *e = calloc(nl2, sizeof(double)), *g = calloc(nl2, sizeof(double)),
+               *h = calloc(nl2, sizeof(double)), *k = calloc(nl2, sizeof(double));
+        for (size_t i = 0; i < nl2; i++) {
+            a[i] = spawn_ms(vn), b[i] = spawn_ms(v0), c[i] = spawn_ms(nn), d[i] = spawn_ms(n0);
+            e[i] = spawn_ms(shv), g[i] = spawn_ms(shn), h[i] = spawn_ms(sov), k[i] = spawn_ms(son);
+        }
+        lx_vm = (median(a, nl2) - median(b, nl2)) * 1000.0 / 20000;
+        lx_nat = (median(c, nl2) - median(d, nl2)) * 1000.0 / 20000;
+        sha_vm = median(e, nl2), sha_nat = median(g, nl2), sort_vm = median(h, nl2),
+        sort_nat = median(k, nl2);
+        unlink(bigp), unlink(linesp), rmdir(lxroot);
+    }
+
     char disk[] = "/tmp/vmcbench-disk-XXXXXX";
     int dfd = mkstemp(disk);
     const size_t dsize = 32u << 20;
@@ -492,6 +542,16 @@ int main(int argc, char **argv)
             median(pxtf, np) / median(proc, np), "");
     else
         printf("%-44s (no build/xtf: make xtf)\n", "whole process: XTF example");
+    if (have_lx) {
+        printf("%-44s %10s %10s %7s %8s\n", "Linux personality", "native", "vmcall", "ratio", "target");
+        row("system call (getppid, us)", lx_nat, lx_vm, lx_vm / io3.raw, "");
+        printf("%-44s %10s %10.2f %7.2f  (vmcall / raw CPL3 exit floor)\n",
+               "  raw KVM CPL3 I/O exit floor (us)", "", io3.raw, lx_vm / io3.raw);
+        row("busybox sha256sum, 64 MiB (ms)", sha_nat, sha_vm, sha_vm / sha_nat, "");
+        row("busybox sort, 10 MB (ms)", sort_nat, sort_vm, sort_vm / sort_nat, "");
+    } else {
+        printf("%-44s (needs build/linux/lx_syscall and /bin/busybox)\n", "Linux personality");
+    }
     printf("\n%-44s %10s %10s %7s %8s\n", "multicall, CPL0 (version calls)", "single", "batch 64", "ratio",
            "target");
     double sm = median(s_us, (size_t)reps), mm = median(m_us, (size_t)reps);

@@ -137,7 +137,8 @@ static int read_ehdr(int fd, uint64_t fsize, const char *name, bool elf32, uint3
             : eh->e_machine != (elf32 ? EM_386 : EM_X86_64))
         return fail(err, errlen, name,
                     elf32 ? "not an i386 ELF (e_machine)" : "not an x86-64 ELF (e_machine)", -ENOEXEC);
-    if (eh->e_type == ET_DYN && mode != VMC_LOAD_LINUX) /* a Linux static-PIE is placed at VMC_LINUX_PIE_BASE */
+    if (eh->e_type == ET_DYN &&
+        mode != VMC_LOAD_LINUX) /* a Linux static-PIE is placed at VMC_LINUX_PIE_BASE */
         return fail(err, errlen, name,
                     "not an executable: position-independent (ET_DYN); link with -static -no-pie", -ENOEXEC);
     if (eh->e_type != ET_EXEC && !(eh->e_type == ET_DYN && mode == VMC_LOAD_LINUX))
@@ -375,8 +376,8 @@ static int check_guest(const struct vmc_guest_info *gi, const char *name, uint32
         return gi->note ? fail(err, errlen, name, "built with vmcall-cc, not a Linux program", -ENOEXEC) : 0;
     if (!gi->note && gi->linux_sign) {
         vmc_errf(err, errlen,
-                 "%s: built for Linux (%s); run it with the Linux personality (vmcall run --linux)",
-                 name, gi->linux_sign);
+                 "%s: built for Linux (%s); run it with the Linux personality (vmcall run --linux)", name,
+                 gi->linux_sign);
         return -ENOEXEC;
     }
     return 0;
@@ -423,8 +424,8 @@ static int place_static_pie(Elf64_Ehdr *eh, Elf64_Phdr *ph, const char *name, ch
     for (unsigned i = 0; i < eh->e_phnum; i++)
         interp |= ph[i].p_type == PT_INTERP;
     if (interp)
-        return fail(err, errlen, name, "dynamically linked (PT_INTERP); the Linux personality runs static programs",
-                    -ENOEXEC);
+        return fail(err, errlen, name,
+                    "dynamically linked (PT_INTERP); the Linux personality runs static programs", -ENOEXEC);
     for (unsigned i = 0; i < eh->e_phnum; i++)
         if (ph[i].p_type == PT_DYNAMIC)
             ph[i].p_type = PT_NULL;
@@ -432,7 +433,8 @@ static int place_static_pie(Elf64_Ehdr *eh, Elf64_Phdr *ph, const char *name, ch
         return 0;
     for (unsigned i = 0; i < eh->e_phnum; i++) {
         if (ph[i].p_vaddr > UINT32_MAX || ph[i].p_vaddr != ph[i].p_paddr)
-            return fail(err, errlen, name, "a static PIE with segments past 4 GiB or vaddr != paddr", -ENOEXEC);
+            return fail(err, errlen, name, "a static PIE with segments past 4 GiB or vaddr != paddr",
+                        -ENOEXEC);
         ph[i].p_vaddr += VMC_LINUX_PIE_BASE;
         ph[i].p_paddr += VMC_LINUX_PIE_BASE;
     }
@@ -455,7 +457,7 @@ int vmc_load_elf_fd(const struct vmc_mem *mem, int fd, const char *name, uint32_
         eh.e_entry = pvh_entry; /* PVH enters at the note's address, not the ELF entry */
     if (rc == 0 && mode == VMC_LOAD_LINUX)
         rc = place_static_pie(&eh, ph, name, err, errlen);
-    if (rc == 0)                /* everything is validated before a byte of guest memory is written */
+    if (rc == 0) /* everything is validated before a byte of guest memory is written */
         rc = check_segments(mem, &eh, ph, fsize, name, &found, err, errlen);
     if (rc < 0)
         return rc;

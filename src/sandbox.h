@@ -9,9 +9,9 @@ struct vmc_vm;
 
 /* The threads with a list of their own: each is also under the process-wide list (filters stack). */
 enum vmc_sandbox_role {
-    VMC_SANDBOX_PROCESS, /* every thread (vCPU threads, the caller's): what a running VM needs */
-    VMC_SANDBOX_TIMER,   /* the guest-timer thread */
-    VMC_SANDBOX_WRITER,  /* the console writer thread */
+    VMC_SANDBOX_PROCESS,       /* every thread (vCPU threads, the caller's): what a running VM needs */
+    VMC_SANDBOX_TIMER,         /* the guest-timer thread */
+    VMC_SANDBOX_WRITER,        /* the console writer thread */
     VMC_SANDBOX_PROCESS_LINUX, /* VMC_SANDBOX_PROCESS for a Linux-personality VM: plus its root's files */
 };
 /*

@@ -82,10 +82,10 @@ static const int writer_calls[] = {
  * own stdio. Only a VM of that personality gets these (vmc_sandbox_install, VMC_SANDBOX_PROCESS_LINUX).
  */
 static const int linux_calls[] = {
-    SCMP_SYS(openat2), SCMP_SYS(lseek), SCMP_SYS(preadv), SCMP_SYS(pwritev), SCMP_SYS(getdents64),
-    SCMP_SYS(readlinkat), SCMP_SYS(faccessat), SCMP_SYS(faccessat2), SCMP_SYS(fcntl), SCMP_SYS(dup),
-    SCMP_SYS(pipe2), SCMP_SYS(mkdirat), SCMP_SYS(unlinkat), SCMP_SYS(renameat), SCMP_SYS(getrandom),
-    SCMP_SYS(clock_gettime),
+    SCMP_SYS(openat2),    SCMP_SYS(lseek),      SCMP_SYS(preadv),    SCMP_SYS(pwritev),
+    SCMP_SYS(getdents64), SCMP_SYS(readlinkat), SCMP_SYS(faccessat), SCMP_SYS(faccessat2),
+    SCMP_SYS(fcntl),      SCMP_SYS(dup),        SCMP_SYS(pipe2),     SCMP_SYS(mkdirat),
+    SCMP_SYS(unlinkat),   SCMP_SYS(renameat),   SCMP_SYS(getrandom), SCMP_SYS(clock_gettime),
 };
 static const unsigned long linux_ioctls[] = { TIOCGWINSZ }; /* TCGETS is in process_ioctls */
 

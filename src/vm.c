@@ -94,10 +94,10 @@ static int check_config(const struct vmc_config *cfg, char *err, size_t errlen)
     if (!bad && cfg->personality > VMC_PERSONALITY_LINUX)
         bad = "unknown personality";
     if (!bad && cfg->personality == VMC_PERSONALITY_LINUX)
-        bad = cfg->vcpus > 1                ? "the Linux personality runs one thread (one vCPU)"
-              : cfg->mode != VMC_MODE_64    ? "the Linux personality runs x86-64 programs (no --mode)"
+        bad = cfg->vcpus > 1             ? "the Linux personality runs one thread (one vCPU)"
+              : cfg->mode != VMC_MODE_64 ? "the Linux personality runs x86-64 programs (no --mode)"
               : cfg->envc < 0 || (cfg->envc && !cfg->envp) ? "bad environment vector"
-                                            : NULL;
+                                                           : NULL;
     if (!bad && cfg->personality != VMC_PERSONALITY_LINUX && (cfg->linux_root || cfg->envc))
         bad = "a root directory and an environment are for the Linux personality";
     if (!bad && cfg->personality == VMC_PERSONALITY_XEN)
@@ -386,7 +386,7 @@ static int load_common(struct vmc_vm *vm, const char *path, bool flat, uint64_t 
     if (vm->lx) {
         rc = flat ? -ENOEXEC : vmc_linux_boot(vm, &img, path);
         return rc < 0 ? vmc_vm_fail(vm, rc, "%s: %s", path,
-                                    rc == -ENOMEM ? "does not fit with a stack in the VM's RAM (raise --mem)"
+                                    rc == -ENOMEM  ? "does not fit with a stack in the VM's RAM (raise --mem)"
                                     : rc == -E2BIG ? "arguments and environment do not fit the stack"
                                                    : strerror(-rc))
                       : 0;

@@ -78,7 +78,7 @@ struct vmc_config {
 enum vmc_personality {
     VMC_PERSONALITY_VMCALL = 0, /* vmcall's own hypercalls (abi.h), images built with vmcall-cc */
     VMC_PERSONALITY_XEN = 1,    /* Xen's HVM hypercall ABI and PVH boot */
-    VMC_PERSONALITY_LINUX = 2,  /* a static x86-64 Linux program at CPL3, its system calls served by the VMM */
+    VMC_PERSONALITY_LINUX = 2, /* a static x86-64 Linux program at CPL3, its system calls served by the VMM */
 };
 /* Fill cfg with the defaults. */
 void vmc_config_init(struct vmc_config *cfg);

@@ -97,10 +97,10 @@ static int build_stack(struct vmc_vm *vm, const struct vmc_image *img, const cha
     struct vmc_cpuid_leaf l1;
     if (vmc_vm_get_cpuid(vm, 1, 0, &l1) == 0)
         hwcap = l1.edx;
-    const uint64_t auxv[] = { AT_PHDR,  img->phdr,  AT_PHENT,  img->phent, AT_PHNUM,  img->phnum,
+    const uint64_t auxv[] = { AT_PHDR,   img->phdr, AT_PHENT,  img->phent, AT_PHNUM,  img->phnum,
                               AT_PAGESZ, 4096,      AT_ENTRY,  img->entry, AT_UID,    0,
-                              AT_EUID,  0,          AT_GID,    0,          AT_EGID,   0,
-                              AT_HWCAP, hwcap,      AT_CLKTCK, 100,        AT_RANDOM, random,
+                              AT_EUID,   0,         AT_GID,    0,          AT_EGID,   0,
+                              AT_HWCAP,  hwcap,     AT_CLKTCK, 100,        AT_RANDOM, random,
                               AT_EXECFN, execfn,    AT_SECURE, 0,          AT_NULL,   0 };
     size_t words = 1 + (size_t)argc + 1 + (size_t)envc + 1 + sizeof(auxv) / 8;
     b.sp &= ~15ull;
@@ -153,8 +153,8 @@ int vmc_linux_boot(struct vmc_vm *vm, const struct vmc_image *img, const char *p
     sregs.efer |= X86_EFER_SCE;
     /* STAR: sysret's user selectors are STAR[63:48] + 8 (SS) and + 16 (CS): 0x23 and 0x2b. */
     const uint32_t idx[] = { MSR_STAR, MSR_LSTAR, MSR_SFMASK };
-    const uint64_t val[] = { (uint64_t)(VMC_SEL_UDATA - 8 - 3) << 48 | (uint64_t)VMC_SEL_KCODE64 << 32, VMC_LX_ENTRY,
-                             0 };
+    const uint64_t val[] = { (uint64_t)(VMC_SEL_UDATA - 8 - 3) << 48 | (uint64_t)VMC_SEL_KCODE64 << 32,
+                             VMC_LX_ENTRY, 0 };
     if (rc == 0)
         rc = vmc_kvm_set_msrs(vm->kvm, vm->vcpus[0].fd, idx, val, 3);
     if (rc == 0) {

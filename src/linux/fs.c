@@ -98,8 +98,8 @@ static int64_t base_dir(struct vmc_linux *lx, int64_t dirfd, const char **dir)
 }
 
 /* Open the guest's path (relative to dirfd) beneath the root; the full path goes to *full when asked. */
-static int64_t open_in_root(struct vmc_hcall *hc, int64_t dirfd, uint64_t upath, uint64_t flags, uint64_t mode,
-                            char *full, size_t fullsize)
+static int64_t open_in_root(struct vmc_hcall *hc, int64_t dirfd, uint64_t upath, uint64_t flags,
+                            uint64_t mode, char *full, size_t fullsize)
 {
     struct vmc_linux *lx = vmc_lx(hc);
     char path[4096], buf[8192];
@@ -124,7 +124,8 @@ static int64_t open_in_root(struct vmc_hcall *hc, int64_t dirfd, uint64_t upath,
     return fd < 0 ? -errno : fd;
 }
 
-static int64_t openat_common(struct vmc_hcall *hc, int64_t dirfd, uint64_t upath, uint64_t flags, uint64_t mode)
+static int64_t openat_common(struct vmc_hcall *hc, int64_t dirfd, uint64_t upath, uint64_t flags,
+                             uint64_t mode)
 {
     struct vmc_linux *lx = vmc_lx(hc);
     char full[8192];
@@ -363,7 +364,8 @@ static int64_t stat_path(struct vmc_hcall *hc, int64_t dirfd, uint64_t path, uin
             return put_stat(hc, f->kind == LX_FD_HOST ? f->host : console_host(f), out);
         }
     }
-    int64_t h = open_in_root(hc, dirfd, path, O_PATH | ((flags & AT_SYMLINK_NOFOLLOW) ? O_NOFOLLOW : 0), 0, NULL, 0);
+    int64_t h =
+        open_in_root(hc, dirfd, path, O_PATH | ((flags & AT_SYMLINK_NOFOLLOW) ? O_NOFOLLOW : 0), 0, NULL, 0);
     if (h < 0)
         return h;
     int64_t rc = put_stat(hc, (int)h, out);
@@ -401,7 +403,8 @@ int64_t vmc_lx_getdents64(struct vmc_hcall *hc)
     return vmc_hc_copy_to(hc, hc->a.args[1], buf, (uint64_t)n) ? -EFAULT : n;
 }
 
-static int64_t readlink_common(struct vmc_hcall *hc, int64_t dirfd, uint64_t path, uint64_t ubuf, uint64_t size)
+static int64_t readlink_common(struct vmc_hcall *hc, int64_t dirfd, uint64_t path, uint64_t ubuf,
+                               uint64_t size)
 {
     char target[4096];
     int64_t h = open_in_root(hc, dirfd, path, O_PATH | O_NOFOLLOW, 0, NULL, 0);
@@ -428,11 +431,13 @@ int64_t vmc_lx_readlink(struct vmc_hcall *hc)
 }
 
 /* access(): the file must be there; writing into a read-only root is EROFS; the rest is the host's. */
-static int64_t access_common(struct vmc_hcall *hc, int64_t dirfd, uint64_t path, uint64_t mode, uint64_t flags)
+static int64_t access_common(struct vmc_hcall *hc, int64_t dirfd, uint64_t path, uint64_t mode,
+                             uint64_t flags)
 {
     if (mode & ~(uint64_t)(R_OK | W_OK | X_OK))
         return -EINVAL;
-    int64_t h = open_in_root(hc, dirfd, path, O_PATH | ((flags & AT_SYMLINK_NOFOLLOW) ? O_NOFOLLOW : 0), 0, NULL, 0);
+    int64_t h =
+        open_in_root(hc, dirfd, path, O_PATH | ((flags & AT_SYMLINK_NOFOLLOW) ? O_NOFOLLOW : 0), 0, NULL, 0);
     if (h < 0)
         return h;
     int rc = faccessat((int)h, "", (int)mode, AT_EMPTY_PATH | AT_EACCESS) < 0 ? -errno : 0;
@@ -566,7 +571,9 @@ int64_t vmc_lx_fcntl(struct vmc_hcall *hc)
     case F_GETFL:
     case F_SETFL: {
         int host = f->kind == LX_FD_HOST ? f->host : console_host(f);
-        int r = cmd == F_GETFL ? fcntl(host, F_GETFL) : f->kind == LX_FD_HOST ? fcntl(host, F_SETFL, (int)arg) : 0;
+        int r = cmd == F_GETFL          ? fcntl(host, F_GETFL)
+                : f->kind == LX_FD_HOST ? fcntl(host, F_SETFL, (int)arg)
+                                        : 0;
         return r < 0 ? -errno : r;
     }
     default:
@@ -700,7 +707,8 @@ int64_t vmc_lx_rmdir(struct vmc_hcall *hc)
     return unlink_common(hc, AT_FDCWD, hc->a.args[0], AT_REMOVEDIR);
 }
 
-static int64_t rename_common(struct vmc_hcall *hc, int64_t olddir, uint64_t oldpath, int64_t newdir, uint64_t newpath)
+static int64_t rename_common(struct vmc_hcall *hc, int64_t olddir, uint64_t oldpath, int64_t newdir,
+                             uint64_t newpath)
 {
     char from[256], to[256];
     int64_t a = parent_of(hc, olddir, oldpath, from, sizeof(from));

@@ -11,10 +11,10 @@
 struct vmc_vm;
 struct vmc_image;
 
-#define VMC_LX_FD_MAX 256        /* descriptors per program (RLIMIT_NOFILE) */
-#define VMC_LX_MAP_MAX 4096      /* free ranges the mmap area keeps track of */
+#define VMC_LX_FD_MAX 256         /* descriptors per program (RLIMIT_NOFILE) */
+#define VMC_LX_MAP_MAX 4096       /* free ranges the mmap area keeps track of */
 #define VMC_LX_STACK (8ull << 20) /* RLIMIT_STACK: the stack's part of RAM, at its top */
-#define VMC_LX_ENTRY 0x10000u    /* LSTAR: the system-call entry stub, in the hypercall page */
+#define VMC_LX_ENTRY 0x10000u     /* LSTAR: the system-call entry stub, in the hypercall page */
 
 enum vmc_lx_fd_kind { LX_FD_FREE = 0, LX_FD_STDIN, LX_FD_STDOUT, LX_FD_STDERR, LX_FD_HOST };
 struct vmc_lx_fd {
@@ -32,7 +32,7 @@ struct vmc_lx_sigaction {
 
 /* A Linux VM's state beyond vmcall's (owned by linux/; one vCPU, so its calls are serialised). */
 struct vmc_linux {
-    int root;     /* the --root directory, opened before the sandbox; -1: no file system */
+    int root; /* the --root directory, opened before the sandbox; -1: no file system */
     bool rw;
     char cwd[4096]; /* the working directory, absolute within the root, without "." or ".." */
     struct vmc_lx_fd fd[VMC_LX_FD_MAX];

@@ -42,8 +42,8 @@ struct run_opts {
     struct msr_rule msr[MAX_RULES];
     struct vmc_cpuid_leaf cpuid[MAX_RULES];
     const char *jail;
-    char *root;                       /* --root's directory */
-    const char *env[MAX_RULES];       /* --env NAME=VALUE */
+    char *root;                 /* --root's directory */
+    const char *env[MAX_RULES]; /* --env NAME=VALUE */
     size_t nenv;
     long uid, gid; /* -1: not given */
 };

@@ -411,8 +411,10 @@ const struct run_option run_options[] = {
       "run PROG, a static x86-64 Linux program, with its system calls served by\n"
       "the VMM (the Linux personality; docs/linux.md)",
       .parse = opt_linux },
-    { "root", 0, "DIR[,rw]", "with --linux: the host directory the program sees as /, read-only\n"
-      "unless ,rw (default: no file system, only descriptors 0-2)", .parse = opt_root },
+    { "root", 0, "DIR[,rw]",
+      "with --linux: the host directory the program sees as /, read-only\n"
+      "unless ,rw (default: no file system, only descriptors 0-2)",
+      .parse = opt_root },
     { "env", 0, "NAME=VALUE", "with --linux: an environment variable (repeatable; none by default)",
       .parse = opt_env },
     { "jail", 0, "DIR",

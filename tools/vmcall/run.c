@@ -338,7 +338,8 @@ static int mode_from_note(const struct run_opts *o, struct vmc_config *cfg)
     if (o->flat || vmc_guest_info(o->guest, &gi, err, sizeof(err)) < 0)
         return 0;
     if (cfg->personality == VMC_PERSONALITY_LINUX)
-        return o->user_given || o->mode_given ? (cli_error("--user and --mode do not apply to --linux"), -1) : 0;
+        return o->user_given || o->mode_given ? (cli_error("--user and --mode do not apply to --linux"), -1)
+                                              : 0;
     if (o->root || o->nenv) {
         cli_error("--root and --env are for --linux");
         return -1;
