@@ -452,7 +452,8 @@ int main(int argc, char **argv)
      * sort of 10 MB) against its native run. */
     const char *lxs = "build/linux/lx_syscall", *bb = "/bin/busybox";
     bool have_lx = access(lxs, X_OK) == 0 && access(bb, X_OK) == 0;
-    double lx_vm = NAN, lx_nat = NAN, sha_vm = NAN, sha_nat = NAN, sort_vm = NAN, sort_nat = NAN;
+    double lx_vm = NAN, lx_nat = NAN, sha_vm = NAN, sha_nat = NAN, sort_vm = NAN, sort_nat = NAN, cpu_vm = NAN,
+           cpu_nat = NAN;
     char lxroot[] = "/tmp/vmcbench-lx-XXXXXX";
     if (have_lx && mkdtemp(lxroot)) {
         char path[600];
@@ -475,6 +476,8 @@ int main(int argc, char **argv)
         const char *const v0[] = { vmcall, "run", "--linux", lxs, "--", "0", NULL };
         const char *const vn[] = { vmcall, "run", "--linux", lxs, "--", "20000", NULL };
         const char *const n0[] = { lxs, "0", NULL }, *const nn[] = { lxs, "20000", NULL };
+        const char *const cv[] = { vmcall, "run", "--linux", lxs, "--", "-c", "300000000", NULL };
+        const char *const cn[] = { lxs, "-c", "300000000", NULL };
         const char *const shv[] = { vmcall,  "run", "--linux", "--mem",     "128M", "--root",
                                     rootopt, bb,    "--",      "sha256sum", "/big", NULL };
         const char *const shn[] = { bb, "sha256sum", bigp, NULL };
@@ -485,10 +488,12 @@ int main(int argc, char **argv)
         double *a = calloc(nl2, sizeof(double)), *b = calloc(nl2, sizeof(double)),
                *c = calloc(nl2, sizeof(double)), *d = calloc(nl2, sizeof(double)),
                *e = calloc(nl2, sizeof(double)), *g = calloc(nl2, sizeof(double)),
-               *h = calloc(nl2, sizeof(double)), *k = calloc(nl2, sizeof(double));
+               *h = calloc(nl2, sizeof(double)), *k = calloc(nl2, sizeof(double)), *p = calloc(nl2, sizeof(double)),
+               *q = calloc(nl2, sizeof(double));
         for (size_t i = 0; i < nl2; i++) {
             a[i] = spawn_ms(vn), b[i] = spawn_ms(v0), c[i] = spawn_ms(nn), d[i] = spawn_ms(n0);
             e[i] = spawn_ms(shv), g[i] = spawn_ms(shn), h[i] = spawn_ms(sov), k[i] = spawn_ms(son);
+            p[i] = spawn_ms(cv), q[i] = spawn_ms(cn);
         }
         lx_vm = (median(a, nl2) - median(b, nl2)) * 1000.0 / 20000;
         lx_nat = (median(c, nl2) - median(d, nl2)) * 1000.0 / 20000;
@@ -547,6 +552,7 @@ int main(int argc, char **argv)
         row("system call (getppid, us)", lx_nat, lx_vm, lx_vm / io3.raw, "");
         printf("%-44s %10s %10.2f %7.2f  (vmcall / raw CPL3 exit floor)\n",
                "  raw KVM CPL3 I/O exit floor (us)", "", io3.raw, lx_vm / io3.raw);
+        row("CPU-bound loop, no system calls (ms)", cpu_nat, cpu_vm, cpu_vm / cpu_nat, "<=1.05");
         row("busybox sha256sum, 64 MiB (ms)", sha_nat, sha_vm, sha_vm / sha_nat, "");
         row("busybox sort, 10 MB (ms)", sort_nat, sort_vm, sort_vm / sort_nat, "");
     } else {

@@ -278,19 +278,21 @@ bool vmc_kvm_enable_msr_exits(struct vmc_kvm *kvm, int vm_fd)
     return ioctl(vm_fd, KVM_ENABLE_CAP, &cap) == 0;
 }
 
-int vmc_kvm_set_msrs(struct vmc_kvm *kvm, int vcpu_fd, const uint32_t *index, const uint64_t *value,
-                     uint32_t n)
+int vmc_kvm_set_msrs(struct vmc_kvm *kvm, int vcpu_fd, const uint32_t *index, const uint64_t *value, uint32_t n)
 {
     if (vmc_kvm_fake(kvm))
         return 0;
-    struct {
-        struct kvm_msrs h;
-        struct kvm_msr_entry e[8];
-    } m = { .h.nmsrs = n };
     if (n > 8)
         return -E2BIG;
+    /* struct kvm_msrs ends in a flexible array: the entries follow it in one buffer */
+    union {
+        struct kvm_msrs h;
+        uint8_t raw[sizeof(struct kvm_msrs) + 8 * sizeof(struct kvm_msr_entry)];
+    } m;
+    memset(&m, 0, sizeof(m));
+    m.h.nmsrs = n;
     for (uint32_t i = 0; i < n; i++)
-        m.e[i] = (struct kvm_msr_entry){ .index = index[i], .data = value[i] };
+        m.h.entries[i] = (struct kvm_msr_entry){ .index = index[i], .data = value[i] };
     int rc = ioctl(vcpu_fd, KVM_SET_MSRS, &m);
     return rc < 0 ? -errno : rc == (int)n ? 0 : -EINVAL;
 }

@@ -139,7 +139,36 @@ int64_t vmc_lx_mmap(struct vmc_hcall *hc)
     return (int64_t)at;
 }
 
-/* munmap: the range reads zero from here on and can be mapped again; it need not be mapped now. */
+/* Give back what is mapped of [lo, hi): each mapped stretch in one go (the free list is sorted). A new
+ * mapping is zeroed when it is made, so nothing is written here. */
+static void unmap_range(struct vmc_linux *lx, uint64_t lo, uint64_t hi)
+{
+    while (lo < hi) {
+        uint64_t next_free = hi, free_end = lo;
+        for (uint32_t i = 0; i < lx->nfree; i++) {
+            const struct vmc_lx_range *r = &lx->free[i];
+            if (r->end <= lo)
+                continue;
+            if (r->start <= lo) { /* lo is free: skip to the end of that range */
+                free_end = r->end;
+                next_free = lo;
+            } else if (r->start < next_free) {
+                next_free = r->start;
+            }
+            break;
+        }
+        if (next_free == lo) {
+            lo = free_end;
+            continue;
+        }
+        uint64_t end = next_free < hi ? next_free : hi;
+        if (!give(lx, lo, end)) /* the free list is full: leave the rest mapped */
+            return;
+        lo = end;
+    }
+}
+
+/* munmap: the range (or what of it is mapped) can be mapped again; it reads zero when it is. */
 int64_t vmc_lx_munmap(struct vmc_hcall *hc)
 {
     struct vmc_linux *lx = vmc_lx(hc);
@@ -148,10 +177,48 @@ int64_t vmc_lx_munmap(struct vmc_hcall *hc)
         return -EINVAL;
     uint64_t floor = PAGE_UP(lx->brk); /* the heap below is brk's */
     uint64_t lo = addr < floor ? floor : addr, hi = addr + len > lx->mmap_top ? lx->mmap_top : addr + len;
-    for (uint64_t p = lo; p < hi; p += 4096) /* page by page: the parts not mapped are skipped */
-        if (give(lx, p, p + 4096))
-            vmc_mem_zero(&hc->vcpu->vm->mem, p, 4096);
+    if (lo < hi)
+        unmap_range(lx, lo, hi);
     return 0;
+}
+
+/*
+ * mremap: shrinking gives the tail back; growing takes the pages above when they are free, else (with
+ * MREMAP_MAYMOVE) the mapping moves: the identity map has no page tables to repoint, so the VMM copies
+ * the contents on the host side, which costs what the C library's own copy would.
+ */
+int64_t vmc_lx_mremap(struct vmc_hcall *hc)
+{
+    struct vmc_linux *lx = vmc_lx(hc);
+    struct vmc_mem *mem = &hc->vcpu->vm->mem;
+    uint64_t old = hc->a.args[0], olen = PAGE_UP(hc->a.args[1]), nlen = PAGE_UP(hc->a.args[2]);
+    uint64_t flags = hc->a.args[3];
+    if ((old & 4095) || nlen == 0 || (flags & ~(uint64_t)MREMAP_MAYMOVE) || old + olen < old ||
+        old < PAGE_UP(lx->brk) || old + olen > lx->mmap_top)
+        return -EINVAL;
+    if (nlen <= olen) {
+        if (nlen < olen)
+            unmap_range(lx, old + nlen, old + olen);
+        return (int64_t)old;
+    }
+    if (old + nlen <= lx->mmap_top && take(lx, old + olen, old + nlen)) {
+        vmc_mem_zero(mem, old + olen, nlen - olen);
+        return (int64_t)old;
+    }
+    if (!(flags & MREMAP_MAYMOVE))
+        return -ENOMEM;
+    uint64_t at = find(lx, nlen);
+    if (!at || !take(lx, at, at + nlen))
+        return -ENOMEM;
+    uint8_t *src = vmc_mem_ptr(mem, old, olen), *dst = vmc_mem_ptr(mem, at, nlen);
+    if (!src || !dst) {
+        give(lx, at, at + nlen);
+        return -EFAULT;
+    }
+    memcpy(dst, src, olen);
+    vmc_mem_zero(mem, at + olen, nlen - olen);
+    unmap_range(lx, old, old + olen);
+    return (int64_t)at;
 }
 
 /* Protections are not enforced: every page of the program is readable, writable and executable (the
@@ -172,9 +239,3 @@ int64_t vmc_lx_madvise(struct vmc_hcall *hc)
     return 0;
 }
 
-/* Not offered: C libraries fall back to allocate, copy and free. */
-int64_t vmc_lx_mremap(struct vmc_hcall *hc)
-{
-    (void)hc;
-    return -ENOMEM;
-}
