@@ -240,7 +240,7 @@ void vmc_hc_doorbell(struct vmc_vcpu *vcpu, uint32_t count, struct vmc_action *a
         vmc_x86_hc_result(r, hc.a.compat, ret);
     vmc_vcpu_dirty(vcpu, KVM_SYNC_X86_REGS);
     if (!act->restart && vcpu->vm->hc.table->ret)
-        vcpu->vm->hc.table->ret(vcpu);
+        vcpu->vm->hc.table->ret(vcpu, &hc, ret);
 }
 
 /* ---- registration, allow-list, names, counters ------------------------------------------------------ */

@@ -40,7 +40,7 @@ struct vmc_hc_table {
     uint32_t stub_poison;         /* the hypercall-page slot that holds ud2 */
     const struct vmc_hc_entry *e;
     /* After the result is in RAX: how the caller gets back (NULL: the doorbell's `ret` does it). */
-    void (*ret)(struct vmc_vcpu *vcpu);
+    void (*ret)(struct vmc_vcpu *vcpu, const struct vmc_hcall *hc, int64_t result);
 };
 extern const struct vmc_hc_table vmc_hc_table_vmcall;
 extern const struct vmc_hc_table vmc_hc_table_xen;   /* xen/table.c */

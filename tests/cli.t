@@ -73,7 +73,7 @@ check "vmcall help run is vmcall run --help" 0 "@$tmp/runhelp" '' -- help run
 check_help "help names the commands" "$tmp/help" 'run ' 'help ' --version
 check_help "run help describes every option" "$tmp/runhelp" --mem --mem-max --user --mode --flat --vcpus \
     --disk --timeout --console-limit --abi --allow-hypercalls --io-default --io-allow --io-ignore --io-deny \
-    --linux --root --env \
+    --linux --root --env --trace \
     --msr-deny --msr-allow --cpuid --no-sandbox --jail --uid --gid --stats --dump-vmcs --help
 check_help "run help gives every exit status" "$tmp/runhelp" '0-123' 124 125 126 '128+N' 130 143 129 141
 

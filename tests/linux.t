@@ -83,6 +83,11 @@ for c in "segv 139 guest #GP" "null 139 guest #PF at rip=0x[0-9a-f]+ cr2=0x2 \\(
         -- run --linux "$L/crash" -- "$how"
 done
 check "a signal the program ignores does nothing" 5 "ignored\n" "" -- run --linux "$L/crash" -- ignored
+check "--trace: each call as strace shows it" 1 "" '^brk\(0\) = 0x[0-9a-f]+$' \
+    -- run --linux --trace --root "$R" "$BB" -- cat nosuch.txt
+check_err_has "... with its arguments and result" '^write\(2, 0x[0-9a-f]+, [0-9]+\) = [0-9]+$'
+check_err_has "... an error by name" '^open(at)?\(.*\) = -1 ENOENT \(No such file or directory\)$'
+check_err_has "... and the end" '^exit_group\(1\) = 0$'
 check "no root: no file system" 1 "" "^cat: can't open 'words.txt': No such file or directory$" \
     -- run --linux "$BB" -- cat words.txt
 check "--root names a missing directory" 125 "" "^vmcall: --root $tmp/nosuch: No such file or directory$" \

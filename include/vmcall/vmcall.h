@@ -74,6 +74,7 @@ struct vmc_config {
     bool linux_root_rw;
     int envc;
     const char *const *envp;
+    bool trace; /* Linux personality: each system call, its arguments and result, on stderr (as strace) */
 };
 enum vmc_personality {
     VMC_PERSONALITY_VMCALL = 0, /* vmcall's own hypercalls (abi.h), images built with vmcall-cc */

@@ -3,6 +3,8 @@
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -171,8 +173,33 @@ int vmc_linux_boot(struct vmc_vm *vm, const struct vmc_image *img, const char *p
  * at CPL0 (CS from STAR): then CS and SS go back to the user selectors, as sysret loads them; the
  * vCPU's privilege at the exit tells which host this is, so nothing is configured per host.
  */
-void vmc_linux_sysret(struct vmc_vcpu *vcpu)
+/* --trace: one line per call, as strace prints it: name(arguments) = result, errors by name. */
+static void trace(struct vmc_vcpu *vcpu, const struct vmc_hcall *hc, int64_t result)
 {
+    const struct vmc_hc_table *t = vcpu->vm->hc.table;
+    const struct vmc_hc_entry *e = hc->a.nr < t->n ? &t->e[hc->a.nr] : NULL;
+    unsigned nargs = e && e->name ? (e->flags >> 8) & 7 : 6;
+    const uint64_t args[6] = { hc->a.args[0], hc->a.args[1], hc->a.args[2],
+                               hc->a.args[3], hc->a.args[4], vmc_vcpu_regs(vcpu)->r9 };
+    char line[512];
+    int n = e && e->name ? snprintf(line, sizeof(line), "%s(", e->name)
+                         : snprintf(line, sizeof(line), "syscall_%u(", hc->a.nr);
+    for (unsigned i = 0; i < nargs && n < (int)sizeof(line); i++)
+        n += snprintf(line + n, sizeof(line) - (size_t)n, args[i] < 0x10000 ? "%s%" PRIu64 : "%s%#" PRIx64,
+                      i ? ", " : "", args[i]);
+    if (n < (int)sizeof(line) && result < 0 && result > -4096)
+        snprintf(line + n, sizeof(line) - (size_t)n, ") = -1 %s (%s)", strerrorname_np((int)-result),
+                 strerror((int)-result));
+    else if (n < (int)sizeof(line))
+        snprintf(line + n, sizeof(line) - (size_t)n,
+                 result < 0x10000 && result > -0x10000 ? ") = %" PRId64 : ") = %#" PRIx64, result);
+    fprintf(stderr, "%s\n", line);
+}
+
+void vmc_linux_sysret(struct vmc_vcpu *vcpu, const struct vmc_hcall *hc, int64_t result)
+{
+    if (vcpu->vm->cfg.trace)
+        trace(vcpu, hc, result);
     struct kvm_regs *r = vmc_vcpu_regs(vcpu);
     struct kvm_sregs *s = vmc_vcpu_sregs(vcpu);
     r->rip = r->rcx;

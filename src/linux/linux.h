@@ -50,7 +50,9 @@ int vmc_linux_create(struct vmc_vm *vm);
 void vmc_linux_free(struct vmc_vm *vm);
 int vmc_linux_boot(struct vmc_vm *vm, const struct vmc_image *img, const char *path);
 /* The table's return path: `sysret` done by the VMM (linux/boot.c). */
-void vmc_linux_sysret(struct vmc_vcpu *vcpu);
+void vmc_linux_sysret(struct vmc_vcpu *vcpu, const struct vmc_hcall *hc, int64_t result);
+/* The arguments a call takes (for --trace), kept in the table entry's flags above VMC_HC_USER. */
+#define VMC_LX_NARGS(n) ((unsigned)(n) << 8)
 
 /* Helpers for the handlers (linux/util.c). */
 int64_t vmc_lx_path(struct vmc_hcall *hc, uint64_t addr, char *out, size_t size);

@@ -238,4 +238,3 @@ int64_t vmc_lx_madvise(struct vmc_hcall *hc)
         vmc_mem_zero(&hc->vcpu->vm->mem, addr, len); /* Linux: private anonymous pages read zero again */
     return 0;
 }
-

@@ -415,6 +415,8 @@ const struct run_option run_options[] = {
       "with --linux: the host directory the program sees as /, read-only\n"
       "unless ,rw (default: no file system, only descriptors 0-2)",
       .parse = opt_root },
+    { "trace", 0, NULL, "with --linux: print each system call, its arguments and result to stderr",
+      FLAG(cfg.trace, true) },
     { "env", 0, "NAME=VALUE", "with --linux: an environment variable (repeatable; none by default)",
       .parse = opt_env },
     { "jail", 0, "DIR",
