@@ -452,8 +452,8 @@ int main(int argc, char **argv)
      * sort of 10 MB) against its native run. */
     const char *lxs = "build/linux/lx_syscall", *bb = "/bin/busybox";
     bool have_lx = access(lxs, X_OK) == 0 && access(bb, X_OK) == 0;
-    double lx_vm = NAN, lx_nat = NAN, sha_vm = NAN, sha_nat = NAN, sort_vm = NAN, sort_nat = NAN, cpu_vm = NAN,
-           cpu_nat = NAN;
+    double lx_vm = NAN, lx_nat = NAN, sha_vm = NAN, sha_nat = NAN, sort_vm = NAN, sort_nat = NAN,
+           cpu_vm = NAN, cpu_nat = NAN;
     char lxroot[] = "/tmp/vmcbench-lx-XXXXXX";
     if (have_lx && mkdtemp(lxroot)) {
         char path[600];
@@ -488,8 +488,8 @@ int main(int argc, char **argv)
         double *a = calloc(nl2, sizeof(double)), *b = calloc(nl2, sizeof(double)),
                *c = calloc(nl2, sizeof(double)), *d = calloc(nl2, sizeof(double)),
                *e = calloc(nl2, sizeof(double)), *g = calloc(nl2, sizeof(double)),
-               *h = calloc(nl2, sizeof(double)), *k = calloc(nl2, sizeof(double)), *p = calloc(nl2, sizeof(double)),
-               *q = calloc(nl2, sizeof(double));
+               *h = calloc(nl2, sizeof(double)), *k = calloc(nl2, sizeof(double)),
+               *p = calloc(nl2, sizeof(double)), *q = calloc(nl2, sizeof(double));
         for (size_t i = 0; i < nl2; i++) {
             a[i] = spawn_ms(vn), b[i] = spawn_ms(v0), c[i] = spawn_ms(nn), d[i] = spawn_ms(n0);
             e[i] = spawn_ms(shv), g[i] = spawn_ms(shn), h[i] = spawn_ms(sov), k[i] = spawn_ms(son);

@@ -278,7 +278,8 @@ bool vmc_kvm_enable_msr_exits(struct vmc_kvm *kvm, int vm_fd)
     return ioctl(vm_fd, KVM_ENABLE_CAP, &cap) == 0;
 }
 
-int vmc_kvm_set_msrs(struct vmc_kvm *kvm, int vcpu_fd, const uint32_t *index, const uint64_t *value, uint32_t n)
+int vmc_kvm_set_msrs(struct vmc_kvm *kvm, int vcpu_fd, const uint32_t *index, const uint64_t *value,
+                     uint32_t n)
 {
     if (vmc_kvm_fake(kvm))
         return 0;
