@@ -30,7 +30,7 @@ LIB_SRCS := src/util.c src/sandbox.c src/kvm.c src/memory.c src/bus.c src/io.c s
             src/arch/x86_64/mmu.c src/arch/x86_64/insn.c src/arch/x86_64/regs.c src/arch/x86_64/layout.c \
             src/hc/table.c src/hc/core.c src/hc/memop.c src/hc/vcpu_op.c \
             src/xen/table.c src/xen/boot.c src/xen/calls.c src/xen/memory.c src/xen/evtchn.c \
-            src/linux/table.c src/linux/boot.c src/linux/fs.c src/linux/mm.c src/linux/proc.c \
+            src/linux/table.c src/linux/boot.c src/linux/fs.c src/linux/mm.c src/linux/proc.c src/linux/thread.c \
             src/dev/device.c src/dev/console.c src/dev/input.c src/dev/platform.c src/dev/debugcon.c src/dev/uart.c src/dev/block.c
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 LIBA := $(BUILD)/lib/libvmcall.a
@@ -102,14 +102,17 @@ test: all $(UNIT_BINS) $(LIB_TESTS) $(BUILD)/tests/printf_host build/xtf/built $
 	    tests/xtf.t tests/linux.t $(if $(SAN),,tests/install.t)
 
 # The Linux personality's test programs: static musl executables (musl-tools), as any user would build them.
-LINUX_TESTS := basic crash files mem
-LINUX_BINS := $(LINUX_TESTS:%=build/linux/%) build/linux/basic-glibc-pie
+LINUX_TESTS := basic crash files mem threads
+LINUX_BINS := $(LINUX_TESTS:%=build/linux/%) build/linux/basic-glibc-pie build/linux/threads-glibc
+build/linux/threads-glibc: tests/linux/threads.c
+	@mkdir -p $(dir $@)
+	$(Q)$(GUEST_CC) -static -pthread -O2 -Wall -Wextra -Werror -o $@ $<
 build/linux/basic-glibc-pie: tests/linux/basic.c
 	@mkdir -p $(dir $@)
 	$(Q)$(GUEST_CC) -static-pie -O2 -Wall -Wextra -Werror -o $@ $<
 build/linux/%: tests/linux/%.c
 	@mkdir -p $(dir $@)
-	$(Q)musl-gcc -static -O2 -Wall -Wextra -Werror -o $@ $<
+	$(Q)musl-gcc -static -pthread -O2 -Wall -Wextra -Werror -o $@ $<
 
 # XTF's hvm64 tests, built from XTF_DIR (default ../shared/third_party/xtf) in a scratch copy; without
 # it tests/xtf.t says it skipped them and why. `make xtf` rebuilds.
@@ -130,7 +133,7 @@ check-asan:
 # of its own that the allow-list refuses.
 TSAN_GUESTS := smp ipi timer smp_fault user_smp hostile memop
 check-tsan:
-	$(Q)$(MAKE) --no-print-directory BUILD=build/tsan SAN=thread CC=clang host-bins guests
+	$(Q)$(MAKE) --no-print-directory BUILD=build/tsan SAN=thread CC=clang host-bins guests build/linux/threads
 	$(Q)TSAN_OPTIONS="halt_on_error=1 exitcode=66 $(TSAN_OPTIONS)" VMCALL=build/tsan/bin/vmcall GUESTS=$(GBUILD) \
 	    timeout 300 prove -e '' $(filter-out %/test_sandbox,$(LIB_TESTS:$(BUILD)/%=build/tsan/%)) tests/tsan.t
 

@@ -94,8 +94,7 @@ static int check_config(const struct vmc_config *cfg, char *err, size_t errlen)
     if (!bad && cfg->personality > VMC_PERSONALITY_LINUX)
         bad = "unknown personality";
     if (!bad && cfg->personality == VMC_PERSONALITY_LINUX)
-        bad = cfg->vcpus > 1             ? "the Linux personality runs one thread (one vCPU)"
-              : cfg->mode != VMC_MODE_64 ? "the Linux personality runs x86-64 programs (no --mode)"
+        bad = cfg->mode != VMC_MODE_64 ? "the Linux personality runs x86-64 programs (no --mode)"
               : cfg->envc < 0 || (cfg->envc && !cfg->envp) ? "bad environment vector"
                                                            : NULL;
     if (!bad && cfg->personality != VMC_PERSONALITY_LINUX && (cfg->linux_root || cfg->envc))

@@ -71,6 +71,11 @@ check "the same program built by glibc as a static PIE" 3 @"$tmp/pie.native" "" 
     -- run --linux --env VAR=v "$L/basic-glibc-pie" -- x 3
 check "files in a writable root; escapes through .., absolute and relative links stay inside" 0 \
     @tests/linux/files.out "" -- run --linux --root "$R,rw" "$L/files"
+for lib in "" -glibc; do
+    check "threads${lib:+ (glibc)}: 4 on vCPUs, a mutex, a condition variable, join; a 5th past --vcpus is EAGAIN" 0 \
+        "counter=80000 (want 80000) turns=200 results=60 distinct tids=1\nmore threads than vCPUs: refused (EAGAIN)\n" \
+        "" -- run --linux --vcpus 5 "$L/threads$lib"
+done
 check "memory beyond the VM's RAM is ENOMEM; unmapped memory reads zero when mapped again" 0 \
     @tests/linux/mem.out "" -- run --linux --mem 64M "$L/mem"
 for c in "segv 139 guest #GP" "null 139 guest #PF at rip=0x[0-9a-f]+ cr2=0x2 \\(read, not-present, user\\)" \

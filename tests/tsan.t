@@ -12,6 +12,9 @@ check "timers" 0 @tests/guest/timer.out '' -- run --no-sandbox "$T/timer.elf"
 check "a fault on one vCPU stops the others" 126 '' '^vmcall: vCPU 3: guest #UD' -- run --no-sandbox --vcpus 4 "$T/smp_fault.elf"
 check "timeout of 4 spinning vCPUs" 124 '' '^vmcall: vCPU [0-9]: guest timed out' \
     -- run --no-sandbox --vcpus 4 --timeout 0.3 "$T/smp_fault.elf" -- spin
+check "Linux threads: futexes and clone across 5 vCPUs" 0 \
+    "counter=80000 (want 80000) turns=200 results=60 distinct tids=1\nmore threads than vCPUs: refused (EAGAIN)\n" \
+    "" -- run --no-sandbox --linux --vcpus 5 build/linux/threads
 check "exchange racing a list rewrite" 0 @tests/guest/memop.3.out "" \
     -- run --no-sandbox --vcpus 2 --mem 16M --mem-max 32M "$T/memop.elf" -- race
 bytes=$("$VMCALL" run --no-sandbox --user "$T/user/hostile.elf" -- flood 100000 2> "$tmp/err" | wc -c)

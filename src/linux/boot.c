@@ -25,6 +25,7 @@ int vmc_linux_create(struct vmc_vm *vm)
     if (!lx)
         return -ENOMEM;
     vm->lx = lx;
+    pthread_mutex_init(&lx->lock, NULL);
     lx->root = -1;
     strcpy(lx->cwd, "/");
     lx->fd[0] = (struct vmc_lx_fd){ .kind = LX_FD_STDIN };
@@ -49,6 +50,7 @@ void vmc_linux_free(struct vmc_vm *vm)
         vmc_lx_fd_close(&lx->fd[i]);
     if (lx->root >= 0)
         close(lx->root);
+    pthread_mutex_destroy(&lx->lock);
     free(lx);
     vm->lx = NULL;
 }
@@ -157,8 +159,8 @@ int vmc_linux_boot(struct vmc_vm *vm, const struct vmc_image *img, const char *p
     const uint32_t idx[] = { MSR_STAR, MSR_LSTAR, MSR_SFMASK };
     const uint64_t val[] = { (uint64_t)(VMC_SEL_UDATA - 8 - 3) << 48 | (uint64_t)VMC_SEL_KCODE64 << 32,
                              VMC_LX_ENTRY, 0 };
-    if (rc == 0)
-        rc = vmc_kvm_set_msrs(vm->kvm, vm->vcpus[0].fd, idx, val, 3);
+    for (uint32_t i = 0; i < vm->nvcpus && rc == 0; i++) /* every vCPU a thread may run on */
+        rc = vmc_kvm_set_msrs(vm->kvm, vm->vcpus[i].fd, idx, val, 3);
     if (rc == 0) {
         vmc_vcpu_set_entry(&vm->vcpus[0], &regs, &sregs);
         vmc_sched_boot_up(&vm->vcpus[0]);

@@ -3,6 +3,7 @@
 #ifndef VMCALL_SRC_LINUX_LINUX_H
 #define VMCALL_SRC_LINUX_LINUX_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -30,8 +31,19 @@ struct vmc_lx_sigaction {
     uint64_t handler, flags, restorer, mask;
 };
 
-/* A Linux VM's state beyond vmcall's (owned by linux/; one vCPU, so its calls are serialised). */
+/* A thread (a vCPU): the word to clear at its exit, and the futex it waits on. */
+struct vmc_lx_thread {
+    uint64_t clear_tid;
+    uint64_t uaddr, deadline; /* deadline: monotonic ns, 0 none */
+    bool waiting;
+    _Atomic bool woken; /* read by the scheduler's wake check without the lock */
+};
+
+/* A Linux VM's state beyond vmcall's (owned by linux/). Every system call runs under `lock` (the table's
+ * wrappers take it), so threads on several vCPUs see one descriptor table, memory map and futex queue. */
 struct vmc_linux {
+    pthread_mutex_t lock;
+    struct vmc_lx_thread thread[VMC_VCPU_MAX];
     int root; /* the --root directory, opened before the sandbox; -1: no file system */
     bool rw;
     char cwd[4096]; /* the working directory, absolute within the root, without "." or ".." */

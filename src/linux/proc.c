@@ -23,12 +23,6 @@ int64_t vmc_lx_one(struct vmc_hcall *hc)
     return 1;
 }
 
-int64_t vmc_lx_set_tid_address(struct vmc_hcall *hc)
-{
-    (void)hc;
-    return 1;
-}
-
 /* FS and GS bases: the TLS pointer C libraries set before main (sync regs: no ioctl). */
 int64_t vmc_lx_arch_prctl(struct vmc_hcall *hc)
 {
@@ -243,33 +237,10 @@ int64_t vmc_lx_kill(struct vmc_hcall *hc)
 
 int64_t vmc_lx_tgkill(struct vmc_hcall *hc)
 {
-    if (hc->a.args[0] != 1 || hc->a.args[1] != 1)
+    uint64_t tid = hc->a.args[1];
+    if (hc->a.args[0] != 1 || tid < 1 || tid > hc->vcpu->vm->nvcpus ||
+        !vmc_sched_vcpu_is_up(
+            &hc->vcpu->vm->vcpus[vmc_index_nospec((uint32_t)tid - 1, hc->vcpu->vm->nvcpus)]))
         return -ESRCH;
     return self_signal(hc, hc->a.args[2]);
-}
-
-int64_t vmc_lx_exit(struct vmc_hcall *hc)
-{
-    vmc_act_stop(hc->act, VMC_STOP_EXIT, (uint32_t)(hc->a.args[0] & 0xff));
-    return 0;
-}
-
-/* One thread: a wait would never be woken, so a matching value is EAGAIN's opposite only with a timeout
- * (then it sleeps); a wake wakes nobody. */
-int64_t vmc_lx_futex(struct vmc_hcall *hc)
-{
-    uint64_t op = hc->a.args[1] & 0x7f; /* without FUTEX_PRIVATE_FLAG and FUTEX_CLOCK_REALTIME */
-    if (op == 1 /* FUTEX_WAKE */)
-        return 0;
-    if (op != 0 /* FUTEX_WAIT */)
-        return -ENOSYS;
-    uint32_t v;
-    if (vmc_hc_copy_from(hc, &v, hc->a.args[0], sizeof(v)))
-        return -EFAULT;
-    if (v != (uint32_t)hc->a.args[2])
-        return -EAGAIN;
-    if (!hc->a.args[3])
-        return -EDEADLK; /* nobody could ever wake it */
-    int64_t rc = sleep_until(hc, CLOCK_MONOTONIC, false, hc->a.args[3]);
-    return rc < 0 ? rc : -ETIMEDOUT;
 }

@@ -4,8 +4,20 @@
 
 #define LX_NR_END 512 /* above every x86-64 system call number Linux has */
 
+/* Each call under the personality's lock (linux.h): a wrapper per call, generated from the list. */
+#define HC(nr, name, native, compat, flags)                                                                  \
+    static int64_t locked_##name(struct vmc_hcall *hc)                                                       \
+    {                                                                                                        \
+        pthread_mutex_lock(&vmc_lx(hc)->lock);                                                               \
+        int64_t r = native(hc);                                                                              \
+        pthread_mutex_unlock(&vmc_lx(hc)->lock);                                                             \
+        return r;                                                                                            \
+    }
+#include "linux.def"
+#undef HC
+
 static const struct vmc_hc_entry linux_entries[LX_NR_END] = {
-#define HC(nr, name, native, compat, flags) [nr] = { #name, native, native, flags },
+#define HC(nr, name, native, compat, flags) [nr] = { #name, locked_##name, locked_##name, flags },
 #include "linux.def"
 #undef HC
 };
