@@ -87,6 +87,8 @@ for c in "segv 139 guest #GP" "null 139 guest #PF at rip=0x[0-9a-f]+ cr2=0x2 \\(
     check "killed by a signal ($how): status $st, as a shell reports it" "$st" "$how\n" "^vmcall: $*" \
         -- run --linux "$L/crash" -- "$how"
 done
+check "a program waiting on its own empty pipe is still stopped by --timeout" 124 "pipe\n" \
+    "^vmcall: guest timed out after (1\\.|2\\.0)[0-9]+ s \\(limit 1.000 s\\)" -- run --linux --timeout 1 "$L/crash" -- pipe
 check "a signal the program ignores does nothing" 5 "ignored\n" "" -- run --linux "$L/crash" -- ignored
 check "--trace: each call as strace shows it" 1 "" '^brk\(0\) = 0x[0-9a-f]+$' \
     -- run --linux --trace --root "$R" "$BB" -- cat nosuch.txt

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* The Linux personality's descriptors and files: the console on 0-2, host files beneath --root. */
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/openat2.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -51,6 +53,12 @@ void vmc_lx_fd_close(struct vmc_lx_fd *f)
 static int console_host(const struct vmc_lx_fd *f)
 {
     return f->kind == LX_FD_STDIN ? 0 : f->kind == LX_FD_STDOUT ? 1 : 2;
+}
+
+bool vmc_lx_writable(struct vmc_hcall *hc, uint64_t addr, uint64_t len)
+{
+    struct iovec iov[2];
+    return len <= 4096 && vmc_hc_iov(hc, addr, len, true, iov, 2) >= 0;
 }
 
 /* ---- paths ------------------------------------------------------------------------------------------ */
@@ -116,7 +124,9 @@ static int64_t open_in_root(struct vmc_hcall *hc, int64_t dirfd, uint64_t upath,
     if (!lx->rw && ((flags & O_ACCMODE) != O_RDONLY || (flags & (O_CREAT | O_TRUNC | O_APPEND))))
         return -EROFS;
     /* openat2 is strict: O_PATH takes no other flags but O_DIRECTORY and O_NOFOLLOW */
-    uint64_t extra = (flags & O_PATH) ? O_CLOEXEC : O_CLOEXEC | O_NOCTTY;
+    /* The VMM's thread must never sleep in the host (a cancel could not reach it): FIFOs open and are
+     * read without blocking, and a program that asked to wait is made to wait in the VMM (transfer()). */
+    uint64_t extra = (flags & O_PATH) ? O_CLOEXEC : O_CLOEXEC | O_NOCTTY | O_NONBLOCK;
     struct open_how how = { .flags = flags | extra,
                             .mode = flags & (O_CREAT | __O_TMPFILE) ? mode & 07777 : 0,
                             .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS };
@@ -133,7 +143,10 @@ static int64_t openat_common(struct vmc_hcall *hc, int64_t dirfd, uint64_t upath
     if (host < 0)
         return host;
     struct stat st;
-    struct vmc_lx_fd e = { .kind = LX_FD_HOST, .host = (int)host, .cloexec = (flags & O_CLOEXEC) != 0 };
+    struct vmc_lx_fd e = { .kind = LX_FD_HOST,
+                           .host = (int)host,
+                           .cloexec = (flags & O_CLOEXEC) != 0,
+                           .nonblock = (flags & O_NONBLOCK) != 0 };
     if (fstat((int)host, &st) == 0 && S_ISDIR(st.st_mode) && !(e.path = strdup(full))) {
         close((int)host);
         return -ENOMEM;
@@ -213,6 +226,27 @@ static int64_t console_in(struct vmc_hcall *hc, const struct iovec *iov, int n)
     return (int64_t)done;
 }
 
+/* Standard error goes straight to vmcall's, without ever blocking the vCPU's thread on a stuck reader:
+ * at most PIPE_BUF bytes when poll says there is room (a pipe then takes them whole), else the call
+ * runs again a millisecond later. */
+static int64_t stderr_out(struct vmc_hcall *hc, struct iovec *iov, int n)
+{
+    struct pollfd p = { .fd = 2, .events = POLLOUT };
+    if (poll(&p, 1, 0) == 0 && vmc_hc_continue(hc)) {
+        vmc_act_block(hc->act, vmc_now_ns() + 1000000);
+        return 0;
+    }
+    size_t left = PIPE_BUF;
+    int k = 0;
+    for (; k < n && left; k++) {
+        if (iov[k].iov_len > left)
+            iov[k].iov_len = left;
+        left -= iov[k].iov_len;
+    }
+    ssize_t r = writev(2, iov, k);
+    return r < 0 ? -errno : r;
+}
+
 /* One transfer on a descriptor over guest memory (iovecs of host pointers, every page checked first). */
 static int64_t transfer(struct vmc_hcall *hc, struct vmc_lx_fd *f, struct iovec *iov, int n, bool write,
                         int64_t off)
@@ -228,16 +262,20 @@ static int64_t transfer(struct vmc_hcall *hc, struct vmc_lx_fd *f, struct iovec 
             return console_in(hc, iov, n);
         break;
     case LX_FD_STDERR:
-        if (write) {
-            r = writev(2, iov, n);
-            return r < 0 ? -errno : r;
-        }
+        if (write)
+            return stderr_out(hc, iov, n);
         break;
     case LX_FD_HOST:
         if (off >= 0)
             r = write ? pwritev(f->host, iov, n, off) : preadv(f->host, iov, n, off);
         else
             r = write ? writev(f->host, iov, n) : readv(f->host, iov, n);
+        /* A pipe or FIFO not ready, for a program that did not ask for O_NONBLOCK: the call runs again
+         * a millisecond later (a poll of the host descriptor, cancellable like any wait). */
+        if (r < 0 && errno == EAGAIN && !f->nonblock && vmc_hc_continue(hc)) {
+            vmc_act_block(hc->act, vmc_now_ns() + 1000000);
+            return 0;
+        }
         return r < 0 ? -errno : r;
     }
     return -EBADF;
@@ -568,14 +606,15 @@ int64_t vmc_lx_fcntl(struct vmc_hcall *hc)
     case F_DUPFD:
     case F_DUPFD_CLOEXEC:
         return arg >= VMC_LX_FD_MAX ? -EINVAL : dup_to(lx, f, arg, -1, cmd == F_DUPFD_CLOEXEC);
-    case F_GETFL:
-    case F_SETFL: {
-        int host = f->kind == LX_FD_HOST ? f->host : console_host(f);
-        int r = cmd == F_GETFL          ? fcntl(host, F_GETFL)
-                : f->kind == LX_FD_HOST ? fcntl(host, F_SETFL, (int)arg)
-                                        : 0;
-        return r < 0 ? -errno : r;
+    case F_GETFL: {
+        int r = fcntl(f->kind == LX_FD_HOST ? f->host : console_host(f), F_GETFL);
+        return r < 0 ? -errno : (r & ~O_NONBLOCK) | (f->nonblock ? O_NONBLOCK : 0);
     }
+    case F_SETFL: /* O_APPEND goes to the host; O_NONBLOCK is the program's own (host fds never block) */
+        if (f->kind == LX_FD_HOST && fcntl(f->host, F_SETFL, (int)((arg & O_APPEND) | O_NONBLOCK)) < 0)
+            return -errno;
+        f->nonblock = arg & O_NONBLOCK;
+        return 0;
     default:
         return -EINVAL;
     }
@@ -587,10 +626,14 @@ int64_t vmc_lx_pipe2(struct vmc_hcall *hc)
     int p[2];
     if (hc->a.args[1] & ~(uint64_t)(O_CLOEXEC | O_NONBLOCK))
         return -EINVAL;
-    if (pipe2(p, O_CLOEXEC | (int)(hc->a.args[1] & O_NONBLOCK)) < 0)
+    if (pipe2(p, O_CLOEXEC | O_NONBLOCK) < 0)
         return -errno;
-    struct vmc_lx_fd a = { .kind = LX_FD_HOST, .host = p[0], .cloexec = hc->a.args[1] & O_CLOEXEC };
-    struct vmc_lx_fd b = { .kind = LX_FD_HOST, .host = p[1], .cloexec = a.cloexec };
+    struct vmc_lx_fd a = { .kind = LX_FD_HOST,
+                           .host = p[0],
+                           .cloexec = hc->a.args[1] & O_CLOEXEC,
+                           .nonblock = hc->a.args[1] & O_NONBLOCK };
+    struct vmc_lx_fd b = a;
+    b.host = p[1];
     int64_t fa = vmc_lx_fd_install(lx, 0, &a), fb = fa < 0 ? fa : vmc_lx_fd_install(lx, 0, &b);
     int32_t fds[2] = { (int32_t)fa, (int32_t)fb };
     if (fb < 0 || vmc_hc_copy_to(hc, hc->a.args[0], fds, sizeof(fds))) {

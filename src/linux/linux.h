@@ -21,8 +21,9 @@ enum vmc_lx_fd_kind { LX_FD_FREE = 0, LX_FD_STDIN, LX_FD_STDOUT, LX_FD_STDERR, L
 struct vmc_lx_fd {
     uint8_t kind;
     bool cloexec;
-    int host;   /* LX_FD_HOST: the host descriptor */
-    char *path; /* a directory's path from the root, for *at() calls relative to it */
+    bool nonblock; /* the program's O_NONBLOCK: host descriptors are always non-blocking (see fs.c) */
+    int host;      /* LX_FD_HOST: the host descriptor */
+    char *path;    /* a directory's path from the root, for *at() calls relative to it */
 };
 struct vmc_lx_range {
     uint64_t start, end;
@@ -68,6 +69,8 @@ void vmc_linux_sysret(struct vmc_vcpu *vcpu, const struct vmc_hcall *hc, int64_t
 
 /* Helpers for the handlers (linux/util.c). */
 int64_t vmc_lx_path(struct vmc_hcall *hc, uint64_t addr, char *out, size_t size);
+/* Could the program's [addr, addr+len) be written now (every page present, writable, user)? */
+bool vmc_lx_writable(struct vmc_hcall *hc, uint64_t addr, uint64_t len);
 struct vmc_linux *vmc_lx(const struct vmc_hcall *hc);
 
 #endif /* VMCALL_SRC_LINUX_LINUX_H */

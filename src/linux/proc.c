@@ -64,16 +64,14 @@ int64_t vmc_lx_prlimit64(struct vmc_hcall *hc)
         r.rlim_cur = r.rlim_max = hc->vcpu->vm->mem.size;
     else if (res == RLIMIT_CORE)
         r.rlim_cur = r.rlim_max = 0;
-    if (oldp && vmc_hc_copy_to(hc, oldp, &r, sizeof(r)))
-        return -EFAULT;
-    if (newp) {
+    if (newp) { /* the new limit is read and judged before the old one is written */
         struct rlimit n;
         if (vmc_hc_copy_from(hc, &n, newp, sizeof(n)))
             return -EFAULT;
         if (n.rlim_cur > n.rlim_max || n.rlim_max > r.rlim_max)
             return n.rlim_cur > n.rlim_max ? -EINVAL : -EPERM;
     }
-    return 0;
+    return oldp && vmc_hc_copy_to(hc, oldp, &r, sizeof(r)) ? -EFAULT : 0;
 }
 
 int64_t vmc_lx_getrandom(struct vmc_hcall *hc)
@@ -103,6 +101,10 @@ int64_t vmc_lx_gettimeofday(struct vmc_hcall *hc)
     struct {
         int64_t sec, usec;
     } tv = { ts.tv_sec, ts.tv_nsec / 1000 };
+    /* both outputs checked before either is written: a bad one leaves the other untouched */
+    if ((hc->a.args[0] && !vmc_lx_writable(hc, hc->a.args[0], sizeof(tv))) ||
+        (hc->a.args[1] && !vmc_lx_writable(hc, hc->a.args[1], 8)))
+        return -EFAULT;
     if (hc->a.args[0] && vmc_hc_copy_to(hc, hc->a.args[0], &tv, sizeof(tv)))
         return -EFAULT;
     if (hc->a.args[1] && vmc_hc_copy_to(hc, hc->a.args[1], (uint64_t[1]){ 0 }, 8))

@@ -79,7 +79,11 @@ int64_t vmc_lx_clone(struct vmc_hcall *hc)
         uint32_t tid = id + 1;
         if (vmc_sched_vcpu_is_up(child))
             continue;
-        /* The ids are in place before the child runs: it may read them at once. */
+        /* The ids are in place before the child runs: it may read them at once. Both words are checked
+         * before either is written. */
+        if (((flags & CLONE_PARENT_SETTID) && !vmc_lx_writable(hc, ptid, sizeof(tid))) ||
+            ((flags & CLONE_CHILD_SETTID) && !vmc_lx_writable(hc, ctid, sizeof(tid))))
+            return -EFAULT;
         if (((flags & CLONE_PARENT_SETTID) && vmc_hc_copy_to(hc, ptid, &tid, sizeof(tid))) ||
             ((flags & CLONE_CHILD_SETTID) && vmc_hc_copy_to(hc, ctid, &tid, sizeof(tid))))
             return -EFAULT;

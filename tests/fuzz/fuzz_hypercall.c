@@ -4,6 +4,7 @@
  * from the input. The oracle is the ABI's promises (abi.h, docs/xen.md), not today's output: see check(). */
 #include <unistd.h>
 
+#include "../../src/linux/linux.h"
 #include "../../src/xen/xen.h"
 #include "../unit/fakevm.h"
 
@@ -11,7 +12,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static struct vmc_vm *vm, *vms[2]; /* vmcall's personality, Xen's */
+static struct vmc_vm *vm, *vms[3]; /* vmcall's personality, Xen's, Linux's */
 static const uint8_t *input;       /* guest RAM as the call found it: zeroes, and input at 0x1000 */
 static size_t input_len;
 
@@ -88,7 +89,7 @@ static bool documented_xen(int64_t e)
 
 struct call {
     uint32_t nr;
-    bool compat, user, allow_user, sched_denied, xen;
+    bool compat, user, allow_user, sched_denied, xen, lx;
 };
 
 static bool xen_call(uint32_t nr)
@@ -99,6 +100,8 @@ static bool xen_call(uint32_t nr)
 /* What abi.h promises whatever the arguments: the error classes decided before any argument is read. */
 static int64_t expected_refusal(const struct call *c)
 {
+    if (c->lx) /* Linux: every call is the program's; numbers without a handler -ENOSYS */
+        return c->nr >= vmc_hc_table_linux.n || !vmc_hc_table_linux.e[c->nr].native ? -ENOSYS : 0;
     if (c->xen) /* Xen: unknown numbers -ENOSYS, any call from CPL > 0 -EPERM */
         return !xen_call(c->nr)                                                 ? -XEN_ENOSYS
                : c->user || (c->nr == __HYPERVISOR_sched_op && c->sched_denied) ? -XEN_EPERM
@@ -121,13 +124,15 @@ static int64_t expected_refusal(const struct call *c)
 static void check(const struct call *c, int64_t ret, const struct kvm_regs *in, const struct kvm_regs *out,
                   uint64_t counted)
 {
-    if (ret < 0 && !(c->xen ? documented_xen(ret) : documented(ret)))
+    if (ret < 0 && !(c->lx ? ret >= -133 : c->xen ? documented_xen(ret) : documented(ret)))
         __builtin_trap();
     int64_t refusal = expected_refusal(c);
     if (refusal && ret != refusal)
         __builtin_trap();
     struct kvm_regs a = *in, b = *out;
     a.rax = b.rax = 0;
+    if (c->lx) /* the return is sysret's: RIP = RCX, RFLAGS = R11 */
+        a.rip = b.rip = a.rflags = b.rflags = 0;
     /* A call that stops the VM or takes the vCPU down does not return: its registers are not kept. */
     /* A continuation (Xen's long memory_op) keeps RAX, the number, and carries its progress in the
      * argument registers instead. */
@@ -150,6 +155,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!vms[0]) {
         vms[0] = setup(VMC_PERSONALITY_VMCALL);
         vms[1] = setup(VMC_PERSONALITY_XEN);
+        vms[2] = setup(VMC_PERSONALITY_LINUX);
+        /* The program's standard error would be the fuzzer's: it goes to the (discarded) console. */
+        vms[2]->lx->fd[2].kind = LX_FD_STDOUT;
     }
     struct {
         uint64_t rax, rbx, rcx, rdx, rsi, rdi, r8, r10;
@@ -158,7 +166,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size < sizeof(in))
         return 0;
     memcpy(&in, data, sizeof(in));
-    vm = vms[(in.flags >> 2) & 1];
+    vm = vms[(in.flags >> 2) % 3];
     data += sizeof(in);
     size -= sizeof(in);
     memset(vm->mem.host, 0, MEM);
@@ -190,6 +198,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         .allow_user = in.flags & 2,
         .sched_denied = in.flags & 1,
         .xen = vm->xen != NULL,
+        .lx = vm->lx != NULL,
     };
     c.nr = c.compat ? (uint32_t)in.rax : in.rax > UINT32_MAX ? UINT32_MAX : (uint32_t)in.rax;
     uint64_t seen = calls_seen();

@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
-/* Linux-personality test: a program killed by a signal ends with 128 + signal, as a shell reports it. */
+/* Linux-personality test: a program killed by a signal ends with 128 + signal, as a shell reports it;
+ * one that waits for ever is still stopped by a timeout. */
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 int main(int argc, char **argv)
 {
@@ -25,6 +27,12 @@ int main(int argc, char **argv)
     }
     if (!strcmp(how, "term"))
         raise(SIGTERM);
+    if (!strcmp(how, "pipe")) { /* waits for ever on its own empty pipe: only the VMM can end it */
+        int p[2];
+        char c;
+        if (pipe(p) == 0)
+            return (int)read(p[0], &c, 1);
+    }
     if (!strcmp(how, "ignored")) {
         signal(SIGTERM, SIG_IGN);
         raise(SIGTERM);
