@@ -620,18 +620,17 @@ int64_t vmc_lx_fcntl(struct vmc_hcall *hc)
     }
 }
 
-int64_t vmc_lx_pipe2(struct vmc_hcall *hc)
+static int64_t pipe_common(struct vmc_hcall *hc, uint64_t flags)
 {
     struct vmc_linux *lx = vmc_lx(hc);
     int p[2];
-    if (hc->a.args[1] & ~(uint64_t)(O_CLOEXEC | O_NONBLOCK))
+    if (flags & ~(uint64_t)(O_CLOEXEC | O_NONBLOCK))
         return -EINVAL;
     if (pipe2(p, O_CLOEXEC | O_NONBLOCK) < 0)
         return -errno;
-    struct vmc_lx_fd a = { .kind = LX_FD_HOST,
-                           .host = p[0],
-                           .cloexec = hc->a.args[1] & O_CLOEXEC,
-                           .nonblock = hc->a.args[1] & O_NONBLOCK };
+    struct vmc_lx_fd a = {
+        .kind = LX_FD_HOST, .host = p[0], .cloexec = flags & O_CLOEXEC, .nonblock = flags & O_NONBLOCK
+    };
     struct vmc_lx_fd b = a;
     b.host = p[1];
     int64_t fa = vmc_lx_fd_install(lx, 0, &a), fb = fa < 0 ? fa : vmc_lx_fd_install(lx, 0, &b);
@@ -648,6 +647,16 @@ int64_t vmc_lx_pipe2(struct vmc_hcall *hc)
         return fb < 0 ? fb : -EFAULT;
     }
     return 0;
+}
+
+int64_t vmc_lx_pipe2(struct vmc_hcall *hc)
+{
+    return pipe_common(hc, hc->a.args[1]);
+}
+
+int64_t vmc_lx_pipe(struct vmc_hcall *hc)
+{
+    return pipe_common(hc, 0);
 }
 
 /* The terminal queries a C library makes (isatty, the window size): the console's answer is the host's. */
