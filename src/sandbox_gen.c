@@ -86,6 +86,7 @@ static const int linux_calls[] = {
     SCMP_SYS(getdents64), SCMP_SYS(readlinkat), SCMP_SYS(faccessat), SCMP_SYS(faccessat2),
     SCMP_SYS(fcntl),      SCMP_SYS(dup),        SCMP_SYS(pipe2),     SCMP_SYS(mkdirat),
     SCMP_SYS(unlinkat),   SCMP_SYS(renameat),   SCMP_SYS(getrandom), SCMP_SYS(clock_gettime),
+    SCMP_SYS(statx),
 };
 static const unsigned long linux_ioctls[] = { TIOCGWINSZ }; /* TCGETS is in process_ioctls */
 

@@ -426,6 +426,40 @@ int64_t vmc_lx_lstat(struct vmc_hcall *hc)
     return stat_path(hc, AT_FDCWD, hc->a.args[0], hc->a.args[1], AT_SYMLINK_NOFOLLOW);
 }
 
+/* statx: the host's answer for the path (or the descriptor with AT_EMPTY_PATH), the same structure. */
+int64_t vmc_lx_statx(struct vmc_hcall *hc)
+{
+    int64_t dirfd = (int64_t)hc->a.args[0];
+    uint64_t path = hc->a.args[1], flags = hc->a.args[2], mask = hc->a.args[3], out = hc->a.args[4];
+    struct statx st;
+    if (flags & ~(uint64_t)(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH | AT_NO_AUTOMOUNT | AT_STATX_SYNC_TYPE))
+        return -EINVAL;
+    int host = -1;
+    bool opened = false;
+    char c = 1;
+    if ((flags & AT_EMPTY_PATH) && vmc_hc_copy_from(hc, &c, path, 1) == 0 && c == 0) {
+        struct vmc_lx_fd *f = vmc_lx_fd_get(vmc_lx(hc), (uint64_t)dirfd);
+        if (!f)
+            return -EBADF;
+        host = f->kind == LX_FD_HOST ? f->host : console_host(f);
+    } else {
+        int64_t h = open_in_root(hc, dirfd, path, O_PATH | ((flags & AT_SYMLINK_NOFOLLOW) ? O_NOFOLLOW : 0),
+                                 0, NULL, 0);
+        if (h < 0)
+            return h;
+        host = (int)h;
+        opened = true;
+    }
+    int rc = statx(host, "", AT_EMPTY_PATH | (int)(flags & AT_STATX_SYNC_TYPE), (unsigned)mask, &st) < 0
+                 ? -errno
+                 : 0;
+    if (opened)
+        close(host);
+    if (rc < 0)
+        return rc;
+    return vmc_hc_copy_to(hc, out, &st, sizeof(st)) ? -EFAULT : 0;
+}
+
 int64_t vmc_lx_getdents64(struct vmc_hcall *hc)
 {
     struct vmc_lx_fd *f = vmc_lx_fd_get(vmc_lx(hc), hc->a.args[0]);

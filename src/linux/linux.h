@@ -35,6 +35,7 @@ struct vmc_lx_sigaction {
 /* A thread (a vCPU): the word to clear at its exit, and the futex it waits on. */
 struct vmc_lx_thread {
     uint64_t clear_tid;
+    uint64_t rseq;            /* the registered rseq area, 0 none */
     uint64_t uaddr, deadline; /* deadline: monotonic ns, 0 none */
     bool waiting;
     _Atomic bool woken; /* read by the scheduler's wake check without the lock */

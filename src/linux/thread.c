@@ -25,6 +25,35 @@ int64_t vmc_lx_set_tid_address(struct vmc_hcall *hc)
     return (int64_t)tid_of(hc->vcpu);
 }
 
+/*
+ * rseq: the area is registered and its cpu_id_start and cpu_id fields hold the thread's vCPU, which is
+ * its CPU for good (a thread never moves). The VMM never stops a thread inside a critical section and
+ * resumes it elsewhere in it, so no abort is ever due. Unregistering (flag 1) clears the fields.
+ */
+int64_t vmc_lx_rseq(struct vmc_hcall *hc)
+{
+    uint64_t area = hc->a.args[0], len = hc->a.args[1], flags = hc->a.args[2];
+    struct vmc_lx_thread *t = &vmc_lx(hc)->thread[hc->vcpu->id];
+    if (flags & ~1ull)
+        return -EINVAL;
+    if (flags & 1) {
+        if (!t->rseq || t->rseq != area)
+            return -EINVAL;
+        t->rseq = 0;
+        uint32_t none[2] = { 0, (uint32_t)-1 }; /* cpu_id_start 0, cpu_id RSEQ_CPU_ID_UNINITIALIZED */
+        return vmc_hc_copy_to(hc, area, none, sizeof(none)) ? -EFAULT : 0;
+    }
+    if (len < 32 || (area & 31))
+        return -EINVAL;
+    if (t->rseq)
+        return t->rseq == area ? -EBUSY : -EINVAL;
+    uint32_t cpu[2] = { hc->vcpu->id, hc->vcpu->id };
+    if (vmc_hc_copy_to(hc, area, cpu, sizeof(cpu)))
+        return -EFAULT;
+    t->rseq = area;
+    return 0;
+}
+
 struct clone_ctx {
     struct vmc_vcpu *parent;
     uint64_t flags, stack, tls;
@@ -89,6 +118,7 @@ int64_t vmc_lx_clone(struct vmc_hcall *hc)
             return -EFAULT;
         lx->thread[id].clear_tid = (flags & CLONE_CHILD_CLEARTID) ? ctid : 0;
         lx->thread[id].waiting = false;
+        lx->thread[id].rseq = 0;
         int rc = vmc_sched_vcpu_up(child, prepare_child, &c);
         if (rc == 0)
             return tid;

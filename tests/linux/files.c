@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 static void show(const char *what, long rc)
@@ -45,6 +46,9 @@ int main(void)
     struct stat st;
     show("fstat", fstat(fd, &st));
     printf("size=%lld regular=%d\n", (long long)st.st_size, S_ISREG(st.st_mode));
+    unsigned long long sx[32] = { 0 }; /* struct statx: 256 bytes, stx_size at byte 40 */
+    show("statx", syscall(SYS_statx, AT_FDCWD, "/d/f.txt", 0, 0x200 /* STATX_SIZE */, sx));
+    printf("statx size=%llu\n", sx[5]);
     close(fd);
     show("chdir /d", chdir("/d"));
     show("getcwd", getcwd(buf, sizeof(buf)) ? 0 : -1);
