@@ -66,6 +66,9 @@ TEST_GUESTS := $(KERNEL_TESTS:%=$(GBUILD)/tests/%.elf) $(USER_TESTS:%=$(GBUILD)/
                $(USER_BUILDS:%=$(GBUILD)/tests/user/%.elf) \
                $(GBUILD)/tests/flat.bin $(GBUILD)/tests/xen_flood.bin $(GBUILD)/tests/pvh.elf
 
+# The Linux personality's test programs (tests/linux/, built as users build them: musl-gcc -static).
+LINUX_TESTS := basic crash files mem threads
+LINUX_BINS := $(LINUX_TESTS:%=build/linux/%) build/linux/basic-glibc-pie build/linux/threads-glibc
 UNIT_TESTS := test_exit test_iobus test_uart test_loader test_memory test_abi test_hypercall test_xen
 UNIT_BINS := $(UNIT_TESTS:%=$(BUILD)/tests/%)
 LIB_TESTS := $(BUILD)/tests/test_two_vms $(BUILD)/tests/test_library $(BUILD)/tests/test_events \
@@ -78,7 +81,7 @@ all: lib $(VMCALL) sdk guests $(EMBED)
 
 lib: $(LIBA) $(LIBSO)
 host-bins: $(VMCALL) $(LIB_TESTS)
-test-bins: all $(UNIT_BINS) $(LIB_TESTS) $(BUILD)/tests/printf_host
+test-bins: all $(UNIT_BINS) $(LIB_TESTS) $(BUILD)/tests/printf_host $(LINUX_BINS)
 sdk: $(SDK)
 guests: $(EXAMPLES) $(TEST_GUESTS)
 
@@ -102,8 +105,6 @@ test: all $(UNIT_BINS) $(LIB_TESTS) $(BUILD)/tests/printf_host build/xtf/built $
 	    tests/xtf.t tests/linux.t $(if $(SAN),,tests/install.t)
 
 # The Linux personality's test programs: static musl executables (musl-tools), as any user would build them.
-LINUX_TESTS := basic crash files mem threads
-LINUX_BINS := $(LINUX_TESTS:%=build/linux/%) build/linux/basic-glibc-pie build/linux/threads-glibc
 build/linux/threads-glibc: tests/linux/threads.c
 	@mkdir -p $(dir $@)
 	$(Q)$(GUEST_CC) -static -pthread -O2 -Wall -Wextra -Werror -o $@ $<

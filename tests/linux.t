@@ -74,7 +74,7 @@ check "files in a writable root; escapes through .., absolute and relative links
 for lib in "" -glibc; do
     check "threads${lib:+ (glibc)}: 4 on vCPUs, a mutex, a condition variable, join; a 5th past --vcpus is EAGAIN" 0 \
         "counter=80000 (want 80000) turns=200 results=60 distinct tids=1\nmore threads than vCPUs: refused (EAGAIN)\n" \
-        "" -- run --linux --vcpus 5 "$L/threads$lib"
+        "" -- run --linux --vcpus 5 --timeout 20 "$L/threads$lib"
 done
 check "memory beyond the VM's RAM is ENOMEM; unmapped memory reads zero when mapped again" 0 \
     @tests/linux/mem.out "" -- run --linux --mem 64M "$L/mem"
