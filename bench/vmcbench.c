@@ -499,6 +499,7 @@ int main(int argc, char **argv)
         lx_nat = (median(c, nl2) - median(d, nl2)) * 1000.0 / 20000;
         sha_vm = median(e, nl2), sha_nat = median(g, nl2), sort_vm = median(h, nl2),
         sort_nat = median(k, nl2);
+        cpu_vm = median(p, nl2), cpu_nat = median(q, nl2);
         unlink(bigp), unlink(linesp), rmdir(lxroot);
     }
 
