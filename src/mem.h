@@ -33,6 +33,7 @@ struct vmc_mem {
     uint8_t *hot; /* the window's host reservation, or NULL: no hot-add */
     uint64_t hot_base, hot_size;
     _Atomic uint64_t *populated; /* one bit per window page */
+    _Atomic uint64_t *sealed;    /* one bit per boot-RAM page nobody may touch (vmc_mem_seal), or NULL */
     /* Under `lock`: the runs (sorted, never adjacent) and their memslots, the page counts. Released
      * frames stay populated (a guest may touch them again), so they keep counting against the limit. */
     pthread_mutex_t lock;
@@ -54,6 +55,10 @@ void *vmc_mem_ptr(const struct vmc_mem *mem, uint64_t gpa, uint64_t len);
  * before a byte is copied, so a failed write changes nothing. */
 int vmc_mem_read(const struct vmc_mem *mem, uint64_t gpa, void *buf, uint64_t len);
 int vmc_mem_write(const struct vmc_mem *mem, uint64_t gpa, const void *buf, uint64_t len);
+/* Seal boot-RAM pages [gpa, gpa+len) (page-aligned) or open them again: a sealed page is inaccessible
+ * on the host (PROT_NONE, so KVM cannot map it: a guest access ends KVM_RUN with EFAULT) and to every
+ * VMM path (vmc_mem_ptr and the copies treat it as a hole). For the Linux personality's munmap. */
+int vmc_mem_seal(struct vmc_mem *mem, uint64_t gpa, uint64_t len, bool sealed);
 /* Zero [gpa, gpa+len) without touching untouched host pages where possible. */
 int vmc_mem_zero(const struct vmc_mem *mem, uint64_t gpa, uint64_t len);
 

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Guest memory: bounds-checked guest-physical access, and the hot-add window's merged runs of RAM. */
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -19,6 +20,18 @@ static uint8_t *span(const struct vmc_mem *mem, uint64_t gpa, uint64_t want, uin
 {
     if (gpa < mem->size) {
         *avail = mem->size - gpa;
+        if (mem->sealed) { /* up to the first sealed page, as far as the caller wants */
+            uint64_t page = gpa >> 12, n = 0;
+            do {
+                if ((atomic_load_explicit(&mem->sealed[page / 64], memory_order_acquire) >> (page % 64)) & 1)
+                    break;
+                n += n == 0 ? 4096 - (gpa & 4095) : 4096;
+                page++;
+            } while (n < want && n < *avail);
+            if (n == 0)
+                return NULL;
+            *avail = n < *avail ? n : *avail;
+        }
         return mem->host + gpa;
     }
     if (!mem->hot || gpa < mem->hot_base || gpa - mem->hot_base >= mem->hot_size)
@@ -80,6 +93,24 @@ int vmc_mem_read(const struct vmc_mem *mem, uint64_t gpa, void *buf, uint64_t le
 int vmc_mem_write(const struct vmc_mem *mem, uint64_t gpa, const void *buf, uint64_t len)
 {
     return mem_copy(mem, gpa, (void *)buf, len, true);
+}
+
+int vmc_mem_seal(struct vmc_mem *mem, uint64_t gpa, uint64_t len, bool sealed)
+{
+    if ((gpa | len) & 4095 || gpa > mem->size || len > mem->size - gpa)
+        return -EINVAL;
+    if (!mem->sealed && !(mem->sealed = calloc((mem->size / 4096 + 63) / 64, sizeof(uint64_t))))
+        return -ENOMEM;
+    if (!sealed && mprotect(mem->host + gpa, len, PROT_READ | PROT_WRITE) != 0)
+        return -errno;
+    for (uint64_t p = gpa >> 12; p < (gpa + len) >> 12; p++) /* the VMM stops using them before... */
+        if (sealed)
+            atomic_fetch_or(&mem->sealed[p / 64], 1ull << (p % 64));
+        else
+            atomic_fetch_and(&mem->sealed[p / 64], ~(1ull << (p % 64)));
+    if (sealed && mprotect(mem->host + gpa, len, PROT_NONE) != 0) /* ...the host takes them away */
+        return -errno;
+    return 0;
 }
 
 int vmc_mem_zero(const struct vmc_mem *mem, uint64_t gpa, uint64_t len)
@@ -144,6 +175,8 @@ void vmc_mem_free(struct vmc_mem *mem)
     if (mem->hot)
         munmap(mem->hot, mem->hot_size);
     free(mem->populated);
+    free(mem->sealed);
+    mem->sealed = NULL;
     free(mem->runs);
     mem->host = mem->hot = NULL;
     mem->populated = NULL;

@@ -89,6 +89,9 @@ static void crash_summary(struct vmc_vcpu *vcpu, struct vmc_result *res, char *s
         snprintf(sum, len, "KVM internal error: %s (suberror %" PRIu64 ") at rip=0x%" PRIx64,
                  internal_suberror_name(res->exit.qualification), res->exit.qualification, rip);
         break;
+    case VMC_CRASH_UNMAPPED:
+        snprintf(sum, len, "guest touched memory that is not mapped at rip=0x%" PRIx64, rip);
+        break;
     case VMC_CRASH_GUEST:
         if (vcpu->vm->xen) /* the status is Xen's shutdown reason: 3 crash, 4 watchdog */
             snprintf(sum, len, "guest shut down as crashed (Xen SHUTDOWN_%s) at rip=0x%" PRIx64,

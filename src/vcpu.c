@@ -181,6 +181,12 @@ static int run_loop(struct vmc_vcpu *vcpu)
             vcpu->vm->entry_hook(vcpu, vcpu->vm->entry_hook_arg);
         if (ioctl(vcpu->fd, KVM_RUN, 0) < 0) {
             int e = errno;
+            if (e == EFAULT && vcpu->vm->mem.sealed) {
+                /* A sealed page (vmc_mem_seal): the guest's own doing, not the VMM's failure. */
+                vcpu->result = (struct vmc_stop_req){ .stop = VMC_STOP_CRASH, .crash = VMC_CRASH_UNMAPPED };
+                vcpu->exit = (struct vmc_exit){ .reason = VMC_EXIT_EPT_VIOLATION }; /* what VMX would say */
+                return LOOP_STOP;
+            }
             if (e != EINTR && e != EAGAIN)
                 return vmc_vm_fail(vcpu->vm, -e, "KVM_RUN: %s", strerror(e));
             /* Kicked: a cancel, stop or event (checked at the top), the timeout, or a stray signal. */

@@ -186,6 +186,8 @@ enum vmc_crash {
     VMC_CRASH_INTERNAL_ERROR, /* KVM_EXIT_INTERNAL_ERROR, e.g. an instruction KVM cannot emulate */
     VMC_CRASH_UNHANDLED_EXIT, /* an exit the VMM has no handler for */
     VMC_CRASH_GUEST,          /* the guest asked: sched_op shutdown with VMC_SHUTDOWN_CRASH */
+    VMC_CRASH_UNMAPPED,       /* the guest touched memory the VMM sealed (a Linux program's unmapped
+                                 memory, vmc_mem_seal): KVM_RUN failed with EFAULT */
 };
 
 /* Guest register state at the stop. */

@@ -143,6 +143,11 @@ int vmc_linux_boot(struct vmc_vm *vm, const struct vmc_image *img, const char *p
     lx->mmap_top = lx->stack_low - 4096; /* a guard page between the mmap area and the stack */
     lx->free[0] = (struct vmc_lx_range){ lx->brk_start, lx->mmap_top };
     lx->nfree = 1;
+    /* What is not mapped cannot be touched (a fault, SIGSEGV), the stack's guard page included: brk and
+     * mmap open the pages they hand out. */
+    int sealed = vmc_mem_seal(&vm->mem, lx->brk_start, lx->stack_low - lx->brk_start, true);
+    if (sealed < 0)
+        return sealed;
     uint64_t rsp;
     int rc = build_stack(vm, img, path, &rsp);
     if (rc < 0)

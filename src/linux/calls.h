@@ -18,5 +18,8 @@ struct vmc_lx_fd *vmc_lx_fd_get(struct vmc_linux *lx, uint64_t fd);
 /* A free descriptor at or above `from` with this entry, or -EMFILE. */
 int64_t vmc_lx_fd_install(struct vmc_linux *lx, uint64_t from, const struct vmc_lx_fd *e);
 void vmc_lx_fd_close(struct vmc_lx_fd *f);
+/* A signal to the program itself: its default action ends the program (128 + signal), ignored or
+ * handled ones do nothing (handlers are not run). 0, or -EINVAL for a bad number. */
+int64_t vmc_lx_raise(struct vmc_hcall *hc, uint64_t sig);
 
 #endif /* VMCALL_SRC_LINUX_CALLS_H */

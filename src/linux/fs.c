@@ -4,6 +4,8 @@
 #include <limits.h>
 #include <linux/openat2.h>
 #include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -226,6 +228,27 @@ static int64_t console_in(struct vmc_hcall *hc, const struct iovec *iov, int n)
     return (int64_t)done;
 }
 
+/*
+ * A write to a pipe whose reader is gone raises SIGPIPE, which would end the whole VMM process: the
+ * program gets EPIPE instead, as a process that ignores SIGPIPE would. The signal is blocked on this
+ * thread around the write and, when it came, taken back before the mask is restored.
+ */
+static ssize_t host_write(int fd, const struct iovec *iov, int n, int64_t off)
+{
+    sigset_t pipe_set, old;
+    sigemptyset(&pipe_set);
+    sigaddset(&pipe_set, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
+    ssize_t r = off >= 0 ? pwritev(fd, iov, n, off) : writev(fd, iov, n);
+    int e = errno;
+    if (r < 0 && e == EPIPE && !sigismember(&old, SIGPIPE))
+        while (sigtimedwait(&pipe_set, NULL, &(struct timespec){ 0, 0 }) == SIGPIPE)
+            ;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    errno = e;
+    return r;
+}
+
 /* Standard error goes straight to vmcall's, without ever blocking the vCPU's thread on a stuck reader:
  * at most PIPE_BUF bytes when poll says there is room (a pipe then takes them whole), else the call
  * runs again a millisecond later. */
@@ -243,7 +266,7 @@ static int64_t stderr_out(struct vmc_hcall *hc, struct iovec *iov, int n)
             iov[k].iov_len = left;
         left -= iov[k].iov_len;
     }
-    ssize_t r = writev(2, iov, k);
+    ssize_t r = host_write(2, iov, k, -1);
     return r < 0 ? -errno : r;
 }
 
@@ -266,10 +289,13 @@ static int64_t transfer(struct vmc_hcall *hc, struct vmc_lx_fd *f, struct iovec 
             return stderr_out(hc, iov, n);
         break;
     case LX_FD_HOST:
-        if (off >= 0)
-            r = write ? pwritev(f->host, iov, n, off) : preadv(f->host, iov, n, off);
-        else
-            r = write ? writev(f->host, iov, n) : readv(f->host, iov, n);
+        r = write      ? host_write(f->host, iov, n, off)
+            : off >= 0 ? preadv(f->host, iov, n, off)
+                       : readv(f->host, iov, n);
+        if (r < 0 && errno == EPIPE) {
+            vmc_lx_raise(hc, SIGPIPE); /* Linux sends SIGPIPE too: by default it ends the program */
+            return -EPIPE;
+        }
         /* A pipe or FIFO not ready, for a program that did not ask for O_NONBLOCK: the call runs again
          * a millisecond later (a poll of the host descriptor, cancellable like any wait). */
         if (r < 0 && errno == EAGAIN && !f->nonblock && vmc_hc_continue(hc)) {

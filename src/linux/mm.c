@@ -85,8 +85,12 @@ int64_t vmc_lx_brk(struct vmc_hcall *hc)
         return (int64_t)lx->brk; /* Linux: the break as it is */
     if (next > cur && !take(lx, cur, next))
         return (int64_t)lx->brk;
-    if (next < cur && give(lx, next, cur))
+    if (next > cur)
+        vmc_mem_seal(&hc->vcpu->vm->mem, cur, next - cur, false);
+    if (next < cur && give(lx, next, cur)) {
         vmc_mem_zero(&hc->vcpu->vm->mem, next, cur - next);
+        vmc_mem_seal(&hc->vcpu->vm->mem, next, cur - next, true);
+    }
     lx->brk = want;
     return (int64_t)want;
 }
@@ -126,7 +130,10 @@ int64_t vmc_lx_mmap(struct vmc_hcall *hc)
         if (!at || !take(lx, at, at + len))
             return -ENOMEM;
     }
+    vmc_mem_seal(mem, at, len, false);
     vmc_mem_zero(mem, at, len);
+    if (hc->a.args[2] == PROT_NONE && !f)
+        vmc_mem_seal(mem, at, len, true); /* reserved, not usable: glibc's thread stacks start this way */
     if (f) {
         uint8_t *p = vmc_mem_ptr(mem, at, len);
         ssize_t n = p ? pread(f->host, p, len, (off_t)off) : -1;
@@ -141,8 +148,9 @@ int64_t vmc_lx_mmap(struct vmc_hcall *hc)
 
 /* Give back what is mapped of [lo, hi): each mapped stretch in one go (the free list is sorted). A new
  * mapping is zeroed when it is made, so nothing is written here. */
-static void unmap_range(struct vmc_linux *lx, uint64_t lo, uint64_t hi)
+static void unmap_range(struct vmc_vcpu *vcpu, uint64_t lo, uint64_t hi)
 {
+    struct vmc_linux *lx = vcpu->vm->lx;
     while (lo < hi) {
         uint64_t next_free = hi, free_end = lo;
         for (uint32_t i = 0; i < lx->nfree; i++) {
@@ -164,6 +172,7 @@ static void unmap_range(struct vmc_linux *lx, uint64_t lo, uint64_t hi)
         uint64_t end = next_free < hi ? next_free : hi;
         if (!give(lx, lo, end)) /* the free list is full: leave the rest mapped */
             return;
+        vmc_mem_seal(&vcpu->vm->mem, lo, end - lo, true); /* touching it now faults: SIGSEGV */
         lo = end;
     }
 }
@@ -178,7 +187,7 @@ int64_t vmc_lx_munmap(struct vmc_hcall *hc)
     uint64_t floor = PAGE_UP(lx->brk); /* the heap below is brk's */
     uint64_t lo = addr < floor ? floor : addr, hi = addr + len > lx->mmap_top ? lx->mmap_top : addr + len;
     if (lo < hi)
-        unmap_range(lx, lo, hi);
+        unmap_range(hc->vcpu, lo, hi);
     return 0;
 }
 
@@ -198,10 +207,11 @@ int64_t vmc_lx_mremap(struct vmc_hcall *hc)
         return -EINVAL;
     if (nlen <= olen) {
         if (nlen < olen)
-            unmap_range(lx, old + nlen, old + olen);
+            unmap_range(hc->vcpu, old + nlen, old + olen);
         return (int64_t)old;
     }
     if (old + nlen <= lx->mmap_top && take(lx, old + olen, old + nlen)) {
+        vmc_mem_seal(mem, old + olen, nlen - olen, false);
         vmc_mem_zero(mem, old + olen, nlen - olen);
         return (int64_t)old;
     }
@@ -210,6 +220,7 @@ int64_t vmc_lx_mremap(struct vmc_hcall *hc)
     uint64_t at = find(lx, nlen);
     if (!at || !take(lx, at, at + nlen))
         return -ENOMEM;
+    vmc_mem_seal(mem, at, nlen, false);
     uint8_t *src = vmc_mem_ptr(mem, old, olen), *dst = vmc_mem_ptr(mem, at, nlen);
     if (!src || !dst) {
         give(lx, at, at + nlen);
@@ -217,15 +228,24 @@ int64_t vmc_lx_mremap(struct vmc_hcall *hc)
     }
     memcpy(dst, src, olen);
     vmc_mem_zero(mem, at + olen, nlen - olen);
-    unmap_range(lx, old, old + olen);
+    unmap_range(hc->vcpu, old, old + olen);
     return (int64_t)at;
 }
 
-/* Protections are not enforced: every page of the program is readable, writable and executable (the
- * identity map vmcall's user-mode guests run on; docs/linux.md). */
+/* mprotect: PROT_NONE seals the pages (a touch faults: SIGSEGV), any access opens them again. Read-only
+ * and no-exec are accepted but not enforced: every open page is readable, writable and executable
+ * (docs/linux.md says why). */
 int64_t vmc_lx_mprotect(struct vmc_hcall *hc)
 {
-    return (hc->a.args[0] & 4095) ? -EINVAL : 0;
+    uint64_t addr = hc->a.args[0], len = PAGE_UP(hc->a.args[1]), prot = hc->a.args[2];
+    struct vmc_mem *mem = &hc->vcpu->vm->mem;
+    if ((addr & 4095) || addr + len < addr || (prot & ~(uint64_t)(PROT_READ | PROT_WRITE | PROT_EXEC)))
+        return -EINVAL;
+    if (len == 0)
+        return 0;
+    if (addr < (2u << 20) || addr + len > mem->size)
+        return -ENOMEM; /* not the program's memory */
+    return vmc_mem_seal(mem, addr, len, prot == PROT_NONE) < 0 ? -ENOMEM : 0;
 }
 
 int64_t vmc_lx_madvise(struct vmc_hcall *hc)

@@ -214,7 +214,7 @@ static bool ignored_by_default(uint64_t sig)
 /* A signal sent to the program itself: 0 tests, default-ignored or ignored ones do nothing; any other
  * ends the program as the default action would (status 128 + signal, as a shell reports it). Handlers
  * are not run: vmcall builds no signal frames (docs/linux.md). */
-static int64_t self_signal(struct vmc_hcall *hc, uint64_t sig)
+int64_t vmc_lx_raise(struct vmc_hcall *hc, uint64_t sig)
 {
     struct vmc_linux *lx = vmc_lx(hc);
     if (sig > 64)
@@ -234,7 +234,7 @@ int64_t vmc_lx_kill(struct vmc_hcall *hc)
     int64_t pid = (int64_t)hc->a.args[0];
     if (pid != 1 && pid != 0 && pid != -1)
         return -ESRCH; /* no other process */
-    return self_signal(hc, hc->a.args[1]);
+    return vmc_lx_raise(hc, hc->a.args[1]);
 }
 
 int64_t vmc_lx_tgkill(struct vmc_hcall *hc)
@@ -244,5 +244,5 @@ int64_t vmc_lx_tgkill(struct vmc_hcall *hc)
         !vmc_sched_vcpu_is_up(
             &hc->vcpu->vm->vcpus[vmc_index_nospec((uint32_t)tid - 1, hc->vcpu->vm->nvcpus)]))
         return -ESRCH;
-    return self_signal(hc, hc->a.args[2]);
+    return vmc_lx_raise(hc, hc->a.args[2]);
 }

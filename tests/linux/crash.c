@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /* Linux-personality test: a program killed by a signal ends with 128 + signal, as a shell reports it;
  * one that waits for ever is still stopped by a timeout. */
+#include <errno.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 int main(int argc, char **argv)
@@ -27,6 +29,25 @@ int main(int argc, char **argv)
     }
     if (!strcmp(how, "term"))
         raise(SIGTERM);
+    if (!strcmp(how, "unmapped")) { /* memory given back with munmap faults, as on Linux */
+        volatile unsigned char *p =
+            mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        p[4096] = 1;
+        munmap((void *)(p + 4096), 4096);
+        printf("still mapped: %d\n", p[0]);
+        fflush(stdout);
+        return p[4096];
+    }
+    if (!strcmp(how, "epipe") || !strcmp(how, "epipe-ignored")) { /* a pipe whose reader is gone */
+        int p[2];
+        if (!strcmp(how, "epipe-ignored"))
+            signal(SIGPIPE, SIG_IGN);
+        if (pipe(p) != 0 || close(p[0]) != 0)
+            return 1;
+        long w = write(p[1], "x", 1);
+        printf("write=%ld %s\n", w, strerror(errno));
+        return 4;
+    }
     if (!strcmp(how, "pipe")) { /* waits for ever on its own empty pipe: only the VMM can end it */
         int p[2];
         char c;

@@ -272,6 +272,8 @@ static int report_stop(struct vmc_vm *vm, int rc, const struct vmc_result *res, 
         vmc_result_print(res, stderr);
         if (personality == VMC_PERSONALITY_LINUX && res->crash == VMC_CRASH_EXCEPTION)
             return 128 + exception_signal(res->vector); /* as a shell reports a program the signal killed */
+        if (personality == VMC_PERSONALITY_LINUX && res->crash == VMC_CRASH_UNMAPPED)
+            return 128 + SIGSEGV;
         return EXIT_CRASH;
     case VMC_STOP_CANCELLED:
         if (s) {
