@@ -5,6 +5,7 @@
 
 #include <asm/unistd.h>
 #include <errno.h>
+#include <sys/uio.h>
 
 #include "../vm.h"
 #include "linux.h"
@@ -12,6 +13,19 @@
 #define HC(nr, name, native, compat, flags) int64_t native(struct vmc_hcall *hc);
 #include "linux.def"
 #undef HC
+
+/* The calling program's state. */
+static inline struct vmc_linux *vmc_lx(const struct vmc_hcall *hc)
+{
+    return hc->vcpu->vm->lx;
+}
+
+/* Could the program's [addr, addr+len) (at most a page's worth) be written now? */
+static inline bool vmc_lx_writable(struct vmc_hcall *hc, uint64_t addr, uint64_t len)
+{
+    struct iovec iov[2];
+    return len <= 4096 && vmc_hc_iov(hc, addr, len, true, iov, 2) >= 0;
+}
 
 /* The descriptor table entry for a guest fd, or NULL (-EBADF). */
 struct vmc_lx_fd *vmc_lx_fd_get(struct vmc_linux *lx, uint64_t fd);

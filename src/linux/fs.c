@@ -20,11 +20,6 @@
 
 #define IO_MAX (1u << 20) /* bytes one read or write moves; Linux may return less, programs loop */
 
-struct vmc_linux *vmc_lx(const struct vmc_hcall *hc)
-{
-    return hc->vcpu->vm->lx;
-}
-
 struct vmc_lx_fd *vmc_lx_fd_get(struct vmc_linux *lx, uint64_t fd)
 {
     if (fd >= VMC_LX_FD_MAX)
@@ -55,12 +50,6 @@ void vmc_lx_fd_close(struct vmc_lx_fd *f)
 static int console_host(const struct vmc_lx_fd *f)
 {
     return f->kind == LX_FD_STDIN ? 0 : f->kind == LX_FD_STDOUT ? 1 : 2;
-}
-
-bool vmc_lx_writable(struct vmc_hcall *hc, uint64_t addr, uint64_t len)
-{
-    struct iovec iov[2];
-    return len <= 4096 && vmc_hc_iov(hc, addr, len, true, iov, 2) >= 0;
 }
 
 /* ---- paths ------------------------------------------------------------------------------------------ */

@@ -70,8 +70,5 @@ void vmc_linux_sysret(struct vmc_vcpu *vcpu, const struct vmc_hcall *hc, int64_t
 
 /* Helpers for the handlers (linux/util.c). */
 int64_t vmc_lx_path(struct vmc_hcall *hc, uint64_t addr, char *out, size_t size);
-/* Could the program's [addr, addr+len) be written now (every page present, writable, user)? */
-bool vmc_lx_writable(struct vmc_hcall *hc, uint64_t addr, uint64_t len);
-struct vmc_linux *vmc_lx(const struct vmc_hcall *hc);
 
 #endif /* VMCALL_SRC_LINUX_LINUX_H */
