@@ -34,6 +34,7 @@ struct vmc_mem {
     uint64_t hot_base, hot_size;
     _Atomic uint64_t *populated; /* one bit per window page */
     _Atomic uint64_t *sealed;    /* one bit per boot-RAM page nobody may touch (vmc_mem_seal), or NULL */
+    _Atomic uint64_t *readonly;  /* one bit per boot-RAM page nobody may write, with `sealed` */
     /* Under `lock`: the runs (sorted, never adjacent) and their memslots, the page counts. Released
      * frames stay populated (a guest may touch them again), so they keep counting against the limit. */
     pthread_mutex_t lock;
@@ -51,14 +52,21 @@ void vmc_mem_free(struct vmc_mem *mem);
 /* Bounds- and overflow-checked translation of [gpa, gpa+len) to a host pointer; NULL unless the whole
  * range lies in one run of RAM. */
 void *vmc_mem_ptr(const struct vmc_mem *mem, uint64_t gpa, uint64_t len);
+/* The same for a range the VMM will write: NULL if any page of it is read-only. */
+void *vmc_mem_ptr_w(const struct vmc_mem *mem, uint64_t gpa, uint64_t len);
 /* Copies that may span adjacent runs; -EFAULT if any byte is outside RAM. The whole range is checked
  * before a byte is copied, so a failed write changes nothing. */
 int vmc_mem_read(const struct vmc_mem *mem, uint64_t gpa, void *buf, uint64_t len);
 int vmc_mem_write(const struct vmc_mem *mem, uint64_t gpa, const void *buf, uint64_t len);
-/* Seal boot-RAM pages [gpa, gpa+len) (page-aligned) or open them again: a sealed page is inaccessible
- * on the host (PROT_NONE, so KVM cannot map it: a guest access ends KVM_RUN with EFAULT) and to every
- * VMM path (vmc_mem_ptr and the copies treat it as a hole). For the Linux personality's munmap. */
-int vmc_mem_seal(struct vmc_mem *mem, uint64_t gpa, uint64_t len, bool sealed);
+/* What may be done with boot-RAM pages (vmc_mem_seal). */
+enum vmc_mem_access { VMC_MEM_NONE, VMC_MEM_READ, VMC_MEM_RW };
+/* Seal boot-RAM pages [gpa, gpa+len) (page-aligned), make them read-only, or open them again. The host
+ * mapping gets the same rights, so KVM cannot give the guest more (a guest access it may not make ends
+ * KVM_RUN with EFAULT), and every VMM path honours them: a sealed page is a hole, a read-only one a hole
+ * for writes (vmc_mem_ptr_w, the copies). For the Linux personality's munmap and mprotect. */
+int vmc_mem_seal(struct vmc_mem *mem, uint64_t gpa, uint64_t len, enum vmc_mem_access access);
+/* The access of the page at gpa (VMC_MEM_RW for every page when nothing was ever sealed). */
+enum vmc_mem_access vmc_mem_access(const struct vmc_mem *mem, uint64_t gpa);
 /* Zero [gpa, gpa+len) without touching untouched host pages where possible. */
 int vmc_mem_zero(const struct vmc_mem *mem, uint64_t gpa, uint64_t len);
 

@@ -16,14 +16,19 @@ static bool page_populated(const struct vmc_mem *mem, uint64_t page)
 }
 
 /* Host memory at gpa and how many of the `want` bytes from there are RAM in one piece (*avail), or NULL. */
-static uint8_t *span(const struct vmc_mem *mem, uint64_t gpa, uint64_t want, uint64_t *avail)
+static bool page_bit(_Atomic uint64_t *map, uint64_t page)
+{
+    return map && (atomic_load_explicit(&map[page / 64], memory_order_acquire) >> (page % 64)) & 1;
+}
+
+static uint8_t *span(const struct vmc_mem *mem, uint64_t gpa, uint64_t want, uint64_t *avail, bool write)
 {
     if (gpa < mem->size) {
         *avail = mem->size - gpa;
         if (mem->sealed) { /* up to the first sealed page, as far as the caller wants */
             uint64_t page = gpa >> 12, n = 0;
             do {
-                if ((atomic_load_explicit(&mem->sealed[page / 64], memory_order_acquire) >> (page % 64)) & 1)
+                if (page_bit(mem->sealed, page) || (write && page_bit(mem->readonly, page)))
                     break;
                 n += n == 0 ? 4096 - (gpa & 4095) : 4096;
                 page++;
@@ -47,14 +52,24 @@ static uint8_t *span(const struct vmc_mem *mem, uint64_t gpa, uint64_t want, uin
     return mem->hot + off;
 }
 
-void *vmc_mem_ptr(const struct vmc_mem *mem, uint64_t gpa, uint64_t len)
+static void *ptr(const struct vmc_mem *mem, uint64_t gpa, uint64_t len, bool write)
 {
     /* No sum is formed before it is known not to wrap: avail bounds len. */
     uint64_t avail;
-    uint8_t *p = span(mem, gpa, len, &avail);
+    uint8_t *p = span(mem, gpa, len, &avail, write);
     if (!p || len > avail)
         return NULL;
     return p;
+}
+
+void *vmc_mem_ptr(const struct vmc_mem *mem, uint64_t gpa, uint64_t len)
+{
+    return ptr(mem, gpa, len, false);
+}
+
+void *vmc_mem_ptr_w(const struct vmc_mem *mem, uint64_t gpa, uint64_t len)
+{
+    return ptr(mem, gpa, len, true);
 }
 
 static int mem_copy(const struct vmc_mem *mem, uint64_t gpa, void *buf, uint64_t len, bool write)
@@ -63,7 +78,7 @@ static int mem_copy(const struct vmc_mem *mem, uint64_t gpa, void *buf, uint64_t
         return -EFAULT;
     for (uint64_t a = gpa, left = len; left;) {
         uint64_t avail;
-        if (!span(mem, a, left, &avail))
+        if (!span(mem, a, left, &avail, write))
             return -EFAULT;
         uint64_t n = avail < left ? avail : left;
         a += n;
@@ -72,7 +87,7 @@ static int mem_copy(const struct vmc_mem *mem, uint64_t gpa, void *buf, uint64_t
     uint8_t *b = buf;
     while (len) {
         uint64_t avail;
-        uint8_t *p = span(mem, gpa, len, &avail);
+        uint8_t *p = span(mem, gpa, len, &avail, write);
         uint64_t n = avail < len ? avail : len;
         if (write)
             memcpy(p, b, n);
@@ -95,29 +110,53 @@ int vmc_mem_write(const struct vmc_mem *mem, uint64_t gpa, const void *buf, uint
     return mem_copy(mem, gpa, (void *)buf, len, true);
 }
 
-int vmc_mem_seal(struct vmc_mem *mem, uint64_t gpa, uint64_t len, bool sealed)
+static void set_bits(_Atomic uint64_t *map, uint64_t gpa, uint64_t len, bool on)
+{
+    for (uint64_t p = gpa >> 12; p < (gpa + len) >> 12; p++)
+        if (on)
+            atomic_fetch_or(&map[p / 64], 1ull << (p % 64));
+        else
+            atomic_fetch_and(&map[p / 64], ~(1ull << (p % 64)));
+}
+
+int vmc_mem_seal(struct vmc_mem *mem, uint64_t gpa, uint64_t len, enum vmc_mem_access access)
 {
     if ((gpa | len) & 4095 || gpa > mem->size || len > mem->size - gpa)
         return -EINVAL;
-    if (!mem->sealed && !(mem->sealed = calloc((mem->size / 4096 + 63) / 64, sizeof(uint64_t))))
+    size_t words = (mem->size / 4096 + 63) / 64;
+    if (!mem->sealed && !(mem->sealed = calloc(words, sizeof(uint64_t))))
         return -ENOMEM;
-    if (!sealed && mprotect(mem->host + gpa, len, PROT_READ | PROT_WRITE) != 0)
+    if (!mem->readonly && !(mem->readonly = calloc(words, sizeof(uint64_t))))
+        return -ENOMEM;
+    int prot = access == VMC_MEM_RW ? PROT_READ | PROT_WRITE : access == VMC_MEM_READ ? PROT_READ : PROT_NONE;
+    /* Rights are taken away from the VMM's paths before the host's mapping, and given back after it:
+     * no VMM thread ever touches a page the host forbids. */
+    if (access != VMC_MEM_RW)
+        set_bits(mem->readonly, gpa, len, true);
+    if (access == VMC_MEM_NONE)
+        set_bits(mem->sealed, gpa, len, true);
+    if (mprotect(mem->host + gpa, len, prot) != 0)
         return -errno;
-    for (uint64_t p = gpa >> 12; p < (gpa + len) >> 12; p++) /* the VMM stops using them before... */
-        if (sealed)
-            atomic_fetch_or(&mem->sealed[p / 64], 1ull << (p % 64));
-        else
-            atomic_fetch_and(&mem->sealed[p / 64], ~(1ull << (p % 64)));
-    if (sealed && mprotect(mem->host + gpa, len, PROT_NONE) != 0) /* ...the host takes them away */
-        return -errno;
+    if (access != VMC_MEM_NONE)
+        set_bits(mem->sealed, gpa, len, false);
+    if (access == VMC_MEM_RW)
+        set_bits(mem->readonly, gpa, len, false);
     return 0;
+}
+
+enum vmc_mem_access vmc_mem_access(const struct vmc_mem *mem, uint64_t gpa)
+{
+    uint64_t page = gpa >> 12;
+    return page_bit(mem->sealed, page)     ? VMC_MEM_NONE
+           : page_bit(mem->readonly, page) ? VMC_MEM_READ
+                                           : VMC_MEM_RW;
 }
 
 int vmc_mem_zero(const struct vmc_mem *mem, uint64_t gpa, uint64_t len)
 {
     if (!len)
         return 0;
-    uint8_t *p = vmc_mem_ptr(mem, gpa, len);
+    uint8_t *p = vmc_mem_ptr_w(mem, gpa, len);
     if (!p)
         return -EFAULT;
     /* Whole host pages are dropped rather than written: fresh anonymous memory reads as zero, and a large
@@ -176,7 +215,8 @@ void vmc_mem_free(struct vmc_mem *mem)
         munmap(mem->hot, mem->hot_size);
     free(mem->populated);
     free(mem->sealed);
-    mem->sealed = NULL;
+    free(mem->readonly);
+    mem->sealed = mem->readonly = NULL;
     free(mem->runs);
     mem->host = mem->hot = NULL;
     mem->populated = NULL;

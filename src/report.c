@@ -90,7 +90,8 @@ static void crash_summary(struct vmc_vcpu *vcpu, struct vmc_result *res, char *s
                  internal_suberror_name(res->exit.qualification), res->exit.qualification, rip);
         break;
     case VMC_CRASH_UNMAPPED:
-        snprintf(sum, len, "guest touched memory that is not mapped at rip=0x%" PRIx64, rip);
+        snprintf(sum, len, "guest touched memory it may not (not mapped, or read-only) at rip=0x%" PRIx64,
+                 rip);
         break;
     case VMC_CRASH_GUEST:
         if (vcpu->vm->xen) /* the status is Xen's shutdown reason: 3 crash, 4 watchdog */

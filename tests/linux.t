@@ -88,12 +88,15 @@ for c in "segv 139 guest #GP" "null 139 guest #PF at rip=0x[0-9a-f]+ cr2=0x2 \\(
         -- run --linux "$L/crash" -- "$how"
 done
 check "memory given back with munmap faults: SIGSEGV, status 139" 139 "unmapped\nstill mapped: 0\n" \
-    "^vmcall: guest touched memory that is not mapped at rip=0x[0-9a-f]+$" \
+    "^vmcall: guest touched memory it may not \\(not mapped, or read-only\\) at rip=0x[0-9a-f]+$" \
     -- run --linux "$L/crash" -- unmapped
 check "a write to a pipe without reader: SIGPIPE ends the program (141), never the VMM" 141 "epipe\n" \
     "^vmcall: program killed by signal 13 \\(PIPE\\)" -- run --linux "$L/crash" -- epipe
 check "... and EPIPE when the program ignores SIGPIPE" 4 "epipe-ignored\nwrite=-1 Broken pipe\n" "" \
     -- run --linux "$L/crash" -- epipe-ignored
+check "a page made read-only: reads go on, read(2) into it is EFAULT, a write is SIGSEGV" 139 \
+    "readonly\nread 7, read(2) into it: -1 Bad address\n" \
+    "^vmcall: guest touched memory it may not \\(not mapped, or read-only\\)" -- run --linux "$L/crash" -- readonly
 check "a program waiting on its own empty pipe is still stopped by --timeout" 124 "pipe\n" \
     "^vmcall: guest timed out after (1\\.|2\\.0)[0-9]+ s \\(limit 1.000 s\\)" -- run --linux --timeout 1 "$L/crash" -- pipe
 check "a signal the program ignores does nothing" 5 "ignored\n" "" -- run --linux "$L/crash" -- ignored

@@ -145,7 +145,7 @@ int vmc_linux_boot(struct vmc_vm *vm, const struct vmc_image *img, const char *p
     lx->nfree = 1;
     /* What is not mapped cannot be touched (a fault, SIGSEGV), the stack's guard page included: brk and
      * mmap open the pages they hand out. */
-    int sealed = vmc_mem_seal(&vm->mem, lx->brk_start, lx->stack_low - lx->brk_start, true);
+    int sealed = vmc_mem_seal(&vm->mem, lx->brk_start, lx->stack_low - lx->brk_start, VMC_MEM_NONE);
     if (sealed < 0)
         return sealed;
     uint64_t rsp;

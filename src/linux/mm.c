@@ -8,6 +8,12 @@
 
 #define PAGE_UP(x) (((x) + 4095) & ~4095ull)
 
+/* The rights the VMM can hold a page to: none, read, or read and write (execution is not checked). */
+static enum vmc_mem_access access_of(uint64_t prot)
+{
+    return (prot & PROT_WRITE) ? VMC_MEM_RW : (prot & (PROT_READ | PROT_EXEC)) ? VMC_MEM_READ : VMC_MEM_NONE;
+}
+
 /* Take [start, end) out of the free ranges: it must lie inside one. */
 static bool take(struct vmc_linux *lx, uint64_t start, uint64_t end)
 {
@@ -86,10 +92,10 @@ int64_t vmc_lx_brk(struct vmc_hcall *hc)
     if (next > cur && !take(lx, cur, next))
         return (int64_t)lx->brk;
     if (next > cur)
-        vmc_mem_seal(&hc->vcpu->vm->mem, cur, next - cur, false);
+        vmc_mem_seal(&hc->vcpu->vm->mem, cur, next - cur, VMC_MEM_RW);
     if (next < cur && give(lx, next, cur)) {
         vmc_mem_zero(&hc->vcpu->vm->mem, next, cur - next);
-        vmc_mem_seal(&hc->vcpu->vm->mem, next, cur - next, true);
+        vmc_mem_seal(&hc->vcpu->vm->mem, next, cur - next, VMC_MEM_NONE);
     }
     lx->brk = want;
     return (int64_t)want;
@@ -130,18 +136,20 @@ int64_t vmc_lx_mmap(struct vmc_hcall *hc)
         if (!at || !take(lx, at, at + len))
             return -ENOMEM;
     }
-    vmc_mem_seal(mem, at, len, false);
+    vmc_mem_seal(mem, at, len, VMC_MEM_RW);
     vmc_mem_zero(mem, at, len);
-    if (hc->a.args[2] == PROT_NONE && !f)
-        vmc_mem_seal(mem, at, len, true); /* reserved, not usable: glibc's thread stacks start this way */
+    if (!f) /* PROT_NONE reserves (glibc's thread stacks start this way), PROT_READ is read-only */
+        vmc_mem_seal(mem, at, len, access_of(hc->a.args[2]));
     if (f) {
-        uint8_t *p = vmc_mem_ptr(mem, at, len);
+        uint8_t *p = vmc_mem_ptr_w(mem, at, len);
         ssize_t n = p ? pread(f->host, p, len, (off_t)off) : -1;
         if (n < 0) {
             int e = p ? errno : ENOMEM;
             give(lx, at, at + len);
+            vmc_mem_seal(mem, at, len, VMC_MEM_NONE);
             return -e;
         }
+        vmc_mem_seal(mem, at, len, access_of(hc->a.args[2])); /* the contents are in: the rights asked */
     }
     return (int64_t)at;
 }
@@ -172,7 +180,7 @@ static void unmap_range(struct vmc_vcpu *vcpu, uint64_t lo, uint64_t hi)
         uint64_t end = next_free < hi ? next_free : hi;
         if (!give(lx, lo, end)) /* the free list is full: leave the rest mapped */
             return;
-        vmc_mem_seal(&vcpu->vm->mem, lo, end - lo, true); /* touching it now faults: SIGSEGV */
+        vmc_mem_seal(&vcpu->vm->mem, lo, end - lo, VMC_MEM_NONE); /* a touch now faults: SIGSEGV */
         lo = end;
     }
 }
@@ -211,8 +219,9 @@ int64_t vmc_lx_mremap(struct vmc_hcall *hc)
         return (int64_t)old;
     }
     if (old + nlen <= lx->mmap_top && take(lx, old + olen, old + nlen)) {
-        vmc_mem_seal(mem, old + olen, nlen - olen, false);
+        vmc_mem_seal(mem, old + olen, nlen - olen, VMC_MEM_RW);
         vmc_mem_zero(mem, old + olen, nlen - olen);
+        vmc_mem_seal(mem, old + olen, nlen - olen, vmc_mem_access(mem, old));
         return (int64_t)old;
     }
     if (!(flags & MREMAP_MAYMOVE))
@@ -220,14 +229,16 @@ int64_t vmc_lx_mremap(struct vmc_hcall *hc)
     uint64_t at = find(lx, nlen);
     if (!at || !take(lx, at, at + nlen))
         return -ENOMEM;
-    vmc_mem_seal(mem, at, nlen, false);
-    uint8_t *src = vmc_mem_ptr(mem, old, olen), *dst = vmc_mem_ptr(mem, at, nlen);
+    vmc_mem_seal(mem, at, nlen, VMC_MEM_RW);
+    enum vmc_mem_access was = vmc_mem_access(mem, old);
+    uint8_t *src = vmc_mem_ptr(mem, old, olen), *dst = vmc_mem_ptr_w(mem, at, nlen);
     if (!src || !dst) {
         give(lx, at, at + nlen);
         return -EFAULT;
     }
     memcpy(dst, src, olen);
     vmc_mem_zero(mem, at + olen, nlen - olen);
+    vmc_mem_seal(mem, at, nlen, was);
     unmap_range(hc->vcpu, old, old + olen);
     return (int64_t)at;
 }
@@ -245,7 +256,7 @@ int64_t vmc_lx_mprotect(struct vmc_hcall *hc)
         return 0;
     if (addr < (2u << 20) || addr + len > mem->size)
         return -ENOMEM; /* not the program's memory */
-    return vmc_mem_seal(mem, addr, len, prot == PROT_NONE) < 0 ? -ENOMEM : 0;
+    return vmc_mem_seal(mem, addr, len, access_of(prot)) < 0 ? -ENOMEM : 0;
 }
 
 int64_t vmc_lx_madvise(struct vmc_hcall *hc)

@@ -48,6 +48,17 @@ int main(int argc, char **argv)
         printf("write=%ld %s\n", w, strerror(errno));
         return 4;
     }
+    if (!strcmp(how, "readonly")) { /* mprotect(PROT_READ): reading goes on, writing faults */
+        volatile unsigned char *p =
+            mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        p[0] = 7;
+        mprotect((void *)p, 4096, PROT_READ);
+        long r = read(0, (void *)p, 1); /* the kernel may not write it either */
+        printf("read %d, read(2) into it: %ld %s\n", p[0], r, strerror(errno));
+        fflush(stdout);
+        p[0] = 8;
+        return 8;
+    }
     if (!strcmp(how, "pipe")) { /* waits for ever on its own empty pipe: only the VMM can end it */
         int p[2];
         char c;

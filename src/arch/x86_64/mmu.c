@@ -122,7 +122,8 @@ static int check_range(const struct vmc_mem *mem, const struct vmc_mmu *m, uint6
     uint64_t last = la + (len - 1);
     for (uint64_t a = la; len;) {
         uint64_t gpa, page_end = a | 4095, end = page_end < last ? page_end : last;
-        if (vmc_mmu_translate(mem, m, a, acc, &gpa) != 0 || !vmc_mem_ptr(mem, gpa, end - a + 1))
+        if (vmc_mmu_translate(mem, m, a, acc, &gpa) != 0 ||
+            !((acc & VMC_ACC_WRITE) ? vmc_mem_ptr_w : vmc_mem_ptr)(mem, gpa, end - a + 1))
             return -EFAULT;
         if (end == last)
             break;
@@ -180,7 +181,7 @@ int vmc_mmu_iov(const struct vmc_mem *mem, const struct vmc_mmu *m, uint64_t la,
             chunk = len;
         if (vmc_mmu_translate(mem, m, la, acc, &gpa) != 0)
             return -EFAULT;
-        uint8_t *host = vmc_mem_ptr(mem, gpa, chunk);
+        uint8_t *host = ((acc & VMC_ACC_WRITE) ? vmc_mem_ptr_w : vmc_mem_ptr)(mem, gpa, chunk);
         if (!host)
             return -EFAULT;
         if (n > 0 && (uint8_t *)iov[n - 1].iov_base + iov[n - 1].iov_len == host) {
