@@ -53,6 +53,7 @@ same ls /dev/null ls -R dir
 same "cat (missing file)" /dev/null cat nosuch.txt
 same false /dev/null false
 same "sh -c 'exit 3'" /dev/null sh -c 'exit 3'
+same "sh -c 'exit 200' (a status above vmcall's own range is the program's)" /dev/null sh -c 'exit 200'
 same "sh pipeline-free script" /dev/null sh -c 'x=0; for i in 1 2 3; do x=$((x + i)); done; echo $x'
 # cp needs a writable root
 (cd "$R" && timeout 60 "$OLDPWD/$VMCALL" run --linux --root "$R,rw" "$BB" -- cp words.txt copy.txt > /dev/null 2>&1)

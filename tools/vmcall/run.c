@@ -261,8 +261,8 @@ static int report_stop(struct vmc_vm *vm, int rc, const struct vmc_result *res, 
     case VMC_STOP_EXIT:
         if (res->reboot || res->signal)
             cli_error("%s", res->summary);
-        if (res->signal)
-            return (int)res->status;
+        if (res->signal || personality == VMC_PERSONALITY_LINUX)
+            return (int)(res->status & 0xff); /* a Linux program's status is its own, as a shell reports it */
         if (res->status <= EXIT_GUEST_MAX)
             return (int)res->status;
         cli_error("guest exit status %" PRIu32 " is above %d; exiting with %d", res->status, EXIT_GUEST_MAX,
