@@ -100,6 +100,9 @@ check "a page made read-only: reads go on, read(2) into it is EFAULT, a write is
     "^vmcall: guest touched memory it may not \\(not mapped, or read-only\\)" -- run --linux "$L/crash" -- readonly
 check "a program waiting on its own empty pipe is still stopped by --timeout" 124 "pipe\n" \
     "^vmcall: guest timed out after (1\\.|2\\.0)[0-9]+ s \\(limit 1.000 s\\)" -- run --linux --timeout 1 "$L/crash" -- pipe
+"$L/signals" > "$tmp/signals.native" 2> /dev/null
+check "signal handlers: SA_SIGINFO, a blocked signal delivered when unblocked, SA_RESETHAND, as natively" 138 \
+    @"$tmp/signals.native" '^vmcall: program killed by signal 10 \(USR1\) \(status 138\)$' -- run --linux "$L/signals"
 check "a signal the program ignores does nothing" 5 "ignored\n" "" -- run --linux "$L/crash" -- ignored
 check "--trace: each call as strace shows it" 1 "" '^brk\(0\) = 0x[0-9a-f]+$' \
     -- run --linux --trace --root "$R" "$BB" -- cat nosuch.txt

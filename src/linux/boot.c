@@ -219,4 +219,5 @@ void vmc_linux_sysret(struct vmc_vcpu *vcpu, const struct vmc_hcall *hc, int64_t
         s->ss = user.ss;
         vmc_vcpu_dirty(vcpu, KVM_SYNC_X86_SREGS);
     }
+    vmc_lx_deliver(vcpu, hc); /* a handler to run first, returning here through rt_sigreturn */
 }

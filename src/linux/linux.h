@@ -54,7 +54,8 @@ struct vmc_linux {
     struct vmc_lx_range free[VMC_LX_MAP_MAX]; /* free ranges of [brk_start, mmap_top), sorted */
     uint32_t nfree;
     struct vmc_lx_sigaction sig[65];
-    uint64_t sigmask;
+    uint64_t sigmask; /* one mask for the process (Linux keeps one per thread) */
+    uint64_t pending; /* signals raised with a handler installed, delivered at a system call's return */
     uint64_t unknown_calls;
 };
 
@@ -63,6 +64,9 @@ struct vmc_linux {
 int vmc_linux_create(struct vmc_vm *vm);
 void vmc_linux_free(struct vmc_vm *vm);
 int vmc_linux_boot(struct vmc_vm *vm, const struct vmc_image *img, const char *path);
+/* A pending signal that is not blocked, delivered to its handler on the way back (linux/signal.c):
+ * false when there is none. */
+bool vmc_lx_deliver(struct vmc_vcpu *vcpu, const struct vmc_hcall *hc);
 /* The table's return path: `sysret` done by the VMM (linux/boot.c). */
 void vmc_linux_sysret(struct vmc_vcpu *vcpu, const struct vmc_hcall *hc, int64_t result);
 /* The arguments a call takes (for --trace), kept in the table entry's flags above VMC_HC_USER. */

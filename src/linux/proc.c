@@ -168,7 +168,8 @@ int64_t vmc_lx_uname(struct vmc_hcall *hc)
     return vmc_hc_copy_to(hc, hc->a.args[0], &u, sizeof(u)) ? -EFAULT : 0;
 }
 
-/* ---- signals: recorded; a signal to itself with the default action ends the program as Linux would ---- */
+/* ---- signals: a signal to itself ends the program when its action is the default one, as Linux would;
+ * one with a handler runs it (linux/signal.c) ---- */
 
 int64_t vmc_lx_rt_sigaction(struct vmc_hcall *hc)
 {
@@ -224,6 +225,10 @@ int64_t vmc_lx_raise(struct vmc_hcall *hc, uint64_t sig)
     uint64_t handler = lx->sig[vmc_index_nospec((uint32_t)sig, 65)].handler;
     if (handler == (uint64_t)(uintptr_t)SIG_IGN || (handler == 0 && ignored_by_default(sig)))
         return 0;
+    if (handler != 0 && sig != SIGKILL && sig != SIGSTOP) {
+        lx->pending |= 1ull << (sig - 1); /* its handler runs when the call returns (linux/signal.c) */
+        return 0;
+    }
     vmc_act_stop(hc->act, VMC_STOP_EXIT, 128 + (uint32_t)sig);
     hc->act->stop.signal = (uint8_t)sig;
     return 0;
