@@ -44,7 +44,7 @@ _Static_assert(sizeof(struct lx_sigcontext) == 256 && sizeof(struct lx_frame) ==
  * program's own call (raise, kill, tgkill, or unblocking one), where the vector registers are the
  * caller's to save anyway.
  */
-bool vmc_lx_deliver(struct vmc_vcpu *vcpu, const struct vmc_hcall *hc)
+static bool deliver_locked(struct vmc_vcpu *vcpu, const struct vmc_hcall *hc)
 {
     struct vmc_linux *lx = vcpu->vm->lx;
     uint64_t ready = lx->pending & ~lx->sigmask;
@@ -86,6 +86,15 @@ bool vmc_lx_deliver(struct vmc_vcpu *vcpu, const struct vmc_hcall *hc)
     r->rax = 0;
     r->rflags &= ~(X86_RFLAGS_DF | (1ull << 8)); /* DF and TF clear in the handler */
     return true;
+}
+
+/* The return path runs after the call's handler has let the personality's lock go: take it again. */
+bool vmc_lx_deliver(struct vmc_vcpu *vcpu, const struct vmc_hcall *hc)
+{
+    pthread_mutex_lock(&vcpu->vm->lx->lock);
+    bool delivered = deliver_locked(vcpu, hc);
+    pthread_mutex_unlock(&vcpu->vm->lx->lock);
+    return delivered;
 }
 
 /*
