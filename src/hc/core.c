@@ -11,6 +11,7 @@
 #include "../dev/console.h"
 #include "../vm.h"
 #include "calls.h"
+#include "console.h"
 
 int64_t vmc_hc_version(struct vmc_hcall *hc)
 {
@@ -30,6 +31,49 @@ static bool console_room(struct vmc_vcpu *vcpu)
     return vmc_event_pending(vcpu) || vmc_console_space(vmc_vm_dev(vcpu->vm, VMC_DEV_CONSOLE));
 }
 
+static bool input_came(struct vmc_vcpu *vcpu)
+{
+    struct vmc_console *con = vmc_vm_dev(vcpu->vm, VMC_DEV_CONSOLE);
+    return vmc_event_pending(vcpu) || vmc_input_ready(&con->in);
+}
+
+void vmc_hc_wait_console_room(struct vmc_hcall *hc)
+{
+    vmc_act_wait(hc->act, console_room);
+}
+
+void vmc_hc_wait_input(struct vmc_hcall *hc)
+{
+    vmc_input_arm(&((struct vmc_console *)vmc_vm_dev(hc->vcpu->vm, VMC_DEV_CONSOLE))->in);
+    vmc_act_wait(hc->act, input_came);
+}
+
+uint64_t vmc_hc_console_put(struct vmc_hcall *hc, const struct iovec *iov, int n)
+{
+    struct vmc_console *con = vmc_vm_dev(hc->vcpu->vm, VMC_DEV_CONSOLE);
+    uint64_t done = 0;
+    for (int i = 0; i < n; i++) {
+        size_t took = vmc_console_write(con, iov[i].iov_base, iov[i].iov_len);
+        done += took;
+        if (took < iov[i].iov_len)
+            break;
+    }
+    return done;
+}
+
+uint64_t vmc_hc_console_get(struct vmc_hcall *hc, const struct iovec *iov, int n)
+{
+    struct vmc_console *con = vmc_vm_dev(hc->vcpu->vm, VMC_DEV_CONSOLE);
+    uint64_t done = 0;
+    for (int i = 0; i < n; i++) {
+        size_t got = vmc_console_read(con, iov[i].iov_base, iov[i].iov_len);
+        done += got;
+        if (got < iov[i].iov_len)
+            break;
+    }
+    return done;
+}
+
 /*
  * Every page of the buffer is checked before a byte goes out (abi.h: a bad handle gets -EFAULT, and then
  * nothing was written); the bytes go from guest memory to the console queue without a copy in between.
@@ -45,23 +89,10 @@ int64_t vmc_hc_console_write(struct vmc_hcall *hc)
     int n = vmc_hc_iov(hc, buf, len, false, iov, (int)ARRAY_SIZE(iov));
     if (n < 0)
         return -VMC_EFAULT;
-    struct vmc_console *con = vmc_vm_dev(hc->vcpu->vm, VMC_DEV_CONSOLE);
-    uint64_t done = 0;
-    for (int i = 0; i < n; i++) {
-        size_t took = vmc_console_write(con, iov[i].iov_base, iov[i].iov_len);
-        done += took;
-        if (took < iov[i].iov_len)
-            break;
-    }
+    uint64_t done = vmc_hc_console_put(hc, iov, n);
     if (done == 0 && len)
-        vmc_act_wait(hc->act, console_room);
+        vmc_hc_wait_console_room(hc);
     return (int64_t)done;
-}
-
-static bool input_came(struct vmc_vcpu *vcpu)
-{
-    struct vmc_console *con = vmc_vm_dev(vcpu->vm, VMC_DEV_CONSOLE);
-    return vmc_event_pending(vcpu) || vmc_input_ready(&con->in);
 }
 
 /*
@@ -80,10 +111,8 @@ int64_t vmc_hc_console_read(struct vmc_hcall *hc)
     if (len == 0)
         return 0;
     size_t n = vmc_console_read(con, tmp, len);
-    if (n == 0 && !vmc_console_eof(con) && (flags & VMC_CONSOLE_WAIT)) {
-        vmc_input_arm(&con->in);
-        vmc_act_wait(hc->act, input_came);
-    }
+    if (n == 0 && !vmc_console_eof(con) && (flags & VMC_CONSOLE_WAIT))
+        vmc_hc_wait_input(hc);
     if (n == 0)
         return vmc_console_eof(con) ? 0 : -VMC_EAGAIN;
     if (vmc_hc_copy_to(hc, buf, tmp, n))

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "../dev/console.h"
+#include "../hc/console.h"
 #include "calls.h"
 
 #define IO_MAX (1u << 20) /* bytes one read or write moves; Linux may return less, programs loop */
@@ -169,51 +170,22 @@ int64_t vmc_lx_close(struct vmc_hcall *hc)
 
 /* ---- reading and writing ------------------------------------------------------------------------- */
 
-static bool console_room(struct vmc_vcpu *vcpu)
-{
-    return vmc_event_pending(vcpu) || vmc_console_space(vmc_vm_dev(vcpu->vm, VMC_DEV_CONSOLE));
-}
-
-static bool input_came(struct vmc_vcpu *vcpu)
-{
-    struct vmc_console *con = vmc_vm_dev(vcpu->vm, VMC_DEV_CONSOLE);
-    return vmc_event_pending(vcpu) || vmc_input_ready(&con->in);
-}
-
 /* Standard output goes through the console queue (ordered, bounded, never stalling a cancel): what fits
  * is written; nothing fitting makes the call wait for room and run again (it never returns 0). */
 static int64_t console_out(struct vmc_hcall *hc, const struct iovec *iov, int n)
 {
-    struct vmc_console *con = vmc_vm_dev(hc->vcpu->vm, VMC_DEV_CONSOLE);
-    uint64_t done = 0, want = 0;
-    for (int i = 0; i < n; i++)
-        want += iov[i].iov_len;
-    for (int i = 0; i < n; i++) {
-        size_t took = vmc_console_write(con, iov[i].iov_base, iov[i].iov_len);
-        done += took;
-        if (took < iov[i].iov_len)
-            break;
-    }
-    if (done == 0 && want && vmc_hc_continue(hc))
-        vmc_act_wait(hc->act, console_room);
+    uint64_t done = vmc_hc_console_put(hc, iov, n); /* n > 0: rw() returns 0 for 0 bytes first */
+    if (done == 0 && vmc_hc_continue(hc))
+        vmc_hc_wait_console_room(hc);
     return (int64_t)done;
 }
 
 /* Standard input: what the console has; none yet makes the call wait and run again; 0 at its end. */
 static int64_t console_in(struct vmc_hcall *hc, const struct iovec *iov, int n)
 {
-    struct vmc_console *con = vmc_vm_dev(hc->vcpu->vm, VMC_DEV_CONSOLE);
-    uint64_t done = 0;
-    for (int i = 0; i < n; i++) {
-        size_t got = vmc_console_read(con, iov[i].iov_base, iov[i].iov_len);
-        done += got;
-        if (got < iov[i].iov_len)
-            break;
-    }
-    if (done == 0 && !vmc_console_eof(con) && vmc_hc_continue(hc)) {
-        vmc_input_arm(&con->in);
-        vmc_act_wait(hc->act, input_came);
-    }
+    uint64_t done = vmc_hc_console_get(hc, iov, n);
+    if (done == 0 && !vmc_console_eof(vmc_vm_dev(hc->vcpu->vm, VMC_DEV_CONSOLE)) && vmc_hc_continue(hc))
+        vmc_hc_wait_input(hc);
     return (int64_t)done;
 }
 

@@ -8,17 +8,13 @@
 #include <xen/features.h>
 
 #include "../dev/console.h"
+#include "../hc/console.h"
 #include "calls.h"
 
 /* ---- console_io ---------------------------------------------------------------------------------- */
 
 /* Bytes one pass writes; a longer write continues (Xen preempts the same way). */
 #define CONSOLE_CHUNK 65536u
-
-static bool console_room(struct vmc_vcpu *vcpu)
-{
-    return vmc_event_pending(vcpu) || vmc_console_space(vmc_vm_dev(vcpu->vm, VMC_DEV_CONSOLE));
-}
 
 /*
  * CONSOLEIO_write must write everything before it returns 0 (Xen's guest_console_write). A pass checks
@@ -34,14 +30,7 @@ static int64_t console_write(struct vmc_hcall *hc)
     int n = vmc_hc_iov(hc, buf, pass, false, iov, (int)ARRAY_SIZE(iov));
     if (n < 0)
         return -XEN_EFAULT;
-    struct vmc_console *con = vmc_vm_dev(hc->vcpu->vm, VMC_DEV_CONSOLE);
-    uint64_t done = 0;
-    for (int i = 0; i < n; i++) {
-        size_t took = vmc_console_write(con, iov[i].iov_base, iov[i].iov_len);
-        done += took;
-        if (took < iov[i].iov_len)
-            break;
-    }
+    uint64_t done = vmc_hc_console_put(hc, iov, n);
     if (done == count)
         return 0;
     if (!vmc_hc_continue(hc))
@@ -49,7 +38,7 @@ static int64_t console_write(struct vmc_hcall *hc)
     hc->a.args[1] = count - done;
     hc->a.args[2] = buf + done;
     if (done == 0)
-        vmc_act_wait(hc->act, console_room);
+        vmc_hc_wait_console_room(hc);
     return 0;
 }
 
