@@ -236,22 +236,21 @@ static int64_t memory_op(struct vmc_hcall *hc, bool compat)
     }
 }
 
-/* One memory_op at a time: they read and change the memory map and the page counts. */
-static int64_t memory_op_locked(struct vmc_hcall *hc, bool compat)
+int64_t vmc_memop_locked(struct vmc_hcall *hc, bool compat, int64_t (*op)(struct vmc_hcall *hc, bool compat))
 {
     struct vmc_mem *mem = &hc->vcpu->vm->mem;
     pthread_mutex_lock(&mem->lock);
-    int64_t r = memory_op(hc, compat);
+    int64_t r = op(hc, compat);
     pthread_mutex_unlock(&mem->lock);
     return r;
 }
 
 int64_t vmc_hc_memory_op(struct vmc_hcall *hc)
 {
-    return memory_op_locked(hc, false);
+    return vmc_memop_locked(hc, false, memory_op);
 }
 
 int64_t vmc_hc_memory_op_compat(struct vmc_hcall *hc)
 {
-    return memory_op_locked(hc, true);
+    return vmc_memop_locked(hc, true, memory_op);
 }

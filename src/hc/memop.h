@@ -33,6 +33,9 @@ int64_t vmc_memop_read_resv(struct vmc_hcall *hc, uint64_t arg, bool compat, str
  * (counting from 0) when the first one fails. The caller checks domid, flags and order first. */
 uint64_t vmc_memop_extents(struct vmc_hcall *hc, const struct vmc_resv *r, uint64_t start, bool pop,
                            const struct vmc_memop_ops *ops);
+/* One memory_op at a time, whatever the personality: they read and change the memory map and the page
+ * counts (the memory lock). */
+int64_t vmc_memop_locked(struct vmc_hcall *hc, bool compat, int64_t (*op)(struct vmc_hcall *hc, bool compat));
 /* XENMEM_exchange with Xen's checks in Xen's order, chunk by chunk, progress written back exactly. */
 int64_t vmc_memop_exchange(struct vmc_hcall *hc, uint64_t arg, bool compat, const struct vmc_memop_ops *ops);
 

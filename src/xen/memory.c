@@ -263,22 +263,12 @@ static int64_t memory_op(struct vmc_hcall *hc, bool compat)
     }
 }
 
-/* One memory_op at a time (the memory map and the page counts), as vmcall's own. */
-static int64_t memory_op_locked(struct vmc_hcall *hc, bool compat)
-{
-    struct vmc_mem *mem = &hc->vcpu->vm->mem;
-    pthread_mutex_lock(&mem->lock);
-    int64_t r = memory_op(hc, compat);
-    pthread_mutex_unlock(&mem->lock);
-    return r;
-}
-
 int64_t vmc_xen_memory_op(struct vmc_hcall *hc)
 {
-    return memory_op_locked(hc, false);
+    return vmc_memop_locked(hc, false, memory_op);
 }
 
 int64_t vmc_xen_memory_op_compat(struct vmc_hcall *hc)
 {
-    return memory_op_locked(hc, true);
+    return vmc_memop_locked(hc, true, memory_op);
 }
