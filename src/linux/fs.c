@@ -97,33 +97,46 @@ static int64_t base_dir(struct vmc_linux *lx, int64_t dirfd, const char **dir)
     return 0;
 }
 
-/* Open the guest's path (relative to dirfd) beneath the root; the full path goes to *full when asked. */
-static int64_t open_in_root(struct vmc_hcall *hc, int64_t dirfd, uint64_t upath, uint64_t flags,
-                            uint64_t mode, char *full, size_t fullsize)
+/* The guest's path (relative to dirfd) as a path from the root, in out; -ENOENT without a file system. */
+static int64_t full_path(struct vmc_hcall *hc, int64_t dirfd, uint64_t upath, char *out, size_t size)
 {
     struct vmc_linux *lx = vmc_lx(hc);
-    char path[4096], buf[8192];
+    char path[4096];
     const char *dir;
     int64_t rc = vmc_lx_path(hc, upath, path, sizeof(path));
     if (rc == 0)
         rc = base_dir(lx, dirfd, &dir);
     if (rc == 0)
-        rc = join(dir, path, full ? full : buf, full ? fullsize : sizeof(buf));
-    if (rc < 0)
-        return rc;
-    if (lx->root < 0)
-        return -ENOENT; /* no file system */
-    if (!lx->rw && ((flags & O_ACCMODE) != O_RDONLY || (flags & (O_CREAT | O_TRUNC | O_APPEND))))
-        return -EROFS;
-    /* openat2 is strict: O_PATH takes no other flags but O_DIRECTORY and O_NOFOLLOW */
-    /* The VMM's thread must never sleep in the host (a cancel could not reach it): FIFOs open and are
-     * read without blocking, and a program that asked to wait is made to wait in the VMM (transfer()). */
-    uint64_t extra = (flags & O_PATH) ? O_CLOEXEC : O_CLOEXEC | O_NOCTTY | O_NONBLOCK;
-    struct open_how how = { .flags = flags | extra,
+        rc = join(dir, path, out, size);
+    return rc < 0 ? rc : lx->root < 0 ? -ENOENT : 0;
+}
+
+/* The one way a path is opened on the host: beneath the root, by the kernel (RESOLVE_IN_ROOT). */
+static int64_t openat2_in_root(const struct vmc_linux *lx, const char *path, uint64_t flags, uint64_t mode)
+{
+    struct open_how how = { .flags = flags,
                             .mode = flags & (O_CREAT | __O_TMPFILE) ? mode & 07777 : 0,
                             .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS };
-    long fd = syscall(SYS_openat2, lx->root, full ? full : buf, &how, sizeof(how));
+    long fd = syscall(SYS_openat2, lx->root, path, &how, sizeof(how));
     return fd < 0 ? -errno : fd;
+}
+
+/* Open the guest's path (relative to dirfd) beneath the root; the full path goes to *full when asked. */
+static int64_t open_in_root(struct vmc_hcall *hc, int64_t dirfd, uint64_t upath, uint64_t flags,
+                            uint64_t mode, char *full, size_t fullsize)
+{
+    struct vmc_linux *lx = vmc_lx(hc);
+    char buf[8192];
+    int64_t rc = full_path(hc, dirfd, upath, full ? full : buf, full ? fullsize : sizeof(buf));
+    if (rc < 0)
+        return rc;
+    if (!lx->rw && ((flags & O_ACCMODE) != O_RDONLY || (flags & (O_CREAT | O_TRUNC | O_APPEND))))
+        return -EROFS;
+    /* openat2 is strict: O_PATH takes no other flags but O_DIRECTORY and O_NOFOLLOW. The VMM's thread
+     * must never sleep in the host (a cancel could not reach it): FIFOs open and are read without
+     * blocking, and a program that asked to wait is made to wait in the VMM (transfer()). */
+    uint64_t extra = (flags & O_PATH) ? O_CLOEXEC : O_CLOEXEC | O_NOCTTY | O_NONBLOCK;
+    return openat2_in_root(lx, full ? full : buf, flags | extra, mode);
 }
 
 static int64_t openat_common(struct vmc_hcall *hc, int64_t dirfd, uint64_t upath, uint64_t flags,
@@ -703,19 +716,11 @@ int64_t vmc_lx_ioctl(struct vmc_hcall *hc)
 /* The directory holding the path's last component, opened beneath the root, and that component. */
 static int64_t parent_of(struct vmc_hcall *hc, int64_t dirfd, uint64_t upath, char *name, size_t size)
 {
-    struct vmc_linux *lx = vmc_lx(hc);
-    char path[4096], full[8192];
-    const char *dir;
-    int64_t rc = vmc_lx_path(hc, upath, path, sizeof(path));
-    if (rc == 0)
-        rc = base_dir(lx, dirfd, &dir);
-    if (rc == 0)
-        rc = join(dir, path, full, sizeof(full));
+    char full[8192];
+    int64_t rc = full_path(hc, dirfd, upath, full, sizeof(full));
     if (rc < 0)
         return rc;
-    if (lx->root < 0)
-        return -ENOENT;
-    if (!lx->rw)
+    if (!vmc_lx(hc)->rw)
         return -EROFS;
     size_t n = strlen(full);
     while (n > 1 && full[n - 1] == '/')
@@ -725,10 +730,7 @@ static int64_t parent_of(struct vmc_hcall *hc, int64_t dirfd, uint64_t upath, ch
     if (!name[0] || !strcmp(name, ".") || !strcmp(name, ".."))
         return -EINVAL;
     slash[1] = 0;
-    struct open_how how = { .flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
-                            .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS };
-    long fd = syscall(SYS_openat2, lx->root, full, &how, sizeof(how));
-    return fd < 0 ? -errno : fd;
+    return openat2_in_root(vmc_lx(hc), full, O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
 }
 
 static int64_t mkdir_common(struct vmc_hcall *hc, int64_t dirfd, uint64_t path, uint64_t mode)
