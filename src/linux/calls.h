@@ -6,6 +6,7 @@
 #include <asm/unistd.h>
 #include <errno.h>
 #include <sys/uio.h>
+#include <time.h>
 
 #include "../vm.h"
 #include "linux.h"
@@ -32,6 +33,9 @@ struct vmc_lx_fd *vmc_lx_fd_get(struct vmc_linux *lx, uint64_t fd);
 /* A free descriptor at or above `from` with this entry, or -EMFILE. */
 int64_t vmc_lx_fd_install(struct vmc_linux *lx, uint64_t from, const struct vmc_lx_fd *e);
 void vmc_lx_fd_close(struct vmc_lx_fd *f);
+/* A timespec timeout from the program as nanoseconds from now: relative, or absolute on clk (a time
+ * already past is 0). -EFAULT or -EINVAL for a bad one. */
+int64_t vmc_lx_timeout(struct vmc_hcall *hc, uint64_t uts, clockid_t clk, bool absolute, uint64_t *ns);
 /* A signal to the program itself: its default action ends the program (128 + signal), ignored or
  * handled ones do nothing (handlers are not run). 0, or -EINVAL for a bad number. */
 int64_t vmc_lx_raise(struct vmc_hcall *hc, uint64_t sig);

@@ -54,8 +54,9 @@ struct vmc_linux {
     struct vmc_lx_range free[VMC_LX_MAP_MAX]; /* free ranges of [brk_start, mmap_top), sorted */
     uint32_t nfree;
     struct vmc_lx_sigaction sig[65];
-    uint64_t sigmask; /* one mask for the process (Linux keeps one per thread) */
-    uint64_t pending; /* signals raised with a handler installed, delivered at a system call's return */
+    uint64_t sigmask;         /* one mask for the process (Linux keeps one per thread) */
+    _Atomic uint64_t pending; /* signals raised with a handler installed, delivered at a system call's
+                                 return; changed under `lock`, read without it to skip the lock */
     uint64_t unknown_calls;
 };
 

@@ -2,6 +2,7 @@
 /* The Linux personality's process calls: identity, TLS, limits, time, randomness, signals, exit. */
 #include <asm/prctl.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <sys/random.h>
 #include <sys/resource.h>
@@ -121,24 +122,30 @@ int64_t vmc_lx_time(struct vmc_hcall *hc)
 }
 
 /* Sleeping blocks the vCPU in the VMM until the deadline (a cancel or timeout still ends it). */
-static int64_t sleep_until(struct vmc_hcall *hc, clockid_t clk, bool abs, uint64_t req)
+int64_t vmc_lx_timeout(struct vmc_hcall *hc, uint64_t uts, clockid_t clk, bool absolute, uint64_t *ns)
 {
     struct timespec ts, now;
-    if (vmc_hc_copy_from(hc, &ts, req, sizeof(ts)))
+    if (vmc_hc_copy_from(hc, &ts, uts, sizeof(ts)))
         return -EFAULT;
     if (ts.tv_sec < 0 || ts.tv_nsec < 0 || ts.tv_nsec >= 1000000000)
         return -EINVAL;
-    uint64_t ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-    if (abs) {
+    *ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+    if (absolute) {
         clock_gettime(clk, &now);
         uint64_t n = (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec;
-        ns = ns > n ? ns - n : 0;
+        *ns = *ns > n ? *ns - n : 0;
     }
-    uint64_t until;
-    if (ns && !__builtin_add_overflow(vmc_now_ns(), ns, &until))
-        vmc_act_block(hc->act, until);
-    else if (ns)
-        vmc_act_block(hc->act, 0);
+    return 0;
+}
+
+static int64_t sleep_until(struct vmc_hcall *hc, clockid_t clk, bool abs, uint64_t req)
+{
+    uint64_t ns, until;
+    int64_t rc = vmc_lx_timeout(hc, req, clk, abs, &ns);
+    if (rc < 0)
+        return rc;
+    if (ns) /* a deadline past what the clock can say is no deadline */
+        vmc_act_block(hc->act, __builtin_add_overflow(vmc_now_ns(), ns, &until) ? 0 : until);
     return 0;
 }
 
@@ -226,7 +233,7 @@ int64_t vmc_lx_raise(struct vmc_hcall *hc, uint64_t sig)
     if (handler == (uint64_t)(uintptr_t)SIG_IGN || (handler == 0 && ignored_by_default(sig)))
         return 0;
     if (handler != 0 && sig != SIGKILL && sig != SIGSTOP) {
-        lx->pending |= 1ull << (sig - 1); /* its handler runs when the call returns (linux/signal.c) */
+        atomic_fetch_or(&lx->pending, 1ull << (sig - 1)); /* its handler runs when the call returns */
         return 0;
     }
     vmc_act_stop(hc->act, VMC_STOP_EXIT, 128 + (uint32_t)sig);

@@ -2,6 +2,7 @@
 /* The Linux personality's signal frames: a handler runs on the way back from a system call, rt_sigreturn
  * comes back from it (the layout is Linux's x86-64 rt_sigframe, arch/x86/include/asm/sigframe.h). */
 #include <signal.h>
+#include <stdatomic.h>
 #include <string.h>
 
 #include "../arch/x86_64/x86.h"
@@ -47,11 +48,11 @@ _Static_assert(sizeof(struct lx_sigcontext) == 256 && sizeof(struct lx_frame) ==
 static bool deliver_locked(struct vmc_vcpu *vcpu, const struct vmc_hcall *hc)
 {
     struct vmc_linux *lx = vcpu->vm->lx;
-    uint64_t ready = lx->pending & ~lx->sigmask;
+    uint64_t ready = atomic_load(&lx->pending) & ~lx->sigmask;
     if (!ready)
         return false;
     unsigned sig = (unsigned)__builtin_ctzll(ready) + 1;
-    lx->pending &= ~(1ull << (sig - 1));
+    atomic_fetch_and(&lx->pending, ~(1ull << (sig - 1)));
     struct vmc_lx_sigaction *sa = &lx->sig[sig];
     struct kvm_regs *r = vmc_vcpu_regs(vcpu);
     struct lx_frame f;
@@ -88,9 +89,12 @@ static bool deliver_locked(struct vmc_vcpu *vcpu, const struct vmc_hcall *hc)
     return true;
 }
 
-/* The return path runs after the call's handler has let the personality's lock go: take it again. */
+/* The return path runs after the call's handler has let the personality's lock go: take it again when
+ * there is something pending. */
 bool vmc_lx_deliver(struct vmc_vcpu *vcpu, const struct vmc_hcall *hc)
 {
+    if (!atomic_load_explicit(&vcpu->vm->lx->pending, memory_order_relaxed))
+        return false; /* every system call comes this way: almost always nothing, and no lock taken */
     pthread_mutex_lock(&vcpu->vm->lx->lock);
     bool delivered = deliver_locked(vcpu, hc);
     pthread_mutex_unlock(&vcpu->vm->lx->lock);

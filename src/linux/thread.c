@@ -163,21 +163,15 @@ static int64_t futex_wake(struct vmc_hcall *hc, uint64_t uaddr, uint64_t n, int6
  * clock the op names) for FUTEX_WAIT_BITSET. 0: none. */
 static int64_t deadline(struct vmc_hcall *hc, uint64_t uts, bool absolute, bool realtime, uint64_t *out)
 {
-    struct timespec ts, now;
+    uint64_t ns;
     *out = 0;
     if (!uts)
         return 0;
-    if (vmc_hc_copy_from(hc, &ts, uts, sizeof(ts)))
-        return -EFAULT;
-    if (ts.tv_sec < 0 || ts.tv_nsec < 0 || ts.tv_nsec >= 1000000000)
-        return -EINVAL;
-    uint64_t ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-    if (absolute) {
-        clock_gettime(realtime ? CLOCK_REALTIME : CLOCK_MONOTONIC, &now);
-        uint64_t n = (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec;
-        ns = ns > n ? ns - n : 0;
-    }
-    *out = vmc_now_ns() + ns;
+    int64_t rc = vmc_lx_timeout(hc, uts, realtime ? CLOCK_REALTIME : CLOCK_MONOTONIC, absolute, &ns);
+    if (rc < 0)
+        return rc;
+    if (__builtin_add_overflow(vmc_now_ns(), ns, out))
+        *out = UINT64_MAX;
     if (*out == 0)
         *out = 1;
     return 0;
