@@ -274,7 +274,7 @@ int vmc_vm_allow_hypercalls(struct vmc_vm *vm, const uint32_t *nrs, size_t n)
     uint64_t bits[words];
     memset(bits, 0, sizeof(bits));
     for (size_t i = 0; i < n; i++) {
-        if (nrs[i] >= vm->hc.nr_max || nrs[i] == 0)
+        if (nrs[i] >= vm->hc.nr_max || nrs[i] == vm->hc.table->stub_poison) /* the slot nobody can call */
             return vmc_vm_fail(vm, -EINVAL, "hypercall %u cannot be allowed", nrs[i]);
         bits[nrs[i] / 64] |= 1ull << (nrs[i] % 64);
     }
@@ -284,14 +284,16 @@ int vmc_vm_allow_hypercalls(struct vmc_vm *vm, const uint32_t *nrs, size_t n)
 
 int vmc_hypercall_lookup_in(uint32_t personality, const char *name)
 {
-    const struct vmc_hc_table *t =
-        personality == VMC_PERSONALITY_XEN ? &vmc_hc_table_xen : &vmc_hc_table_vmcall;
-    for (uint32_t i = 1; i < t->n; i++)
-        if (t->e[i].name && strcmp(t->e[i].name, name) == 0)
+    const struct vmc_hc_table *t = personality == VMC_PERSONALITY_XEN     ? &vmc_hc_table_xen
+                                   : personality == VMC_PERSONALITY_LINUX ? &vmc_hc_table_linux
+                                                                          : &vmc_hc_table_vmcall;
+    uint32_t end_nr = t->user_end > t->n ? t->user_end : t->n;
+    for (uint32_t i = 0; i < t->n; i++)
+        if (i != t->stub_poison && t->e[i].name && strcmp(t->e[i].name, name) == 0)
             return (int)i;
     char *end;
     unsigned long v = strtoul(name, &end, 0);
-    if (*name && !*end && v > 0 && v < VMC_HYPERCALL_NR_MAX)
+    if (*name && !*end && v != t->stub_poison && v < end_nr)
         return (int)v;
     return -ENOENT;
 }

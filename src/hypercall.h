@@ -37,7 +37,8 @@ struct vmc_hc_table {
     const char *name;
     uint32_t n;                   /* numbers 0..n-1 */
     uint32_t user_base, user_end; /* numbers embedders may register: [user_base, user_end) */
-    uint32_t stub_poison;         /* the hypercall-page slot that holds ud2 */
+    uint32_t stub_poison;         /* the hypercall-page slot that holds ud2, which nobody can call or allow
+                                     (UINT32_MAX: none) */
     const struct vmc_hc_entry *e;
     /* After the result is in RAX: how the caller gets back (NULL: the doorbell's `ret` does it). */
     void (*ret)(struct vmc_vcpu *vcpu, const struct vmc_hcall *hc, int64_t result);

@@ -486,7 +486,7 @@ int vmc_vm_allow_hypercalls(struct vmc_vm *vm, const uint32_t *nrs, size_t n);
 /* The number of a standard call by name ("console_write"), or -ENOENT. Also accepts decimal numbers. */
 int vmc_hypercall_lookup(const char *name);
 /* The same for a personality's table (enum vmc_personality): Xen's calls by their Xen names
- * ("console_io", "memory_op"). */
+ * ("console_io", "memory_op"), Linux's system calls by theirs ("read", "openat"). */
 int vmc_hypercall_lookup_in(uint32_t personality, const char *name);
 /*
  * From inside a hypercall handler: copy from/to a guest handle (guest-linear address of the caller,

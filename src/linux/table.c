@@ -27,7 +27,7 @@ const struct vmc_hc_table vmc_hc_table_linux = {
     .n = LX_NR_END,
     .user_base = LX_NR_END, /* no embedder calls: every number is Linux's */
     .user_end = LX_NR_END,
-    .stub_poison = 0,
+    .stub_poison = UINT32_MAX, /* no slot is poisoned: 0 is read, and the program calls through `syscall` */
     .e = linux_entries,
     .ret = vmc_linux_sysret,
 };
