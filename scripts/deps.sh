@@ -21,6 +21,7 @@ command -v objcopy >/dev/null 2>&1 || need="$need binutils"
 command -v python3 >/dev/null 2>&1 || need="$need python3" # XTF's build generates files with it
 # The Linux personality's tests: programs built with musl, and busybox's applets compared with native runs.
 command -v musl-gcc >/dev/null 2>&1 || need="$need musl-tools"
+[ -f /usr/lib/x86_64-linux-gnu/libc.a ] || need="$need libc6-dev" # glibc static and static-PIE test programs
 [ -x /bin/busybox ] || need="$need busybox-static"
 if [ -n "$need" ]; then
     if [ "$(id -u)" != 0 ]; then
