@@ -26,9 +26,11 @@ while read -r name here other reason; do
     result=$(got_result)
     case $want in
         CRASH:*)
-            text=$(printf '%s' "${want#CRASH:}" | tr _ ' ')
             good=0
-            [ $status = 126 ] && cat "$tmp/out" "$tmp/err" | grep -qF -- "$text" && good=1 ;;
+            for alt in $(printf '%s' "$want" | tr '|' ' '); do
+                text=$(printf '%s' "${alt#CRASH:}" | tr _ ' ')
+                [ $status = 126 ] && cat "$tmp/out" "$tmp/err" | grep -qF -- "$text" && good=1
+            done ;;
         RESULT) good=0; [ $status = 0 ] && [ -n "$result" ] && good=1 ;;
         *) good=0; [ $status = 0 ] && printf '|%s|' "$want" | grep -qF -- "|$result|" && good=1 ;;
     esac
