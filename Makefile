@@ -67,8 +67,9 @@ TEST_GUESTS := $(KERNEL_TESTS:%=$(GBUILD)/tests/%.elf) $(USER_TESTS:%=$(GBUILD)/
                $(GBUILD)/tests/flat.bin $(GBUILD)/tests/xen_flood.bin $(GBUILD)/tests/pvh.elf
 
 # The Linux personality's test programs (tests/linux/, built as users build them: musl-gcc -static).
-LINUX_TESTS := basic crash files mem threads signals
-LINUX_BINS := $(LINUX_TESTS:%=build/linux/%) build/linux/basic-glibc-pie build/linux/threads-glibc
+LINUX_TESTS := basic crash files mem threads signals faults
+LINUX_BINS := $(LINUX_TESTS:%=build/linux/%) build/linux/basic-glibc-pie build/linux/threads-glibc \
+              build/linux/faults-glibc
 UNIT_TESTS := test_exit test_iobus test_uart test_loader test_memory test_abi test_hypercall test_xen
 UNIT_BINS := $(UNIT_TESTS:%=$(BUILD)/tests/%)
 LIB_TESTS := $(BUILD)/tests/test_two_vms $(BUILD)/tests/test_library $(BUILD)/tests/test_events \
@@ -108,6 +109,9 @@ test: all $(UNIT_BINS) $(LIB_TESTS) $(BUILD)/tests/printf_host build/xtf/built $
 build/linux/threads-glibc: tests/linux/threads.c
 	@mkdir -p $(dir $@)
 	$(Q)$(GUEST_CC) -static -pthread -O2 -Wall -Wextra -Werror -o $@ $<
+build/linux/faults-glibc: tests/linux/faults.c
+	@mkdir -p $(dir $@)
+	$(Q)$(GUEST_CC) -static -O2 -Wall -Wextra -Werror -o $@ $<
 build/linux/basic-glibc-pie: tests/linux/basic.c
 	@mkdir -p $(dir $@)
 	$(Q)$(GUEST_CC) -static-pie -O2 -Wall -Wextra -Werror -o $@ $<

@@ -7,6 +7,7 @@
 #include "arch/x86_64/regs.h"
 #include "arch/x86_64/x86.h"
 #include "exit.h"
+#include "linux/linux.h"
 #include "vm.h"
 
 static void decode_io(const struct kvm_run *run, struct vmc_exit *ex)
@@ -130,8 +131,12 @@ static void exception_report(struct vmc_vcpu *vcpu, const struct vmc_exit *ex, s
         vmc_act_crash(act, VMC_CRASH_UNHANDLED_EXIT, 0);
         return;
     }
+    uint8_t signal = 0;
+    if (vcpu->vm->lx && vmc_lx_fault(vcpu, &f, &signal))
+        return; /* a Linux program's handler for the signal runs */
     vmc_act_crash(act, VMC_CRASH_EXCEPTION, 0);
     struct vmc_stop_req *q = &act->stop;
+    q->signal = signal;
     q->vector = (uint8_t)f.vector;
     q->has_error_code = x86_exc_has_error_code((unsigned)f.vector);
     q->error_code = (uint32_t)f.error_code;

@@ -215,6 +215,24 @@ static int check_segment(const struct vmc_mem *mem, const Elf64_Phdr *ph, unsign
     return 0;
 }
 
+/* A loaded segment's range and rights; past VMC_IMAGE_SEGS the last entry grows to cover them all. */
+static void record_segment(struct vmc_image *img, const Elf64_Phdr *p)
+{
+    if (p->p_type == PT_GNU_STACK)
+        img->exec_stack = (p->p_flags & PF_X) != 0;
+    if (p->p_type != PT_LOAD || p->p_memsz == 0)
+        return;
+    struct vmc_image_seg s = { p->p_paddr, p->p_paddr + p->p_memsz, p->p_flags & (PF_R | PF_W | PF_X) };
+    if (img->nseg < VMC_IMAGE_SEGS) {
+        img->seg[img->nseg++] = s;
+        return;
+    }
+    struct vmc_image_seg *last = &img->seg[VMC_IMAGE_SEGS - 1];
+    last->start = s.start < last->start ? s.start : last->start;
+    last->end = s.end > last->end ? s.end : last->end;
+    last->flags |= s.flags;
+}
+
 /* Every segment checked, the entry inside one of them; img gets the loaded range. */
 static int check_segments(const struct vmc_mem *mem, const Elf64_Ehdr *eh, const Elf64_Phdr *ph,
                           uint64_t fsize, const char *name, struct vmc_image *img, char *err, size_t errlen)
@@ -246,7 +264,9 @@ static int check_segments(const struct vmc_mem *mem, const Elf64_Ehdr *eh, const
                  (uint64_t)eh->e_entry);
         return -ENOEXEC;
     }
-    *img = (struct vmc_image){ eh->e_entry, lo, hi, 0, eh->e_phnum, sizeof(Elf64_Phdr) };
+    *img = (struct vmc_image){ eh->e_entry, lo, hi, 0, eh->e_phnum, sizeof(Elf64_Phdr), { { 0 } }, 0, false };
+    for (unsigned i = 0; i < eh->e_phnum; i++)
+        record_segment(img, &ph[i]);
     for (unsigned i = 0; i < eh->e_phnum; i++) /* the headers as loaded: in the segment holding them */
         if (ph[i].p_type == PT_LOAD && eh->e_phoff >= ph[i].p_offset &&
             eh->e_phoff - ph[i].p_offset < ph[i].p_filesz)
@@ -488,8 +508,6 @@ int vmc_load_flat_fd(const struct vmc_mem *mem, int fd, const char *name, uint64
         return rc;
     if (read_at(fd, vmc_mem_ptr(mem, gpa, size), size, 0) != 0)
         return fail(err, errlen, name, "short read", -EIO);
-    img->entry = gpa;
-    img->start = gpa;
-    img->end = gpa + size;
+    *img = (struct vmc_image){ .entry = gpa, .start = gpa, .end = gpa + size };
     return 0;
 }

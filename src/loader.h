@@ -18,10 +18,19 @@ struct vmc_mem;
 #define VMC_LOAD_LINUX 4u
 #define VMC_LINUX_PIE_BASE 0x400000u /* where a static PIE goes: where non-PIE programs usually start */
 
+#define VMC_IMAGE_SEGS 16 /* loaded segments kept with their rights; more share the last one's */
 struct vmc_image {
     uint64_t entry, start, end;
     uint64_t phdr;         /* guest address of the program headers (Linux's AT_PHDR), 0 if not loaded */
     uint32_t phnum, phent; /* AT_PHNUM, AT_PHENT */
+    /* The loaded segments, [start, end) with ELF's PF_R/PF_W/PF_X, for a personality that maps them
+     * with those rights; exec_stack: PT_GNU_STACK asks for an executable stack. */
+    struct vmc_image_seg {
+        uint64_t start, end;
+        uint32_t flags;
+    } seg[VMC_IMAGE_SEGS];
+    uint32_t nseg;
+    bool exec_stack;
 };
 /* A static ELF for a VM whose guests run in `mode` (VMC_GUEST_*: ELF32 i386 for VMC_GUEST_32, else ELF64
  * x86-64), validated whole before a byte is copied: its guest note must agree with the mode, and an

@@ -35,6 +35,8 @@ struct vmc_mem {
     _Atomic uint64_t *populated; /* one bit per window page */
     _Atomic uint64_t *sealed;    /* one bit per boot-RAM page nobody may touch (vmc_mem_seal), or NULL */
     _Atomic uint64_t *readonly;  /* one bit per boot-RAM page nobody may write, with `sealed` */
+    _Atomic uint32_t sealing;    /* vmc_mem_seal calls under way */
+    _Atomic uint64_t seal_gen;   /* vmc_mem_seal calls done */
     /* Under `lock`: the runs (sorted, never adjacent) and their memslots, the page counts. Released
      * frames stay populated (a guest may touch them again), so they keep counting against the limit. */
     pthread_mutex_t lock;
@@ -65,6 +67,18 @@ enum vmc_mem_access { VMC_MEM_NONE, VMC_MEM_READ, VMC_MEM_RW };
  * KVM_RUN with EFAULT), and every VMM path honours them: a sealed page is a hole, a read-only one a hole
  * for writes (vmc_mem_ptr_w, the copies). For the Linux personality's munmap and mprotect. */
 int vmc_mem_seal(struct vmc_mem *mem, uint64_t gpa, uint64_t len, enum vmc_mem_access access);
+/* Make KVM forget what it cached of [gpa, gpa+len) (its MMU notifier runs: shadow entries dropped, TLBs
+ * flushed), rights unchanged: the host mapping goes to PROT_NONE and back. The range has one access, and
+ * no VMM path may read it meanwhile (they see it sealed, EFAULT): the caller holds off its guest's calls. */
+int vmc_mem_flush(struct vmc_mem *mem, uint64_t gpa, uint64_t len);
+/*
+ * A KVM_RUN that ends in EFAULT met a page whose host mapping forbids the access; while rights change
+ * (the guest's page tables first, then the host's mapping, or vmc_mem_flush's round trip) a vCPU may meet
+ * a page in between. vmc_mem_rights_epoch before KVM_RUN and vmc_mem_rights_settled after the EFAULT
+ * tell whether that can have been the case: then the vCPU runs again.
+ */
+uint64_t vmc_mem_rights_epoch(const struct vmc_mem *mem);
+bool vmc_mem_rights_settled(const struct vmc_mem *mem, uint64_t epoch);
 /* The access of the page at gpa (VMC_MEM_RW for every page when nothing was ever sealed). */
 enum vmc_mem_access vmc_mem_access(const struct vmc_mem *mem, uint64_t gpa);
 /* Zero [gpa, gpa+len) without touching untouched host pages where possible. */

@@ -129,19 +129,47 @@ int vmc_mem_seal(struct vmc_mem *mem, uint64_t gpa, uint64_t len, enum vmc_mem_a
     if (!mem->readonly && !(mem->readonly = calloc(words, sizeof(uint64_t))))
         return -ENOMEM;
     int prot = access == VMC_MEM_RW ? PROT_READ | PROT_WRITE : access == VMC_MEM_READ ? PROT_READ : PROT_NONE;
+    atomic_fetch_add(&mem->sealing, 1);
     /* Rights are taken away from the VMM's paths before the host's mapping, and given back after it:
      * no VMM thread ever touches a page the host forbids. */
     if (access != VMC_MEM_RW)
         set_bits(mem->readonly, gpa, len, true);
     if (access == VMC_MEM_NONE)
         set_bits(mem->sealed, gpa, len, true);
-    if (mprotect(mem->host + gpa, len, prot) != 0)
-        return -errno;
-    if (access != VMC_MEM_NONE)
+    int rc = mprotect(mem->host + gpa, len, prot) != 0 ? -errno : 0;
+    if (rc == 0 && access != VMC_MEM_NONE)
         set_bits(mem->sealed, gpa, len, false);
-    if (access == VMC_MEM_RW)
+    if (rc == 0 && access == VMC_MEM_RW)
         set_bits(mem->readonly, gpa, len, false);
-    return 0;
+    atomic_fetch_add(&mem->seal_gen, 1);
+    atomic_fetch_sub(&mem->sealing, 1);
+    return rc;
+}
+
+int vmc_mem_flush(struct vmc_mem *mem, uint64_t gpa, uint64_t len)
+{
+    if ((gpa | len) & 4095 || gpa > mem->size || len > mem->size - gpa)
+        return -EINVAL;
+    enum vmc_mem_access was = vmc_mem_access(mem, gpa);
+    atomic_fetch_add(&mem->sealing, 1); /* one change for vCPUs that fault in between */
+    int rc = vmc_mem_seal(mem, gpa, len, VMC_MEM_NONE);
+    if (rc == 0)
+        rc = vmc_mem_seal(mem, gpa, len, was);
+    atomic_fetch_sub(&mem->sealing, 1);
+    return rc;
+}
+
+uint64_t vmc_mem_rights_epoch(const struct vmc_mem *mem)
+{
+    /* Odd while a change is under way (the count is read first: a change that ends between the two reads
+     * has moved the generation, which the comparison after the EFAULT sees). */
+    uint32_t busy = atomic_load(&mem->sealing);
+    return atomic_load(&mem->seal_gen) * 2 + (busy != 0);
+}
+
+bool vmc_mem_rights_settled(const struct vmc_mem *mem, uint64_t epoch)
+{
+    return !(epoch & 1) && vmc_mem_rights_epoch(mem) == epoch;
 }
 
 enum vmc_mem_access vmc_mem_access(const struct vmc_mem *mem, uint64_t gpa)

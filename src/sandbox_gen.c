@@ -88,7 +88,8 @@ static const int linux_calls[] = {
     SCMP_SYS(unlinkat),   SCMP_SYS(renameat),   SCMP_SYS(getrandom), SCMP_SYS(clock_gettime),
     SCMP_SYS(statx),
 };
-static const unsigned long linux_ioctls[] = { TIOCGWINSZ }; /* TCGETS is in process_ioctls */
+/* TCGETS is in process_ioctls; the FPU state goes into and comes back from a fault handler's frame. */
+static const unsigned long linux_ioctls[] = { TIOCGWINSZ, KVM_GET_FPU, KVM_SET_FPU };
 
 #ifdef VMC_ASAN
 /* What the sanitizer runtime does on each thread (its alternate signal stack, the thread's stack bounds;

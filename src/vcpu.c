@@ -179,8 +179,11 @@ static int run_loop(struct vmc_vcpu *vcpu)
             return rc;
         if (vcpu->vm->entry_hook)
             vcpu->vm->entry_hook(vcpu, vcpu->vm->entry_hook_arg);
+        uint64_t epoch = vmc_mem_rights_epoch(&vcpu->vm->mem);
         if (ioctl(vcpu->fd, KVM_RUN, 0) < 0) {
             int e = errno;
+            if (e == EFAULT && vcpu->vm->mem.sealed && !vmc_mem_rights_settled(&vcpu->vm->mem, epoch))
+                continue; /* a page met while its rights changed: the access is tried again */
             if (e == EFAULT && vcpu->vm->mem.sealed) {
                 /* A sealed page (vmc_mem_seal): the guest's own doing, not the VMM's failure. */
                 vcpu->result = (struct vmc_stop_req){ .stop = VMC_STOP_CRASH, .crash = VMC_CRASH_UNMAPPED };

@@ -88,8 +88,8 @@ for c in "segv 139 guest #GP" "null 139 guest #PF at rip=0x[0-9a-f]+ cr2=0x2 \\(
     check "killed by a signal ($how): status $st, as a shell reports it" "$st" "$how\n" "^vmcall: $*" \
         -- run --linux "$L/crash" -- "$how"
 done
-check "memory given back with munmap faults: SIGSEGV, status 139" 139 "unmapped\nstill mapped: 0\n" \
-    "^vmcall: guest touched memory it may not \\(not mapped, or read-only\\) at rip=0x[0-9a-f]+$" \
+check "memory given back with munmap faults: SIGSEGV, status 139, the report names the address" 139 \
+    "unmapped\nstill mapped: 0\n" "^vmcall: guest #PF at rip=0x[0-9a-f]+ cr2=0x[0-9a-f]+000 \\(read, not-present, user\\)$" \
     -- run --linux "$L/crash" -- unmapped
 check "a write to a pipe without reader: SIGPIPE ends the program (141), never the VMM" 141 "epipe\n" \
     "^vmcall: program killed by signal 13 \\(PIPE\\)" -- run --linux "$L/crash" -- epipe
@@ -97,12 +97,26 @@ check "... and EPIPE when the program ignores SIGPIPE" 4 "epipe-ignored\nwrite=-
     -- run --linux "$L/crash" -- epipe-ignored
 check "a page made read-only: reads go on, read(2) into it is EFAULT, a write is SIGSEGV" 139 \
     "readonly\nread 7, read(2) into it: -1 Bad address\n" \
-    "^vmcall: guest touched memory it may not \\(not mapped, or read-only\\)" -- run --linux "$L/crash" -- readonly
+    "^vmcall: guest #PF at rip=0x[0-9a-f]+ cr2=0x[0-9a-f]+000 \\(write, protection, user\\)$" \
+    -- run --linux "$L/crash" -- readonly
+fetch="^vmcall: guest #PF at rip=(0x[0-9a-f]+) cr2=\\1 \\(fetch, protection, user\\)$"
+check "no-exec: code in memory mapped without PROT_EXEC faults when called (SIGSEGV)" 139 "nx\n" "$fetch" \
+    -- run --linux "$L/crash" -- nx
+check "... and on the stack (PT_GNU_STACK without PF_X)" 139 "stack-exec\n" "$fetch" \
+    -- run --linux "$L/crash" -- stack-exec
+check "... PROT_EXEC given runs it, taken away (read-only stays) stops it again" 139 \
+    "jit\nrx: 42\nr: 184, calling it\n" "$fetch" -- run --linux "$L/crash" -- jit
 check "a program waiting on its own empty pipe is still stopped by --timeout" 124 "pipe\n" \
     "^vmcall: guest timed out after (1\\.|2\\.0)[0-9]+ s \\(limit 1.000 s\\)" -- run --linux --timeout 1 "$L/crash" -- pipe
 "$L/signals" > "$tmp/signals.native" 2> /dev/null
 check "signal handlers: SA_SIGINFO, a blocked signal delivered when unblocked, SA_RESETHAND, as natively" 138 \
     @"$tmp/signals.native" '^vmcall: program killed by signal 10 \(USR1\) \(status 138\)$' -- run --linux "$L/signals"
+for lib in "" -glibc; do
+    "$L/faults$lib" > "$tmp/faults.native" 2> /dev/null
+    check "fault handlers${lib:+ (glibc)}: SIGSEGV/SIGILL/SIGFPE with siginfo, return retries with every register, sigaltstack, as natively" \
+        139 @"$tmp/faults.native" "^vmcall: guest #PF at rip=0x[0-9a-f]+ cr2=0x[0-9a-f]+000 \\(write, protection, user\\)$" \
+        -- run --linux "$L/faults$lib"
+done
 check "a signal the program ignores does nothing" 5 "ignored\n" "" -- run --linux "$L/crash" -- ignored
 check "--trace: each call as strace shows it" 1 "" '^brk\(0\) = 0x[0-9a-f]+$' \
     -- run --linux --trace --root "$R" "$BB" -- cat nosuch.txt

@@ -205,8 +205,8 @@ struct vmc_result {
     uint32_t status; /* VMC_STOP_EXIT: the guest's exit status */
     bool reboot;     /* VMC_STOP_EXIT: the guest asked for a restart (Xen SHUTDOWN_reboot); vmcall leaves
                         restarting to the caller */
-    uint8_t signal;  /* VMC_STOP_EXIT, Linux personality: the signal that ended the program (status is
-                        128 + signal), 0 if it exited */
+    uint8_t signal;  /* Linux personality: the signal that ended the program, 0 if it exited. VMC_STOP_EXIT
+                        (status is 128 + signal), or VMC_STOP_CRASH for a fault without a handler */
     enum vmc_crash crash;
     uint32_t vcpu; /* the vCPU that stopped the VM */
     /* VMC_CRASH_EXCEPTION */

@@ -82,7 +82,7 @@ static uint64_t push_str(struct stack_builder *b, const char *s)
 static int build_stack(struct vmc_vm *vm, const struct vmc_image *img, const char *path, uint64_t *rsp)
 {
     struct vmc_linux *lx = vm->lx;
-    struct stack_builder b = { vm->mem.host, vm->mem.size - 16, lx->stack_low };
+    struct stack_builder b = { vm->mem.host, lx->pt_base - 16, lx->stack_low };
     int argc = vm->cfg.argc + 1, envc = vm->cfg.envc;
     uint64_t *ptrs = calloc((size_t)argc + (size_t)envc + 2, sizeof(uint64_t));
     if (!ptrs)
@@ -126,30 +126,74 @@ static int build_stack(struct vmc_vm *vm, const struct vmc_image *img, const cha
     return 0;
 }
 
+/* The image's pages with its segments' rights (text read and execute, data read and write, ...); a page
+ * two segments share gets the rights of both. */
+static int map_image(struct vmc_vm *vm, const struct vmc_image *img)
+{
+    const uint64_t pt = vm->lx->pt_base;
+    for (uint32_t i = 0; i < img->nseg; i++) {
+        const struct vmc_image_seg *g = &img->seg[i];
+        uint64_t lo = g->start & ~4095ull, hi = (g->end + 4095) & ~4095ull;
+        unsigned prot = ((g->flags & PF_R) ? VMC_X86_R : 0) | ((g->flags & PF_W) ? VMC_X86_W : 0) |
+                        ((g->flags & PF_X) ? VMC_X86_X : 0);
+        unsigned first = vmc_x86_user_pt_get(&vm->mem, pt, lo),
+                 last = vmc_x86_user_pt_get(&vm->mem, pt, hi - 4096);
+        int rc = vmc_lx_protect(vm, lo, hi - lo, prot);
+        if (rc == 0 && first)
+            rc = vmc_lx_protect(vm, lo, 4096, prot | first);
+        if (rc == 0 && last)
+            rc = vmc_lx_protect(vm, hi - 4096, 4096, prot | last);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
 /*
- * The program starts at CPL3 in 64-bit mode on vmcall's identity-mapped user page tables, with RSP at
- * argc and RDX = 0 (no exit hook from a dynamic linker). `syscall` is enabled (EFER.SCE) with LSTAR at
- * the entry stub `out %al, $0xeb` in the hypercall page: the doorbell carries every system call, and
- * the VMM returns to RCX (vmc_linux_sysret). Memory: the image, then brk, then the mmap area, then the
- * stack's 8 MiB at the top of RAM.
+ * Memory, from the image up: the image, brk, the mmap area, a guard gap, the stack's 8 MiB, and at the
+ * top of RAM the page tables of the program's pages (4 KiB each, so that every page has its own rights).
+ * What is not mapped is not present in those tables (a touch is a #PF: SIGSEGV) and sealed on the host.
+ */
+static int layout(struct vmc_vm *vm, const struct vmc_image *img)
+{
+    struct vmc_linux *lx = vm->lx;
+    uint64_t pt_bytes = vmc_x86_user_pt_bytes(vm->mem.size);
+    if (vm->mem.size < pt_bytes + VMC_LX_STACK + (8ull << 20) ||
+        img->end > vm->mem.size - pt_bytes - VMC_LX_STACK - (1ull << 20) || img->start < VMC_RAM_ALIGN)
+        return -ENOMEM;
+    lx->pt_base = vm->mem.size - pt_bytes;
+    lx->stack_low = lx->pt_base - VMC_LX_STACK;
+    lx->image_lo = img->start & ~4095ull;
+    lx->brk_start = lx->brk = (img->end + 4095) & ~4095ull;
+    lx->mmap_top = lx->stack_low - VMC_LX_STACK_GAP; /* an overflow faults before it reaches a mapping */
+    lx->free[0] = (struct vmc_lx_range){ lx->brk_start, lx->mmap_top };
+    lx->nfree = 1;
+    struct vmc_cpuid_leaf ext;
+    lx->nx = vmc_vm_get_cpuid(vm, 0x80000001, 0, &ext) == 0 && (ext.edx & X86_CPUID80000001_EDX_NX);
+    vmc_x86_user_pt_install(&vm->mem, lx->pt_base);
+    int rc = vmc_mem_seal(&vm->mem, lx->brk_start, lx->stack_low - lx->brk_start, VMC_MEM_NONE);
+    if (rc == 0)
+        rc = map_image(vm, img);
+    if (rc == 0) /* PT_GNU_STACK says whether the stack executes, as Linux reads it */
+        rc = vmc_lx_protect(vm, lx->stack_low, lx->pt_base - lx->stack_low,
+                            VMC_X86_R | VMC_X86_W | (img->exec_stack ? VMC_X86_X : 0));
+    return rc;
+}
+
+/*
+ * The program starts at CPL3 in 64-bit mode on its own page tables, with RSP at argc and RDX = 0 (no
+ * exit hook from a dynamic linker). `syscall` is enabled (EFER.SCE) with LSTAR at the entry stub
+ * `out %al, $0xeb` in the hypercall page: the doorbell carries every system call, and the VMM returns to
+ * RCX (vmc_linux_sysret). EFER.NXE makes pages mapped without PROT_EXEC non-executable.
  */
 int vmc_linux_boot(struct vmc_vm *vm, const struct vmc_image *img, const char *path)
 {
     struct vmc_linux *lx = vm->lx;
-    if (vm->mem.size < VMC_LX_STACK + (8ull << 20) || img->end > vm->mem.size - VMC_LX_STACK - (1ull << 20))
-        return -ENOMEM;
-    lx->stack_low = vm->mem.size - VMC_LX_STACK;
-    lx->brk_start = lx->brk = (img->end + 4095) & ~4095ull;
-    lx->mmap_top = lx->stack_low - 4096; /* a guard page between the mmap area and the stack */
-    lx->free[0] = (struct vmc_lx_range){ lx->brk_start, lx->mmap_top };
-    lx->nfree = 1;
-    /* What is not mapped cannot be touched (a fault, SIGSEGV), the stack's guard page included: brk and
-     * mmap open the pages they hand out. */
-    int sealed = vmc_mem_seal(&vm->mem, lx->brk_start, lx->stack_low - lx->brk_start, VMC_MEM_NONE);
-    if (sealed < 0)
-        return sealed;
+    int rc = layout(vm, img);
+    if (rc < 0)
+        return rc;
     uint64_t rsp;
-    int rc = build_stack(vm, img, path, &rsp);
+    rc = build_stack(vm, img, path, &rsp);
     if (rc < 0)
         return rc;
     static const uint8_t stub[] = { 0xe6, VMC_PORT_HYPERCALL, 0x0f, 0x0b }; /* out %al, $0xeb; ud2 */
@@ -159,7 +203,7 @@ int vmc_linux_boot(struct vmc_vm *vm, const struct vmc_image *img, const char *p
     vmc_x86_init_vcpu_state(true, VMC_MODE_64, img->entry, &regs, &sregs);
     regs.rsp = rsp;
     regs.rdi = 0;
-    sregs.efer |= X86_EFER_SCE;
+    sregs.efer |= X86_EFER_SCE | (lx->nx ? X86_EFER_NXE : 0);
     /* STAR: sysret's user selectors are STAR[63:48] + 8 (SS) and + 16 (CS): 0x23 and 0x2b. */
     const uint32_t idx[] = { MSR_STAR, MSR_LSTAR, MSR_SFMASK };
     const uint64_t val[] = { (uint64_t)(VMC_SEL_UDATA - 8 - 3) << 48 | (uint64_t)VMC_SEL_KCODE64 << 32,
@@ -208,16 +252,12 @@ void vmc_linux_sysret(struct vmc_vcpu *vcpu, const struct vmc_hcall *hc, int64_t
     if (vcpu->vm->cfg.trace)
         trace(vcpu, hc, result);
     struct kvm_regs *r = vmc_vcpu_regs(vcpu);
-    struct kvm_sregs *s = vmc_vcpu_sregs(vcpu);
-    r->rip = r->rcx;
-    r->rflags = (r->r11 & ~((1ull << 16) | (1ull << 17))) | X86_RFLAGS_FIXED;
-    if ((s->cs.selector & 3) != 3) {
-        struct kvm_regs dummy;
-        struct kvm_sregs user;
-        vmc_x86_init_vcpu_state(true, VMC_MODE_64, 0, &dummy, &user);
-        s->cs = user.cs;
-        s->ss = user.ss;
-        vmc_vcpu_dirty(vcpu, KVM_SYNC_X86_SREGS);
+    bool *sigreturned = &vcpu->vm->lx->thread[vcpu->id].sigreturned;
+    if (!*sigreturned) { /* rt_sigreturn set RIP and RFLAGS itself */
+        r->rip = r->rcx;
+        r->rflags = (r->r11 & ~((1ull << 16) | (1ull << 17))) | X86_RFLAGS_FIXED;
     }
+    *sigreturned = false;
+    vmc_lx_user_segments(vcpu);
     vmc_lx_deliver(vcpu, hc); /* a handler to run first, returning here through rt_sigreturn */
 }

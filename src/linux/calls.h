@@ -36,6 +36,12 @@ void vmc_lx_fd_close(struct vmc_lx_fd *f);
 /* A timespec timeout from the program as nanoseconds from now: relative, or absolute on clk (a time
  * already past is 0). -EFAULT or -EINVAL for a bad one. */
 int64_t vmc_lx_timeout(struct vmc_hcall *hc, uint64_t uts, clockid_t clk, bool absolute, uint64_t *ns);
+/* Give [start, start+len) (page-aligned, inside RAM) PROT_* rights in the guest's page tables and in the
+ * host's mapping (linux/mm.c); 0 or a negative errno. */
+int vmc_lx_protect(struct vmc_vm *vm, uint64_t start, uint64_t len, uint64_t prot);
+/* Is all of [lo, hi) mapped: the image, the break, mappings, the stack (not a free range, nor the guard
+ * gap below the stack, nor the page tables above it)? */
+bool vmc_lx_mapped(const struct vmc_linux *lx, uint64_t lo, uint64_t hi);
 /* A signal to the program itself: its default action ends the program (128 + signal), ignored or
  * handled ones do nothing (handlers are not run). 0, or -EINVAL for a bad number. */
 int64_t vmc_lx_raise(struct vmc_hcall *hc, uint64_t sig);

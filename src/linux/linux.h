@@ -12,10 +12,11 @@
 struct vmc_vm;
 struct vmc_image;
 
-#define VMC_LX_FD_MAX 256         /* descriptors per program (RLIMIT_NOFILE) */
-#define VMC_LX_MAP_MAX 4096       /* free ranges the mmap area keeps track of */
-#define VMC_LX_STACK (8ull << 20) /* RLIMIT_STACK: the stack's part of RAM, at its top */
-#define VMC_LX_ENTRY 0x10000u     /* LSTAR: the system-call entry stub, in the hypercall page */
+#define VMC_LX_FD_MAX 256             /* descriptors per program (RLIMIT_NOFILE) */
+#define VMC_LX_MAP_MAX 4096           /* free ranges the mmap area keeps track of */
+#define VMC_LX_STACK (8ull << 20)     /* RLIMIT_STACK: the stack's part of RAM, at its top */
+#define VMC_LX_STACK_GAP (1ull << 20) /* unmapped below the stack: Linux's stack_guard_gap */
+#define VMC_LX_ENTRY 0x10000u         /* LSTAR: the system-call entry stub, in the hypercall page */
 
 enum vmc_lx_fd_kind { LX_FD_FREE = 0, LX_FD_STDIN, LX_FD_STDOUT, LX_FD_STDERR, LX_FD_HOST };
 struct vmc_lx_fd {
@@ -35,8 +36,10 @@ struct vmc_lx_sigaction {
 /* A thread (a vCPU): the word to clear at its exit, and the futex it waits on. */
 struct vmc_lx_thread {
     uint64_t clear_tid;
-    uint64_t rseq;            /* the registered rseq area, 0 none */
-    uint64_t uaddr, deadline; /* deadline: monotonic ns, 0 none */
+    uint64_t rseq;             /* the registered rseq area, 0 none */
+    uint64_t uaddr, deadline;  /* deadline: monotonic ns, 0 none */
+    uint64_t alt_sp, alt_size; /* sigaltstack, alt_size 0: none */
+    bool sigreturned;          /* this call was rt_sigreturn: the registers are set, no sysret */
     bool waiting;
     _Atomic bool woken; /* read by the scheduler's wake check without the lock */
 };
@@ -50,7 +53,9 @@ struct vmc_linux {
     bool rw;
     char cwd[4096]; /* the working directory, absolute within the root, without "." or ".." */
     struct vmc_lx_fd fd[VMC_LX_FD_MAX];
-    uint64_t brk_start, brk, mmap_top, stack_low;
+    /* RAM from the image up: image, break, mappings, guard gap, stack, page tables (pt_base up). */
+    uint64_t image_lo, brk_start, brk, mmap_top, stack_low, pt_base;
+    bool nx;                                  /* the CPU has NX: pages can be mapped without execute */
     struct vmc_lx_range free[VMC_LX_MAP_MAX]; /* free ranges of [brk_start, mmap_top), sorted */
     uint32_t nfree;
     struct vmc_lx_sigaction sig[65];
@@ -68,6 +73,12 @@ int vmc_linux_boot(struct vmc_vm *vm, const struct vmc_image *img, const char *p
 /* A pending signal that is not blocked, delivered to its handler on the way back (linux/signal.c):
  * false when there is none. */
 bool vmc_lx_deliver(struct vmc_vcpu *vcpu, const struct vmc_hcall *hc);
+/* An exception at CPL3 (f from the VMM's stub): true when the program's handler for its signal now runs;
+ * else *signal is the signal that ends the program (linux/signal.c). */
+struct vmc_fault_frame;
+bool vmc_lx_fault(struct vmc_vcpu *vcpu, const struct vmc_fault_frame *f, uint8_t *signal);
+/* CS and SS back to the program's (after a stub that ran at CPL0). */
+void vmc_lx_user_segments(struct vmc_vcpu *vcpu);
 /* The table's return path: `sysret` done by the VMM (linux/boot.c). */
 void vmc_linux_sysret(struct vmc_vcpu *vcpu, const struct vmc_hcall *hc, int64_t result);
 /* The arguments a call takes (for --trace), kept in the table entry's flags above VMC_HC_USER. */

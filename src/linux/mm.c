@@ -4,14 +4,34 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "../arch/x86_64/layout.h"
 #include "calls.h"
 
 #define PAGE_UP(x) (((x) + 4095) & ~4095ull)
 
-/* The rights the VMM can hold a page to: none, read, or read and write (execution is not checked). */
-static enum vmc_mem_access access_of(uint64_t prot)
+_Static_assert(PROT_READ == VMC_X86_R && PROT_WRITE == VMC_X86_W && PROT_EXEC == VMC_X86_X,
+               "the page tables take PROT_* rights");
+
+/*
+ * A page's rights live twice: in the guest's page tables, which the CPU checks (execute included) and
+ * which make a fault a guest #PF naming its address (SIGSEGV), and in the host's mapping of guest RAM
+ * (vmc_mem_seal: none, read, read-write), which every VMM path honours. Changing the host mapping also
+ * makes KVM drop what it cached of the old tables (its MMU notifier: shadow entries, TLBs); a page that
+ * only lost execute changes nothing on the host, so that is forced (vmc_mem_flush). A vCPU that meets a
+ * page between the two runs again (vmc_mem_rights_settled).
+ */
+int vmc_lx_protect(struct vmc_vm *vm, uint64_t start, uint64_t len, uint64_t prot)
 {
-    return (prot & PROT_WRITE) ? VMC_MEM_RW : (prot & (PROT_READ | PROT_EXEC)) ? VMC_MEM_READ : VMC_MEM_NONE;
+    struct vmc_linux *lx = vm->lx;
+    prot &= PROT_READ | PROT_WRITE | PROT_EXEC;
+    enum vmc_mem_access access = (prot & PROT_WRITE)                ? VMC_MEM_RW
+                                 : (prot & (PROT_READ | PROT_EXEC)) ? VMC_MEM_READ
+                                                                    : VMC_MEM_NONE;
+    bool lost_exec = vmc_x86_user_pt_set(&vm->mem, lx->pt_base, lx->nx, start, len, (unsigned)prot);
+    int rc = vmc_mem_seal(&vm->mem, start, len, access);
+    if (rc == 0 && lost_exec)
+        rc = vmc_mem_flush(&vm->mem, start, len);
+    return rc;
 }
 
 /* Take [start, end) out of the free ranges: it must lie inside one. */
@@ -92,10 +112,10 @@ int64_t vmc_lx_brk(struct vmc_hcall *hc)
     if (next > cur && !take(lx, cur, next))
         return (int64_t)lx->brk;
     if (next > cur)
-        vmc_mem_seal(&hc->vcpu->vm->mem, cur, next - cur, VMC_MEM_RW);
+        vmc_lx_protect(hc->vcpu->vm, cur, next - cur, PROT_READ | PROT_WRITE);
     if (next < cur && give(lx, next, cur)) {
         vmc_mem_zero(&hc->vcpu->vm->mem, next, cur - next);
-        vmc_mem_seal(&hc->vcpu->vm->mem, next, cur - next, VMC_MEM_NONE);
+        vmc_lx_protect(hc->vcpu->vm, next, cur - next, PROT_NONE);
     }
     lx->brk = want;
     return (int64_t)want;
@@ -136,10 +156,10 @@ int64_t vmc_lx_mmap(struct vmc_hcall *hc)
         if (!at || !take(lx, at, at + len))
             return -ENOMEM;
     }
-    vmc_mem_seal(mem, at, len, VMC_MEM_RW);
+    vmc_mem_seal(mem, at, len, VMC_MEM_RW); /* for the VMM's writes: the guest's tables say not yet */
     vmc_mem_zero(mem, at, len);
     if (!f) /* PROT_NONE reserves (glibc's thread stacks start this way), PROT_READ is read-only */
-        vmc_mem_seal(mem, at, len, access_of(hc->a.args[2]));
+        vmc_lx_protect(hc->vcpu->vm, at, len, hc->a.args[2]);
     if (f) {
         uint8_t *p = vmc_mem_ptr_w(mem, at, len);
         ssize_t n = p ? pread(f->host, p, len, (off_t)off) : -1;
@@ -149,7 +169,7 @@ int64_t vmc_lx_mmap(struct vmc_hcall *hc)
             vmc_mem_seal(mem, at, len, VMC_MEM_NONE);
             return -e;
         }
-        vmc_mem_seal(mem, at, len, access_of(hc->a.args[2])); /* the contents are in: the rights asked */
+        vmc_lx_protect(hc->vcpu->vm, at, len, hc->a.args[2]); /* the contents are in: the rights asked */
     }
     return (int64_t)at;
 }
@@ -180,7 +200,7 @@ static void unmap_range(struct vmc_vcpu *vcpu, uint64_t lo, uint64_t hi)
         uint64_t end = next_free < hi ? next_free : hi;
         if (!give(lx, lo, end)) /* the free list is full: leave the rest mapped */
             return;
-        vmc_mem_seal(&vcpu->vm->mem, lo, end - lo, VMC_MEM_NONE); /* a touch now faults: SIGSEGV */
+        vmc_lx_protect(vcpu->vm, lo, end - lo, PROT_NONE); /* a touch now faults: SIGSEGV */
         lo = end;
     }
 }
@@ -201,8 +221,9 @@ int64_t vmc_lx_munmap(struct vmc_hcall *hc)
 
 /*
  * mremap: shrinking gives the tail back; growing takes the pages above when they are free, else (with
- * MREMAP_MAYMOVE) the mapping moves: the identity map has no page tables to repoint, so the VMM copies
- * the contents on the host side, which costs what the C library's own copy would.
+ * MREMAP_MAYMOVE) the mapping moves: guest-virtual is guest-physical here, so the VMM copies the
+ * contents on the host side, which costs what the C library's own copy would. The rights are the first
+ * page's.
  */
 int64_t vmc_lx_mremap(struct vmc_hcall *hc)
 {
@@ -218,10 +239,11 @@ int64_t vmc_lx_mremap(struct vmc_hcall *hc)
             unmap_range(hc->vcpu, old + nlen, old + olen);
         return (int64_t)old;
     }
+    unsigned prot = vmc_x86_user_pt_get(mem, lx->pt_base, old);
     if (old + nlen <= lx->mmap_top && take(lx, old + olen, old + nlen)) {
         vmc_mem_seal(mem, old + olen, nlen - olen, VMC_MEM_RW);
         vmc_mem_zero(mem, old + olen, nlen - olen);
-        vmc_mem_seal(mem, old + olen, nlen - olen, vmc_mem_access(mem, old));
+        vmc_lx_protect(hc->vcpu->vm, old + olen, nlen - olen, prot);
         return (int64_t)old;
     }
     if (!(flags & MREMAP_MAYMOVE))
@@ -230,7 +252,6 @@ int64_t vmc_lx_mremap(struct vmc_hcall *hc)
     if (!at || !take(lx, at, at + nlen))
         return -ENOMEM;
     vmc_mem_seal(mem, at, nlen, VMC_MEM_RW);
-    enum vmc_mem_access was = vmc_mem_access(mem, old);
     uint8_t *src = vmc_mem_ptr(mem, old, olen), *dst = vmc_mem_ptr_w(mem, at, nlen);
     if (!src || !dst) {
         give(lx, at, at + nlen);
@@ -238,25 +259,32 @@ int64_t vmc_lx_mremap(struct vmc_hcall *hc)
     }
     memcpy(dst, src, olen);
     vmc_mem_zero(mem, at + olen, nlen - olen);
-    vmc_mem_seal(mem, at, nlen, was);
+    vmc_lx_protect(hc->vcpu->vm, at, nlen, prot);
     unmap_range(hc->vcpu, old, old + olen);
     return (int64_t)at;
 }
 
-/* mprotect: PROT_NONE seals the pages (a touch faults: SIGSEGV), any access opens them again. Read-only
- * and no-exec are accepted but not enforced: every open page is readable, writable and executable
- * (docs/linux.md says why). */
+bool vmc_lx_mapped(const struct vmc_linux *lx, uint64_t lo, uint64_t hi)
+{
+    if (lo < lx->image_lo || hi > lx->pt_base || (lo < lx->stack_low && hi > lx->mmap_top))
+        return false;
+    for (uint32_t i = 0; i < lx->nfree; i++)
+        if (lx->free[i].start < hi && lo < lx->free[i].end)
+            return false;
+    return true;
+}
+
+/* mprotect: the rights of mapped pages, execute included (PROT_NONE: a touch faults, SIGSEGV). */
 int64_t vmc_lx_mprotect(struct vmc_hcall *hc)
 {
     uint64_t addr = hc->a.args[0], len = PAGE_UP(hc->a.args[1]), prot = hc->a.args[2];
-    struct vmc_mem *mem = &hc->vcpu->vm->mem;
     if ((addr & 4095) || addr + len < addr || (prot & ~(uint64_t)(PROT_READ | PROT_WRITE | PROT_EXEC)))
         return -EINVAL;
     if (len == 0)
         return 0;
-    if (addr < (2u << 20) || addr + len > mem->size)
-        return -ENOMEM; /* not the program's memory */
-    return vmc_mem_seal(mem, addr, len, access_of(prot)) < 0 ? -ENOMEM : 0;
+    if (!vmc_lx_mapped(vmc_lx(hc), addr, addr + len))
+        return -ENOMEM; /* Linux: part of the range is not mapped */
+    return vmc_lx_protect(hc->vcpu->vm, addr, len, prot) < 0 ? -ENOMEM : 0;
 }
 
 int64_t vmc_lx_madvise(struct vmc_hcall *hc)

@@ -5,6 +5,10 @@
 #include <stdatomic.h>
 #include <string.h>
 
+#include <sys/ioctl.h>
+
+#include "../arch/x86_64/layout.h"
+#include "../arch/x86_64/mmu.h"
 #include "../arch/x86_64/x86.h"
 #include "calls.h"
 
@@ -25,27 +29,147 @@ struct lx_frame {
     } uc;
     struct {
         int32_t signo, errno_, code, pad;
-        int32_t pid;
-        uint32_t uid;
+        union { /* at offset 16: the sender (kill, tgkill) or the fault's address */
+            struct {
+                int32_t pid;
+                uint32_t uid;
+            } kill;
+            uint64_t addr;
+        } u;
         uint8_t rest[128 - 24];
     } info;
 };
 _Static_assert(sizeof(struct lx_sigcontext) == 256 && sizeof(struct lx_frame) == 8 + 304 + 128,
                "Linux's rt_sigframe without the FPU state");
 
+#define LX_SA_ONSTACK 0x08000000u
 #define LX_SA_RESTORER 0x04000000u
 #define LX_SA_RESETHAND 0x80000000u
 #define LX_SA_NODEFER 0x40000000u
 #define LX_SI_TKILL (-6)
+#define LX_SI_KERNEL 0x80
+#define LX_SS_ONSTACK 1
+#define LX_SS_DISABLE 2
+#define LX_SS_AUTODISARM (1u << 31)
+#define LX_MINSIGSTKSZ 2048
 #define USER_RFLAGS 0x0cd5u /* CF PF AF ZF SF DF OF: what sigreturn lets a program set */
+#define NEVER_BLOCKED ((1ull << (SIGKILL - 1)) | (1ull << (SIGSTOP - 1)))
+
+/* The FPU and SSE state in FXSAVE's layout (SDM vol. 1 10.5.1; Linux's struct _fpstate_64). */
+struct lx_fpstate {
+    uint16_t cwd, swd, twd, fop;
+    uint64_t rip, rdp;
+    uint32_t mxcsr, mxcsr_mask;
+    uint8_t st[8][16], xmm[16][16], reserved[96];
+};
+_Static_assert(sizeof(struct lx_fpstate) == 512, "FXSAVE area");
+
+/* What a handler's frame keeps of the interrupted program, and what its siginfo says. */
+struct lx_context {
+    uint64_t rip, rsp, rflags;
+    uint64_t trapno, err, cr2; /* a fault's, else 0 */
+    int32_t code;              /* si_code */
+    uint64_t addr;             /* si_addr of a fault */
+    bool fpu;                  /* save the FPU state (faults: the interrupted code's registers are live) */
+};
+
+/* Back to the program's privilege: on VT-x/AMD-V the entry stub and the exception stubs run at CPL0. */
+void vmc_lx_user_segments(struct vmc_vcpu *vcpu)
+{
+    struct kvm_sregs *s = vmc_vcpu_sregs(vcpu);
+    if ((s->cs.selector & 3) == 3)
+        return;
+    struct kvm_regs dummy;
+    struct kvm_sregs user;
+    vmc_x86_init_vcpu_state(true, VMC_MODE_64, 0, &dummy, &user);
+    s->cs = user.cs;
+    s->ss = user.ss;
+    vmc_vcpu_dirty(vcpu, KVM_SYNC_X86_SREGS);
+}
+
+static bool on_altstack(const struct vmc_lx_thread *t, uint64_t sp)
+{
+    return t->alt_size && sp - t->alt_sp < t->alt_size;
+}
+
+static void fpu_to_frame(const struct kvm_fpu *k, struct lx_fpstate *f)
+{
+    memset(f, 0, sizeof(*f));
+    f->cwd = k->fcw, f->swd = k->fsw, f->twd = k->ftwx, f->fop = k->last_opcode;
+    f->rip = k->last_ip, f->rdp = k->last_dp, f->mxcsr = k->mxcsr, f->mxcsr_mask = 0xffff;
+    memcpy(f->st, k->fpr, sizeof(f->st));
+    memcpy(f->xmm, k->xmm, sizeof(f->xmm));
+}
 
 /*
- * The interrupted context is the system call's return: RAX its result, RIP = RCX and RFLAGS = R11 (set
- * by the sysret path just before). No FPU state is saved: the signals delivered here are raised by the
- * program's own call (raise, kill, tgkill, or unblocking one), where the vector registers are the
- * caller's to save anyway.
+ * Build the frame (Linux's rt_sigframe: pretcode, ucontext, siginfo; the FPU state above it when saved)
+ * on the program's stack, or on its alternate stack for an SA_ONSTACK handler, and enter the handler
+ * at CPL3 with RDI = signal, RSI = &info, RDX = &uc. false: no room for the frame.
  */
-static bool deliver_locked(struct vmc_vcpu *vcpu, const struct vmc_hcall *hc)
+static bool push_frame(struct vmc_vcpu *vcpu, unsigned sig, const struct lx_context *c)
+{
+    struct vmc_linux *lx = vcpu->vm->lx;
+    struct vmc_lx_thread *t = &lx->thread[vcpu->id];
+    struct vmc_lx_sigaction *sa = &lx->sig[sig];
+    struct kvm_regs *r = vmc_vcpu_regs(vcpu);
+    struct kvm_sregs *s = vmc_vcpu_sregs(vcpu);
+    struct vmc_mmu mmu;
+    vmc_mmu_from_sregs(s, &mmu);
+    bool alt = (sa->flags & LX_SA_ONSTACK) && t->alt_size && !on_altstack(t, c->rsp);
+    uint64_t top = alt ? t->alt_sp + t->alt_size : c->rsp - 128; /* below the red zone */
+    struct lx_frame f;
+    memset(&f, 0, sizeof(f));
+    if (c->fpu) {
+        struct kvm_fpu k;
+        struct lx_fpstate fx;
+        top = (top - sizeof(fx)) & ~63ull;
+        if (ioctl(vcpu->fd, KVM_GET_FPU, &k) != 0)
+            return false;
+        fpu_to_frame(&k, &fx);
+        if (vmc_mmu_write(&vcpu->vm->mem, &mmu, top, VMC_ACC_USER, &fx, sizeof(fx)))
+            return false;
+        f.uc.mc.fpstate = top;
+    }
+    f.pretcode = (sa->flags & LX_SA_RESTORER) ? sa->restorer : 0;
+    f.uc.ss_sp = t->alt_sp, f.uc.ss_size = t->alt_size;
+    f.uc.ss_flags = on_altstack(t, c->rsp) ? LX_SS_ONSTACK : t->alt_size ? 0 : LX_SS_DISABLE;
+    struct lx_sigcontext *m = &f.uc.mc;
+    m->r8 = r->r8, m->r9 = r->r9, m->r10 = r->r10, m->r11 = r->r11, m->r12 = r->r12, m->r13 = r->r13;
+    m->r14 = r->r14, m->r15 = r->r15, m->rdi = r->rdi, m->rsi = r->rsi, m->rbp = r->rbp, m->rbx = r->rbx;
+    m->rdx = r->rdx, m->rax = r->rax, m->rcx = r->rcx, m->rsp = c->rsp, m->rip = c->rip;
+    m->eflags = c->rflags, m->cs = 0x33, m->ss = 0x2b; /* Linux's user selectors, as a handler expects */
+    m->trapno = c->trapno, m->err = c->err, m->cr2 = c->cr2;
+    m->oldmask = f.uc.sigmask = lx->sigmask;
+    f.info.signo = (int32_t)sig;
+    f.info.code = c->code;
+    if (c->code == LX_SI_TKILL)
+        f.info.u.kill.pid = 1;
+    else
+        f.info.u.addr = c->addr;
+    /* 16-byte aligned once the handler's `ret` slot is counted (psABI 3.2.2). */
+    uint64_t sp = ((top - sizeof(f)) & ~15ull) - 8;
+    if (vmc_mmu_write(&vcpu->vm->mem, &mmu, sp, VMC_ACC_USER, &f, sizeof(f)))
+        return false;
+    lx->sigmask |= sa->mask | ((sa->flags & LX_SA_NODEFER) ? 0 : 1ull << (sig - 1));
+    lx->sigmask &= ~NEVER_BLOCKED;
+    uint64_t handler = sa->handler;
+    if (sa->flags & LX_SA_RESETHAND)
+        sa->handler = 0;
+    r->rsp = sp, r->rip = handler, r->rax = 0;
+    r->rdi = sig, r->rsi = sp + offsetof(struct lx_frame, info), r->rdx = sp + offsetof(struct lx_frame, uc);
+    r->rflags = (c->rflags & ~(X86_RFLAGS_DF | (1ull << 8))) | X86_RFLAGS_FIXED; /* DF and TF clear */
+    vmc_vcpu_dirty(vcpu, KVM_SYNC_X86_REGS);
+    vmc_lx_user_segments(vcpu);
+    return true;
+}
+
+/*
+ * At a system call's return: the interrupted context is that return, RAX its result, RIP = RCX and
+ * RFLAGS = R11 (set by the sysret path just before). No FPU state is saved: the signals delivered here
+ * are raised by the program's own call (raise, kill, tgkill, or unblocking one), where the vector
+ * registers are the caller's to save anyway.
+ */
+static bool deliver_locked(struct vmc_vcpu *vcpu)
 {
     struct vmc_linux *lx = vcpu->vm->lx;
     uint64_t ready = atomic_load(&lx->pending) & ~lx->sigmask;
@@ -53,39 +177,10 @@ static bool deliver_locked(struct vmc_vcpu *vcpu, const struct vmc_hcall *hc)
         return false;
     unsigned sig = (unsigned)__builtin_ctzll(ready) + 1;
     atomic_fetch_and(&lx->pending, ~(1ull << (sig - 1)));
-    struct vmc_lx_sigaction *sa = &lx->sig[sig];
     struct kvm_regs *r = vmc_vcpu_regs(vcpu);
-    struct lx_frame f;
-    memset(&f, 0, sizeof(f));
-    f.pretcode = (sa->flags & LX_SA_RESTORER) ? sa->restorer : 0;
-    struct lx_sigcontext *m = &f.uc.mc;
-    m->r8 = r->r8, m->r9 = r->r9, m->r10 = r->r10, m->r11 = r->r11, m->r12 = r->r12, m->r13 = r->r13;
-    m->r14 = r->r14, m->r15 = r->r15, m->rdi = r->rdi, m->rsi = r->rsi, m->rbp = r->rbp, m->rbx = r->rbx;
-    m->rdx = r->rdx, m->rax = r->rax, m->rcx = r->rcx, m->rsp = r->rsp, m->rip = r->rip;
-    m->eflags = r->rflags, m->cs = 0x33, m->ss = 0x2b; /* Linux's user selectors, as a handler expects */
-    f.uc.mc.oldmask = lx->sigmask;
-    f.uc.sigmask = lx->sigmask;
-    f.info.signo = (int32_t)sig;
-    f.info.code = LX_SI_TKILL;
-    f.info.pid = 1;
-    /* Below the red zone, 16-byte aligned once the handler's `ret` slot is counted (psABI 3.2.2). */
-    uint64_t sp = ((r->rsp - 128 - sizeof(f)) & ~15ull) - 8;
-    if (vmc_hc_copy_to(hc, sp, &f, sizeof(f))) {
+    const struct lx_context c = { .rip = r->rip, .rsp = r->rsp, .rflags = r->rflags, .code = LX_SI_TKILL };
+    if (!push_frame(vcpu, sig, &c))
         r->rip = 0; /* no room for the frame: Linux forces SIGSEGV; here the fault ends the program */
-        return true;
-    }
-    lx->sigmask |= sa->mask | ((sa->flags & LX_SA_NODEFER) ? 0 : 1ull << (sig - 1));
-    lx->sigmask &= ~((1ull << (SIGKILL - 1)) | (1ull << (SIGSTOP - 1)));
-    uint64_t handler = sa->handler;
-    if (sa->flags & LX_SA_RESETHAND)
-        sa->handler = 0;
-    r->rsp = sp;
-    r->rip = handler;
-    r->rdi = sig;
-    r->rsi = sp + offsetof(struct lx_frame, info);
-    r->rdx = sp + offsetof(struct lx_frame, uc);
-    r->rax = 0;
-    r->rflags &= ~(X86_RFLAGS_DF | (1ull << 8)); /* DF and TF clear in the handler */
     return true;
 }
 
@@ -93,35 +188,145 @@ static bool deliver_locked(struct vmc_vcpu *vcpu, const struct vmc_hcall *hc)
  * there is something pending. */
 bool vmc_lx_deliver(struct vmc_vcpu *vcpu, const struct vmc_hcall *hc)
 {
+    (void)hc;
     if (!atomic_load_explicit(&vcpu->vm->lx->pending, memory_order_relaxed))
         return false; /* every system call comes this way: almost always nothing, and no lock taken */
     pthread_mutex_lock(&vcpu->vm->lx->lock);
-    bool delivered = deliver_locked(vcpu, hc);
+    bool delivered = deliver_locked(vcpu);
     pthread_mutex_unlock(&vcpu->vm->lx->lock);
     return delivered;
 }
 
+/* The signal an exception at CPL3 raises, and its si_code and si_addr, as Linux's traps.c sends them. */
+static unsigned fault_signal(const struct vmc_linux *lx, const struct vmc_fault_frame *f, uint64_t cr2,
+                             struct lx_context *c)
+{
+    c->addr = f->rip;
+    switch (f->vector) {
+    case X86_VEC_DE:
+        c->code = 1; /* FPE_INTDIV */
+        return SIGFPE;
+    case 16: /* #MF */
+    case 19: /* #XM */
+        c->code = 0;
+        return SIGFPE;
+    case X86_VEC_DB:
+    case X86_VEC_BP:
+        c->code = LX_SI_KERNEL;
+        return SIGTRAP;
+    case X86_VEC_UD:
+        c->code = 2; /* ILL_ILLOPN */
+        return SIGILL;
+    case 17:         /* #AC */
+        c->code = 1; /* BUS_ADRALN */
+        return SIGBUS;
+    case X86_VEC_PF:
+        /* SEGV_ACCERR for a mapped page (PROT_NONE ones are not present in the tables), else MAPERR */
+        c->code = (f->error_code & 1) || vmc_lx_mapped(lx, cr2 & ~4095ull, (cr2 & ~4095ull) + 4096) ? 2 : 1;
+        c->addr = c->cr2 = cr2;
+        return SIGSEGV;
+    default: /* #GP, #SS, #NP, ...: no address */
+        c->code = LX_SI_KERNEL;
+        c->addr = 0;
+        return SIGSEGV;
+    }
+}
+
 /*
- * rt_sigreturn: the frame the handler returned over (at RSP - 8, its pretcode popped) gives back the
- * interrupted registers and mask. The sysret path then returns to RCX with RFLAGS = R11, so those two
- * carry the saved RIP and RFLAGS: at a system call's return they held exactly those anyway.
+ * An exception in the program (the VMM's stub reported it from the IST stack): its handler runs, on a
+ * frame that saves the FPU state too, and returning from it retries the instruction, as on Linux. Without
+ * a handler, or with the signal blocked or ignored, the program ends (Linux's force_sig_fault).
+ */
+bool vmc_lx_fault(struct vmc_vcpu *vcpu, const struct vmc_fault_frame *f, uint8_t *signal)
+{
+    struct vmc_linux *lx = vcpu->vm->lx;
+    struct lx_context c = { .rip = f->rip, .rsp = f->rsp, .rflags = f->rflags, .fpu = true };
+    c.trapno = f->vector;
+    c.err = f->error_code;
+    pthread_mutex_lock(&lx->lock);
+    unsigned sig = fault_signal(lx, f, vmc_vcpu_sregs(vcpu)->cr2, &c);
+    *signal = (uint8_t)sig;
+    const struct vmc_lx_sigaction *sa = &lx->sig[sig];
+    /* Only the program's own faults: one in the VMM's entry stub (CPL0 on VT-x) is the VMM's */
+    bool run = (f->cs & 3) == 3 && sa->handler > 1 && !(lx->sigmask & (1ull << (sig - 1))) &&
+               push_frame(vcpu, sig, &c);
+    pthread_mutex_unlock(&lx->lock);
+    return run;
+}
+
+/* sigaltstack: the calling thread's alternate stack for SA_ONSTACK handlers (sigaltstack(2)). */
+int64_t vmc_lx_sigaltstack(struct vmc_hcall *hc)
+{
+    struct vmc_lx_thread *t = &vmc_lx(hc)->thread[hc->vcpu->id];
+    struct {
+        uint64_t sp;
+        uint32_t flags, pad;
+        uint64_t size;
+    } ss, old = { t->alt_sp, 0, 0, t->alt_size };
+    uint64_t rsp = vmc_vcpu_regs(hc->vcpu)->rsp;
+    old.flags = on_altstack(t, rsp) ? LX_SS_ONSTACK : t->alt_size ? 0 : LX_SS_DISABLE;
+    if (hc->a.args[0] && vmc_hc_copy_from(hc, &ss, hc->a.args[0], sizeof(ss)))
+        return -EFAULT;
+    if (hc->a.args[0]) {
+        if (on_altstack(t, rsp))
+            return -EPERM;
+        if ((ss.flags & ~(LX_SS_DISABLE | LX_SS_AUTODISARM)) != 0 || ss.sp + ss.size < ss.sp)
+            return -EINVAL;
+        if (!(ss.flags & LX_SS_DISABLE) && ss.size < LX_MINSIGSTKSZ)
+            return -ENOMEM;
+    }
+    if (hc->a.args[1] && vmc_hc_copy_to(hc, hc->a.args[1], &old, sizeof(old)))
+        return -EFAULT;
+    if (hc->a.args[0]) {
+        t->alt_sp = (ss.flags & LX_SS_DISABLE) ? 0 : ss.sp;
+        t->alt_size = (ss.flags & LX_SS_DISABLE) ? 0 : ss.size;
+    }
+    return 0;
+}
+
+static void frame_to_fpu(const struct lx_fpstate *f, struct kvm_fpu *k)
+{
+    memset(k, 0, sizeof(*k));
+    k->fcw = f->cwd, k->fsw = f->swd, k->ftwx = (uint8_t)f->twd, k->last_opcode = f->fop;
+    k->last_ip = f->rip, k->last_dp = f->rdp;
+    k->mxcsr = f->mxcsr & 0xffff; /* reserved bits would fault the host's FXRSTOR: Linux masks them too */
+    memcpy(k->fpr, f->st, sizeof(f->st));
+    memcpy(k->xmm, f->xmm, sizeof(f->xmm));
+}
+
+/*
+ * rt_sigreturn: the frame the handler returned over (at RSP - 8, its pretcode popped) gives back every
+ * interrupted register, the FPU state when the frame has it, and the mask. The return does not go
+ * through sysret's RIP = RCX, RFLAGS = R11 (vmc_linux_sysret skips it): after a fault, RCX and R11
+ * were the program's.
  */
 int64_t vmc_lx_rt_sigreturn(struct vmc_hcall *hc)
 {
     struct vmc_linux *lx = vmc_lx(hc);
     struct kvm_regs *r = vmc_vcpu_regs(hc->vcpu);
     struct lx_frame f;
-    if (vmc_hc_copy_from(hc, &f, r->rsp - 8, sizeof(f))) {
+    struct lx_fpstate fx;
+    struct kvm_fpu k;
+    if (vmc_hc_copy_from(hc, &f, r->rsp - 8, sizeof(f)) ||
+        (f.uc.mc.fpstate && vmc_hc_copy_from(hc, &fx, f.uc.mc.fpstate, sizeof(fx)))) {
         vmc_act_stop(hc->act, VMC_STOP_EXIT, 128 + SIGSEGV);
         hc->act->stop.signal = SIGSEGV;
         return 0;
     }
+    if (f.uc.mc.fpstate) {
+        frame_to_fpu(&fx, &k);
+        if (ioctl(hc->vcpu->fd, KVM_SET_FPU, &k) != 0) {
+            vmc_act_error(hc->act, vmc_vm_fail(hc->vcpu->vm, -errno, "KVM_SET_FPU: %s", strerror(errno)));
+            return 0;
+        }
+    }
     const struct lx_sigcontext *m = &f.uc.mc;
-    r->r8 = m->r8, r->r9 = m->r9, r->r10 = m->r10, r->r12 = m->r12, r->r13 = m->r13, r->r14 = m->r14;
-    r->r15 = m->r15, r->rbp = m->rbp, r->rbx = m->rbx, r->rsp = m->rsp;
-    r->rcx = m->rip;
-    r->r11 = (m->eflags & USER_RFLAGS) | (r->r11 & ~(uint64_t)USER_RFLAGS);
+    r->r8 = m->r8, r->r9 = m->r9, r->r10 = m->r10, r->r11 = m->r11, r->r12 = m->r12, r->r13 = m->r13;
+    r->r14 = m->r14, r->r15 = m->r15, r->rbp = m->rbp, r->rbx = m->rbx, r->rsp = m->rsp, r->rcx = m->rcx;
     r->rdi = m->rdi, r->rsi = m->rsi, r->rdx = m->rdx; /* the doorbell writes back RAX only */
-    lx->sigmask = f.uc.sigmask & ~((1ull << (SIGKILL - 1)) | (1ull << (SIGSTOP - 1)));
+    r->rip = m->rip;
+    r->rflags = (m->eflags & USER_RFLAGS) | (r->rflags & ~(uint64_t)USER_RFLAGS);
+    lx->thread[hc->vcpu->id].sigreturned = true;
+    lx->sigmask = f.uc.sigmask & ~NEVER_BLOCKED;
     return (int64_t)m->rax;
 }

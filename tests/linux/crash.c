@@ -59,6 +59,25 @@ int main(int argc, char **argv)
         p[0] = 8;
         return 8;
     }
+    if (!strcmp(how, "nx") || !strcmp(how, "jit")) { /* code in memory mapped without PROT_EXEC */
+        static const unsigned char code[] = { 0xb8, 42, 0, 0, 0, 0xc3 }; /* mov $42, %eax; ret */
+        unsigned char *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        memcpy(p, code, sizeof(code));
+        int (*fn)(void) = (int (*)(void))(uintptr_t)p;
+        if (!strcmp(how, "jit")) { /* RX runs; taking execute away (only that) stops it */
+            mprotect(p, 4096, PROT_READ | PROT_EXEC);
+            printf("rx: %d\n", fn());
+            mprotect(p, 4096, PROT_READ);
+            printf("r: %d, calling it\n", p[0]);
+            fflush(stdout);
+        }
+        return fn();
+    }
+    if (!strcmp(how, "stack-exec")) { /* the stack is not executable (PT_GNU_STACK without PF_X) */
+        unsigned char code[8] = { 0xb8, 42, 0, 0, 0, 0xc3 };
+        int (*volatile fn)(void) = (int (*)(void))(uintptr_t)code;
+        return fn();
+    }
     if (!strcmp(how, "pipe")) { /* waits for ever on its own empty pipe: only the VMM can end it */
         int p[2];
         char c;

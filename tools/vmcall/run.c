@@ -230,26 +230,6 @@ static int report_console(struct vmc_vm *vm, const struct run_opts *o, int statu
 }
 
 /* What the run came to, on stderr, and the exit status (vmcall(1): EXIT STATUS). */
-/* The signal Linux sends a program for an exception (arch/x86/kernel/traps.c). */
-static int exception_signal(uint8_t vector)
-{
-    switch (vector) {
-    case 0:  /* #DE */
-    case 16: /* #MF */
-    case 19: /* #XM */
-        return SIGFPE;
-    case 1: /* #DB */
-    case 3: /* #BP */
-        return SIGTRAP;
-    case 6: /* #UD */
-        return SIGILL;
-    case 17: /* #AC */
-        return SIGBUS;
-    default: /* #GP, #PF, #SS, #NP, ... */
-        return SIGSEGV;
-    }
-}
-
 static int report_stop(struct vmc_vm *vm, int rc, const struct vmc_result *res, uint32_t personality)
 {
     int s = taken_signal();
@@ -270,8 +250,8 @@ static int report_stop(struct vmc_vm *vm, int rc, const struct vmc_result *res, 
         return EXIT_GUEST_MAX;
     case VMC_STOP_CRASH:
         vmc_result_print(res, stderr);
-        if (personality == VMC_PERSONALITY_LINUX && res->crash == VMC_CRASH_EXCEPTION)
-            return 128 + exception_signal(res->vector); /* as a shell reports a program the signal killed */
+        if (personality == VMC_PERSONALITY_LINUX && res->crash == VMC_CRASH_EXCEPTION && res->signal)
+            return 128 + res->signal; /* as a shell reports a program the signal killed */
         if (personality == VMC_PERSONALITY_LINUX && res->crash == VMC_CRASH_UNMAPPED)
             return 128 + SIGSEGV;
         return EXIT_CRASH;

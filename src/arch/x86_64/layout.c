@@ -54,6 +54,44 @@ static void build_page_tables(struct vmc_mem *mem, bool user)
     }
 }
 
+uint64_t vmc_x86_user_pt_bytes(uint64_t ram_size)
+{
+    return (ram_size >> 12) * 8; /* a table per 2 MiB, the first (PT0's) unused: indexing stays gpa >> 12 */
+}
+
+void vmc_x86_user_pt_install(struct vmc_mem *mem, uint64_t pt_base)
+{
+    uint64_t *pd = (uint64_t *)(mem->host + VMC_LAYOUT_PD);
+    memset(mem->host + pt_base, 0, vmc_x86_user_pt_bytes(mem->size));
+    for (uint64_t gpa = VMC_RAM_ALIGN; gpa < mem->size; gpa += VMC_RAM_ALIGN)
+        pd[gpa >> 21] = (pt_base + (gpa >> 21) * 4096) | X86_PTE_P | X86_PTE_W | X86_PTE_U | X86_PTE_A;
+}
+
+bool vmc_x86_user_pt_set(struct vmc_mem *mem, uint64_t pt_base, bool nx, uint64_t gpa, uint64_t len,
+                         unsigned rights)
+{
+    uint64_t *pt = (uint64_t *)(mem->host + pt_base);
+    /* A and D preset, as in the boot tables: the CPU (or KVM's shadow MMU) never writes them back. */
+    uint64_t v = !rights ? 0
+                         : X86_PTE_P | X86_PTE_U | X86_PTE_A |
+                               ((rights & VMC_X86_W) ? X86_PTE_W | X86_PTE_D : 0) |
+                               (nx && !(rights & VMC_X86_X) ? X86_PTE_NX : 0);
+    bool lost_exec = false;
+    for (uint64_t p = gpa >> 12; p < (gpa + len) >> 12; p++) {
+        uint64_t old = __atomic_exchange_n(&pt[p], v ? (p << 12) | v : 0, __ATOMIC_RELAXED);
+        lost_exec |= (old & X86_PTE_P) && !(old & X86_PTE_NX) && (v & X86_PTE_NX);
+    }
+    return lost_exec;
+}
+
+unsigned vmc_x86_user_pt_get(const struct vmc_mem *mem, uint64_t pt_base, uint64_t gpa)
+{
+    uint64_t pte = __atomic_load_n((const uint64_t *)(mem->host + pt_base) + (gpa >> 12), __ATOMIC_RELAXED);
+    if (!(pte & X86_PTE_P))
+        return 0;
+    return VMC_X86_R | ((pte & X86_PTE_W) ? VMC_X86_W : 0) | ((pte & X86_PTE_NX) ? 0 : VMC_X86_X);
+}
+
 static uint64_t seg_desc(uint32_t flags)
 {
     /* Flat segments (SDM vol. 3A 3.4.5): base 0, limit 0xfffff pages; flags are access byte | flags nibble

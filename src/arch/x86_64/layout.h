@@ -13,6 +13,24 @@ struct vmc_mem;
 
 /* Identity page tables, GDT, TSSs, default IDTs (64- and 32-bit) with their exception stubs. */
 int vmc_x86_setup_memory(struct vmc_mem *mem, bool user, uint32_t nvcpus);
+/*
+ * 4 KiB page tables for user pages, replacing the 2 MiB identity pages above the first 2 MiB: one PTE per
+ * page of RAM, the tables at pt_base in guest RAM (vmc_x86_user_pt_bytes of them, page aligned; the
+ * caller keeps them out of the guest's reach). Every page starts not present.
+ */
+uint64_t vmc_x86_user_pt_bytes(uint64_t ram_size);
+void vmc_x86_user_pt_install(struct vmc_mem *mem, uint64_t pt_base);
+/* Rights of user pages, PROT_READ/PROT_WRITE/PROT_EXEC's values (none: not present; execute needs nx:
+ * EFER.NXE is on, else every present page executes). */
+#define VMC_X86_R 1u
+#define VMC_X86_W 2u
+#define VMC_X86_X 4u
+/* Set [gpa, gpa+len)'s rights; true when a page that stays present lost execute: a TLB (or a shadow MMU)
+ * may still hold the old right, and only the caller can make the host forget it. */
+bool vmc_x86_user_pt_set(struct vmc_mem *mem, uint64_t pt_base, bool nx, uint64_t gpa, uint64_t len,
+                         unsigned rights);
+unsigned vmc_x86_user_pt_get(const struct vmc_mem *mem, uint64_t pt_base, uint64_t gpa);
+
 /* The TSS I/O permission bitmap (X86_IOMAP_BYTES + the 0xff byte; 1 = #GP at CPL3) of every vCPU. Only
  * vCPU 0's is written for a one-vCPU VM: each first touch of guest RAM is a host page fault. */
 void vmc_x86_install_iomap(struct vmc_mem *mem, const uint8_t *bitmap, uint32_t nvcpus);

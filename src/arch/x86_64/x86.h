@@ -80,6 +80,7 @@
 #define X86_CPUID1_ECX_HYPERVISOR (1u << 31)
 #define X86_CPUID1_EDX_APIC (1u << 9)
 #define X86_CPUID80000001_ECX_SVM (1u << 2)
+#define X86_CPUID80000001_EDX_NX (1u << 20)
 
 /* 64-bit TSS (SDM vol. 3A 8.7, figure 8-11): 104 bytes, then the I/O permission bitmap (SDM vol. 1
  * 19.5.2: one bit per port, a set bit faults at CPL > IOPL, followed by a 0xff byte). */
