@@ -99,6 +99,11 @@ check "a page made read-only: reads go on, read(2) into it is EFAULT, a write is
     "readonly\nread 7, read(2) into it: -1 Bad address\n" \
     "^vmcall: guest #PF at rip=0x[0-9a-f]+ cr2=0x[0-9a-f]+000 \\(write, protection, user\\)$" \
     -- run --linux "$L/crash" -- readonly
+check "a fault whose signal is blocked ends the program, its handler not run (Linux's force_sig_fault)" 139 \
+    "segv-blocked\n" "^vmcall: guest #PF at rip=0x[0-9a-f]+ cr2=0x2 \\(read, not-present, user\\)$" \
+    -- run --linux --timeout 20 "$L/crash" -- segv-blocked
+check "a page read by one thread while another takes execute from it and gives it back: never a fault" 0 \
+    "rights-race\nread throughout: 0\n" "" -- run --linux --vcpus 2 --timeout 60 "$L/crash" -- rights-race
 fetch="^vmcall: guest #PF at rip=(0x[0-9a-f]+) cr2=\\1 \\(fetch, protection, user\\)$"
 check "no-exec: code in memory mapped without PROT_EXEC faults when called (SIGSEGV)" 139 "nx\n" "$fetch" \
     -- run --linux "$L/crash" -- nx
@@ -115,7 +120,7 @@ for lib in "" -glibc; do
     "$L/faults$lib" > "$tmp/faults.native" 2> /dev/null
     check "fault handlers${lib:+ (glibc)}: SIGSEGV/SIGILL/SIGFPE with siginfo, return retries with every register, sigaltstack, as natively" \
         139 @"$tmp/faults.native" "^vmcall: guest #PF at rip=0x[0-9a-f]+ cr2=0x[0-9a-f]+000 \\(write, protection, user\\)$" \
-        -- run --linux "$L/faults$lib"
+        -- run --linux --timeout 20 "$L/faults$lib"
 done
 check "a signal the program ignores does nothing" 5 "ignored\n" "" -- run --linux "$L/crash" -- ignored
 check "--trace: each call as strace shows it" 1 "" '^brk\(0\) = 0x[0-9a-f]+$' \

@@ -219,9 +219,9 @@ static bool ignored_by_default(uint64_t sig)
     return sig == SIGCHLD || sig == SIGURG || sig == SIGWINCH || sig == SIGCONT;
 }
 
-/* A signal sent to the program itself: 0 tests, default-ignored or ignored ones do nothing; any other
- * ends the program as the default action would (status 128 + signal, as a shell reports it). Handlers
- * are not run: vmcall builds no signal frames (docs/linux.md). */
+/* A signal sent to the program itself: 0 tests, default-ignored or ignored ones do nothing, a handled
+ * one becomes pending (its handler runs at the call's return, linux/signal.c); any other ends the
+ * program as the default action would (status 128 + signal, as a shell reports it). */
 int64_t vmc_lx_raise(struct vmc_hcall *hc, uint64_t sig)
 {
     struct vmc_linux *lx = vmc_lx(hc);

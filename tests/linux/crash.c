@@ -2,6 +2,7 @@
 /* Linux-personality test: a program killed by a signal ends with 128 + signal, as a shell reports it;
  * one that waits for ever is still stopped by a timeout. */
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -9,6 +10,23 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
+
+static volatile unsigned char *shared;
+static volatile int stop;
+
+static void *reader(void *arg)
+{
+    (void)arg;
+    unsigned long sum = 0;
+    for (unsigned n = 0; !stop; n++)
+        sum += shared[n & 4095];
+    return (void *)sum;
+}
+
+static void never(int sig)
+{
+    (void)sig;
+}
 
 int main(int argc, char **argv)
 {
@@ -77,6 +95,28 @@ int main(int argc, char **argv)
         unsigned char code[8] = { 0xb8, 42, 0, 0, 0, 0xc3 };
         int (*volatile fn)(void) = (int (*)(void))(uintptr_t)code;
         return fn();
+    }
+    if (!strcmp(how, "rights-race")) { /* a page read by one thread while another changes its rights */
+        shared = mmap(NULL, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        pthread_t t;
+        void *sum;
+        pthread_create(&t, NULL, reader, NULL);
+        for (int i = 0; i < 3000; i++) { /* readable throughout: only execute comes and goes */
+            mprotect((void *)shared, 4096, PROT_READ);
+            mprotect((void *)shared, 4096, PROT_READ | PROT_EXEC);
+        }
+        stop = 1;
+        pthread_join(t, &sum);
+        printf("read throughout: %lu\n", (unsigned long)sum);
+        return 0;
+    }
+    if (!strcmp(how, "segv-blocked")) { /* a fault whose signal is blocked kills, handler or not */
+        sigset_t set;
+        sigemptyset(&set);
+        sigaddset(&set, SIGSEGV);
+        signal(SIGSEGV, never);
+        sigprocmask(SIG_BLOCK, &set, NULL);
+        return *(volatile int *)(uintptr_t)argc - 2;
     }
     if (!strcmp(how, "pipe")) { /* waits for ever on its own empty pipe: only the VMM can end it */
         int p[2];

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
+#include "../../src/arch/x86_64/layout.h"
 #include "../../src/arch/x86_64/mmu.h"
 #include "../../src/kvm.h"
 #include "../../src/mem.h"
@@ -77,6 +78,49 @@ static void test_pae(struct vmc_mem *mem)
 }
 
 /* The hot-add window: extents merge into runs, overlaps and the limit are refused. */
+/* The Linux personality's 4 KiB user page tables, walked the way the CPU (and the VMM) walks them. */
+static void test_user_pt(void)
+{
+    struct vmc_mem mem;
+    uint64_t size = 8 << 20, gpa;
+    is_int(vmc_mem_init(&mem, size, size, 0, 0), 0, "8 MiB of RAM");
+    is_int(vmc_x86_setup_memory(&mem, true, 1), 0, "the boot page tables");
+    uint64_t pt = size - vmc_x86_user_pt_bytes(size);
+    is_u64(vmc_x86_user_pt_bytes(size), 16384, "one 8-byte entry per page of RAM");
+    vmc_x86_user_pt_install(&mem, pt);
+    struct vmc_mmu m = { .mode = VMC_PAGING_4LEVEL, .cr3 = VMC_LAYOUT_PML4, .wp = true, .nxe = true };
+    const unsigned user = VMC_ACC_USER, w = VMC_ACC_USER | VMC_ACC_WRITE, x = VMC_ACC_USER | VMC_ACC_FETCH;
+    is_int(vmc_mmu_translate(&mem, &m, 0x300000, user, &gpa), -EFAULT, "every page starts not present");
+    ok(!vmc_x86_user_pt_set(&mem, pt, true, 0x300000, 0x2000, VMC_X86_R | VMC_X86_W | VMC_X86_X), "RWX");
+    ok(vmc_mmu_translate(&mem, &m, 0x301abc, w, &gpa) == 0 && gpa == 0x301abc, "identity, user-writable");
+    is_int(vmc_mmu_translate(&mem, &m, 0x301000, x, &gpa), 0, "and executable");
+    is_int(vmc_mmu_translate(&mem, &m, 0x302000, user, &gpa), -EFAULT, "exactly the range");
+    ok(vmc_x86_user_pt_set(&mem, pt, true, 0x300000, 0x1000, VMC_X86_R), "RWX -> R: execute lost, said");
+    is_int(vmc_mmu_translate(&mem, &m, 0x300000, user, &gpa), 0, "R: read");
+    is_int(vmc_mmu_translate(&mem, &m, 0x300000, w, &gpa), -EFAULT, "R: no write");
+    is_int(vmc_mmu_translate(&mem, &m, 0x300000, x, &gpa), -EFAULT, "R: no execute (NX)");
+    is_int(vmc_x86_user_pt_get(&mem, pt, 0x300000), VMC_X86_R, "read back: R");
+    is_int(vmc_x86_user_pt_get(&mem, pt, 0x301000), VMC_X86_R | VMC_X86_W | VMC_X86_X, "read back: RWX");
+    ok(!vmc_x86_user_pt_set(&mem, pt, true, 0x300000, 0x1000, VMC_X86_R | VMC_X86_W),
+       "R -> RW: nothing lost");
+    ok(!vmc_x86_user_pt_set(&mem, pt, true, 0x301000, 0x1000, 0), "RWX -> none: the host's mapping says it");
+    is_int(vmc_mmu_translate(&mem, &m, 0x301000, user, &gpa), -EFAULT, "none: not present");
+    is_int(vmc_x86_user_pt_get(&mem, pt, 0x301000), 0, "read back: none");
+    ok(!vmc_x86_user_pt_set(&mem, pt, false, 0x400000, 0x1000, VMC_X86_R | VMC_X86_X), "without NX");
+    ok(!vmc_x86_user_pt_set(&mem, pt, false, 0x400000, 0x1000, VMC_X86_R), "nothing can lose execute");
+    is_int(vmc_mmu_translate(&mem, &m, 0x400000, x, &gpa), 0, "every present page executes");
+    is_int(vmc_mmu_translate(&mem, &m, pt, user, &gpa), -EFAULT, "the tables are out of the program's reach");
+    uint64_t e = vmc_mem_rights_epoch(&mem);
+    ok(vmc_mem_rights_settled(&mem, e), "rights settled");
+    is_int(vmc_mem_seal(&mem, 0x300000, 0x1000, VMC_MEM_READ), 0, "a seal");
+    ok(!vmc_mem_rights_settled(&mem, e), "changes the epoch: a KVM_RUN's EFAULT across it is tried again");
+    e = vmc_mem_rights_epoch(&mem);
+    is_int(vmc_mem_flush(&mem, 0x300000, 0x1000), 0, "a flush");
+    ok(!vmc_mem_rights_settled(&mem, e), "does too");
+    is_int(vmc_mem_access(&mem, 0x300000), VMC_MEM_READ, "and leaves the rights as they were");
+    vmc_mem_free(&mem);
+}
+
 static void test_hotadd(void)
 {
     struct vmc_kvm *kvm;
@@ -201,5 +245,6 @@ int main(void)
     test_pae(&mem);
     vmc_mem_free(&mem);
     test_hotadd();
+    test_user_pt();
     return tap_done();
 }
