@@ -54,7 +54,48 @@ same "cat (missing file)" /dev/null cat nosuch.txt
 same false /dev/null false
 same "sh -c 'exit 3'" /dev/null sh -c 'exit 3'
 same "sh -c 'exit 200' (a status above vmcall's own range is the program's)" /dev/null sh -c 'exit 200'
+same uniq "$W" uniq -c
+same cut /dev/null cut -d ' ' -f 2 words.txt
+same tail /dev/null tail -n 3 nums.txt
+same seq /dev/null seq 1 7 50
+same nl "$W" nl
+same base64 /dev/null base64 words.txt
+same expr /dev/null expr 6 '*' 7
+same printf /dev/null printf '%s=%05d\n' x 42
+same factor /dev/null factor 360 1001
+same find /dev/null find dir
+same "stat -c" /dev/null stat -c '%s %F' words.txt dir
 same "sh pipeline-free script" /dev/null sh -c 'x=0; for i in 1 2 3; do x=$((x + i)); done; echo $x'
+# Standard output and standard error on one pipe: the program's order holds (write(2) is not buffered:
+# dd's unfinished last line comes before its report on stderr).
+(cd "$R" && "$BB" dd if=words.txt bs=7 count=2 < /dev/null > "$tmp/n.both" 2>&1)
+(cd "$R" && timeout 60 "$OLDPWD/$VMCALL" run --linux --root "$R" "$BB" -- dd if=words.txt bs=7 count=2 \
+    < /dev/null > "$tmp/v.both" 2>&1)
+n=$((n + 1))
+if cmp -s "$tmp/n.both" "$tmp/v.both"; then
+    echo "ok $n - busybox dd with stdout and stderr on one pipe: in the program's order, as natively"
+else
+    failed=$((failed + 1))
+    echo "not ok $n - busybox dd with stdout and stderr on one pipe differs from the native run"
+    diff "$tmp/n.both" "$tmp/v.both" | head -5 | sed 's/^/#    /'
+fi
+# A prompt without a newline reaches the terminal before the program waits for its answer.
+mkfifo "$tmp/answer"
+"$VMCALL" run --linux --timeout 30 "$BB" -- sh -c 'printf "name? "; read x; echo "hi $x"' \
+    < "$tmp/answer" > "$tmp/prompt.out" 2>&1 &
+exec 3> "$tmp/answer"
+for i in $(seq 200); do grep -q "name? " "$tmp/prompt.out" && break; sleep 0.05; done
+seen=$(cat "$tmp/prompt.out")
+(trap '' PIPE; echo bob >&3) 2> /dev/null # a program gone already must fail this check, not the script
+exec 3>&-
+wait $!
+n=$((n + 1))
+if [ "$seen" = "name? " ] && [ "$(cat "$tmp/prompt.out")" = "name? hi bob" ]; then
+    echo "ok $n - a prompt (no newline) is out before the program reads its answer"
+else
+    failed=$((failed + 1))
+    echo "not ok $n - a prompt (no newline) is out before the program reads its answer: saw '$seen'"
+fi
 # cp needs a writable root
 (cd "$R" && timeout 60 "$OLDPWD/$VMCALL" run --linux --root "$R,rw" "$BB" -- cp words.txt copy.txt > /dev/null 2>&1)
 n=$((n + 1))

@@ -147,6 +147,25 @@ bool vmc_console_space(struct vmc_console *con)
     return room;
 }
 
+void vmc_console_push(struct vmc_console *con)
+{
+    pthread_mutex_lock(&con->lock);
+    if (con->len && !con->stats.error) {
+        con->due = con->len;
+        start_writer_locked(con);
+        pthread_cond_signal(&con->work);
+    }
+    pthread_mutex_unlock(&con->lock);
+}
+
+bool vmc_console_empty(struct vmc_console *con)
+{
+    pthread_mutex_lock(&con->lock);
+    bool empty = con->out_fd < 0 || con->stats.error || con->len == 0;
+    pthread_mutex_unlock(&con->lock);
+    return empty;
+}
+
 /* Stop the writer, interrupting a write() it is stuck in, and join it. */
 static void stop_writer(struct vmc_console *con)
 {

@@ -52,6 +52,10 @@ size_t vmc_console_write(struct vmc_console *con, const uint8_t *buf, size_t len
 void vmc_console_putc(struct vmc_console *con, uint8_t c);
 /* Is there room for at least one more byte? */
 bool vmc_console_space(struct vmc_console *con);
+/* Make everything queued due now, an unfinished line too (output is otherwise line-buffered). */
+void vmc_console_push(struct vmc_console *con);
+/* Is everything queued written (or given up on)? */
+bool vmc_console_empty(struct vmc_console *con);
 /*
  * Write out everything queued, an unfinished line too. Waits for the writer until it is done or until
  * `deadline` (monotonic ns, 0: no limit), and after vmc_console_cancel at most VMC_CONSOLE_GRACE_NS more;

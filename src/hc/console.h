@@ -16,6 +16,8 @@ uint64_t vmc_hc_console_get(struct vmc_hcall *hc, const struct iovec *iov, int n
 /* Make the vCPU wait, after the call, until the console has room, or input came (the watcher is armed
  * first, so input arriving in between is not missed); an interrupt ends either wait too. */
 void vmc_hc_wait_console_room(struct vmc_hcall *hc);
+/* ... until everything queued is written (pushed out now, an unfinished line too). */
+void vmc_hc_wait_console_empty(struct vmc_hcall *hc);
 void vmc_hc_wait_input(struct vmc_hcall *hc);
 
 #endif /* VMCALL_SRC_HC_CONSOLE_H */

@@ -31,6 +31,11 @@ static bool console_room(struct vmc_vcpu *vcpu)
     return vmc_event_pending(vcpu) || vmc_console_space(vmc_vm_dev(vcpu->vm, VMC_DEV_CONSOLE));
 }
 
+static bool console_empty(struct vmc_vcpu *vcpu)
+{
+    return vmc_event_pending(vcpu) || vmc_console_empty(vmc_vm_dev(vcpu->vm, VMC_DEV_CONSOLE));
+}
+
 static bool input_came(struct vmc_vcpu *vcpu)
 {
     struct vmc_console *con = vmc_vm_dev(vcpu->vm, VMC_DEV_CONSOLE);
@@ -40,6 +45,12 @@ static bool input_came(struct vmc_vcpu *vcpu)
 void vmc_hc_wait_console_room(struct vmc_hcall *hc)
 {
     vmc_act_wait(hc->act, console_room);
+}
+
+void vmc_hc_wait_console_empty(struct vmc_hcall *hc)
+{
+    vmc_console_push(vmc_vm_dev(hc->vcpu->vm, VMC_DEV_CONSOLE));
+    vmc_act_wait(hc->act, console_empty);
 }
 
 void vmc_hc_wait_input(struct vmc_hcall *hc)

@@ -192,6 +192,8 @@ int vmc_linux_boot(struct vmc_vm *vm, const struct vmc_image *img, const char *p
     int rc = layout(vm, img);
     if (rc < 0)
         return rc;
+    const char *base = strrchr(path, '/'); /* Linux's comm: the file's name, 15 bytes at most */
+    snprintf(lx->thread[0].name, sizeof(lx->thread[0].name), "%s", base ? base + 1 : path);
     uint64_t rsp;
     rc = build_stack(vm, img, path, &rsp);
     if (rc < 0)

@@ -184,10 +184,12 @@ int64_t vmc_lx_close(struct vmc_hcall *hc)
 /* ---- reading and writing ------------------------------------------------------------------------- */
 
 /* Standard output goes through the console queue (ordered, bounded, never stalling a cancel): what fits
- * is written; nothing fitting makes the call wait for room and run again (it never returns 0). */
+ * is written; nothing fitting makes the call wait for room and run again (it never returns 0). write(2)
+ * is not buffered: an unfinished line (a prompt) goes out now, not at the next newline. */
 static int64_t console_out(struct vmc_hcall *hc, const struct iovec *iov, int n)
 {
     uint64_t done = vmc_hc_console_put(hc, iov, n); /* n > 0: rw() returns 0 for 0 bytes first */
+    vmc_console_push(vmc_vm_dev(hc->vcpu->vm, VMC_DEV_CONSOLE));
     if (done == 0 && vmc_hc_continue(hc))
         vmc_hc_wait_console_room(hc);
     return (int64_t)done;
@@ -228,6 +230,11 @@ static ssize_t host_write(int fd, const struct iovec *iov, int n, int64_t off)
  * runs again a millisecond later. */
 static int64_t stderr_out(struct vmc_hcall *hc, struct iovec *iov, int n)
 {
+    /* What the program wrote to standard output before goes out first: the two may be one pipe. */
+    if (!vmc_console_empty(vmc_vm_dev(hc->vcpu->vm, VMC_DEV_CONSOLE)) && vmc_hc_continue(hc)) {
+        vmc_hc_wait_console_empty(hc);
+        return 0;
+    }
     struct pollfd p = { .fd = 2, .events = POLLOUT };
     if (poll(&p, 1, 0) == 0 && vmc_hc_continue(hc)) {
         vmc_act_block(hc->act, vmc_now_ns() + 1000000);

@@ -40,6 +40,9 @@ struct vmc_lx_thread {
     uint64_t uaddr, deadline;  /* deadline: monotonic ns, 0 none */
     uint64_t alt_sp, alt_size; /* sigaltstack, alt_size 0: none */
     bool sigreturned;          /* this call was rt_sigreturn: the registers are set, no sysret */
+    char name[16];             /* prctl's PR_SET_NAME (Linux's comm), the program's name at first */
+    bool polling;              /* poll/select waits: this run is a continuation of the same call */
+    uint64_t poll_deadline;    /* its monotonic deadline, 0: none */
     bool waiting;
     _Atomic bool woken; /* read by the scheduler's wake check without the lock */
 };
@@ -55,6 +58,7 @@ struct vmc_linux {
     struct vmc_lx_fd fd[VMC_LX_FD_MAX];
     /* RAM from the image up: image, break, mappings, guard gap, stack, page tables (pt_base up). */
     uint64_t image_lo, brk_start, brk, mmap_top, stack_low, pt_base;
+    bool no_new_privs;                        /* prctl */
     bool nx;                                  /* the CPU has NX: pages can be mapped without execute */
     struct vmc_lx_range free[VMC_LX_MAP_MAX]; /* free ranges of [brk_start, mmap_top), sorted */
     uint32_t nfree;

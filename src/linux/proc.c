@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/random.h>
 #include <sys/resource.h>
 #include <sys/utsname.h>
@@ -173,6 +174,46 @@ int64_t vmc_lx_uname(struct vmc_hcall *hc)
     strcpy(u.machine, "x86_64");
     strcpy(u.domainname, "(none)");
     return vmc_hc_copy_to(hc, hc->a.args[0], &u, sizeof(u)) ? -EFAULT : 0;
+}
+
+/*
+ * prctl: the thread's name (PR_SET_NAME, PR_GET_NAME: 16 bytes with the NUL), dumpable and
+ * no_new_privs as a fresh process has them (the latter can be set, never cleared); any other option is
+ * EINVAL, as Linux answers an option it does not know.
+ */
+int64_t vmc_lx_prctl(struct vmc_hcall *hc)
+{
+    char *name = vmc_lx(hc)->thread[hc->vcpu->id].name;
+    char buf[16];
+    switch (hc->a.args[0]) {
+    case PR_SET_NAME:
+        /* Up to 15 bytes and a NUL; Linux reads no further either (strncpy_from_user of 16). */
+        memset(buf, 0, sizeof(buf));
+        for (size_t i = 0; i < sizeof(buf) - 1; i++)
+            if (vmc_hc_copy_from(hc, &buf[i], hc->a.args[1] + i, 1))
+                return -EFAULT;
+            else if (!buf[i])
+                break;
+        memcpy(name, buf, sizeof(buf));
+        return 0;
+    case PR_GET_NAME:
+        return vmc_hc_copy_to(hc, hc->a.args[1], name, 16) ? -EFAULT : 0;
+    case PR_GET_DUMPABLE:
+        return 1;
+    case PR_SET_DUMPABLE:
+        return hc->a.args[1] <= 1 ? 0 : -EINVAL;
+    case PR_SET_PDEATHSIG: /* the program has no parent in the VM that could die first */
+        return hc->a.args[1] <= 64 ? 0 : -EINVAL;
+    case PR_GET_NO_NEW_PRIVS:
+        return vmc_lx(hc)->no_new_privs;
+    case PR_SET_NO_NEW_PRIVS:
+        if (hc->a.args[1] != 1 || hc->a.args[2] || hc->a.args[3] || hc->a.args[4])
+            return -EINVAL;
+        vmc_lx(hc)->no_new_privs = true;
+        return 0;
+    default:
+        return -EINVAL;
+    }
 }
 
 /* ---- signals: a signal to itself ends the program when its action is the default one, as Linux would;

@@ -3,6 +3,7 @@
 #include <linux/futex.h>
 #include <sched.h>
 #include <stdatomic.h>
+#include <string.h>
 #include <time.h>
 
 #include "../arch/x86_64/layout.h"
@@ -119,6 +120,9 @@ int64_t vmc_lx_clone(struct vmc_hcall *hc)
         lx->thread[id].clear_tid = (flags & CLONE_CHILD_CLEARTID) ? ctid : 0;
         lx->thread[id].waiting = false;
         lx->thread[id].rseq = 0;
+        lx->thread[id].alt_sp = lx->thread[id].alt_size = 0; /* a new thread has no sigaltstack */
+        lx->thread[id].sigreturned = lx->thread[id].polling = false;
+        memcpy(lx->thread[id].name, lx->thread[hc->vcpu->id].name, sizeof(lx->thread[id].name));
         int rc = vmc_sched_vcpu_up(child, prepare_child, &c);
         if (rc == 0)
             return tid;

@@ -6,8 +6,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/auxv.h>
+#include <sys/prctl.h>
 #include <sys/random.h>
+#include <sys/select.h>
 #include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
@@ -70,6 +73,43 @@ int main(int argc, char **argv, char **envp)
     struct utsname u;
     uname(&u);
     printf("sysname=%s machine=%s\n", u.sysname, u.machine);
+    char name[16] = { 0 };
+    prctl(PR_GET_NAME, name);
+    printf("name=%s", name);
+    prctl(PR_SET_NAME, "renamed-to-a-long-name");
+    prctl(PR_GET_NAME, name);
+    gid_t groups[4];
+    printf(" renamed=%s dumpable=%d groups=%d\n", name, prctl(PR_GET_DUMPABLE, 0, 0, 0, 0),
+           getgroups(4, groups));
+    /* poll and select on a pipe: nothing, a timeout that passes, then data; a descriptor never opened */
+    int pp[2];
+    if (pipe(pp) != 0)
+        return 1;
+    struct pollfd pf[3] = { { pp[0], POLLIN, 0 }, { 1, POLLOUT, 0 }, { 77, POLLIN, 0 } };
+    int pr = poll(pf, 1, 0);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    int pw = poll(pf, 1, 30);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    long waited = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+    if (write(pp[1], "x", 1) != 1)
+        return 1;
+    int pd = poll(pf, 3, -1);
+    printf("poll: empty=%d waited>=30ms=%s data=%d revents=%#x,%#x,%#x\n", pr,
+           pw == 0 && waited >= 30 ? "yes" : "NO", pd, pf[0].revents, pf[1].revents, pf[2].revents);
+    fd_set rd;
+    FD_ZERO(&rd);
+    FD_SET(pp[0], &rd);
+    struct timeval tv = { 0, 20000 };
+    int sr = select(pp[0] + 1, &rd, NULL, NULL, &tv);
+    printf("select: ready=%d set=%d\n", sr, FD_ISSET(pp[0], &rd));
+    char c;
+    if (read(pp[0], &c, 1) != 1)
+        return 1;
+    FD_SET(pp[0], &rd);
+    sr = select(FD_SETSIZE, &rd, NULL, NULL, &tv);
+    printf("select: timed out=%d set=%d left=%ld.%06ld\n", sr, FD_ISSET(pp[0], &rd), (long)tv.tv_sec,
+           (long)tv.tv_usec);
     /* bad pointers are EFAULT, never a crash of anything */
     errno = 0;
     void *volatile bad = (void *)16; /* hidden from the compiler's checks: the kernel must say EFAULT */
