@@ -79,6 +79,60 @@ else
     echo "not ok $n - busybox dd with stdout and stderr on one pipe differs from the native run"
     diff "$tmp/n.both" "$tmp/v.both" | head -5 | sed 's/^/#    /'
 fi
+# Changing the tree in a writable root, command by command as natively in a copy: modes, times, sizes,
+# links, FIFOs, cp -p, then what the tree looks like.
+mkdir -p "$tmp/tree.n" "$tmp/tree.v"
+: > "$tmp/tree.n.out"
+: > "$tmp/tree.v.out"
+while IFS= read -r cmd; do
+    eval "set -- $cmd"
+    (cd "$tmp/tree.n" && env -i "$BB" "$@" >> "$tmp/tree.n.out" 2>&1; echo "$1: $?" >> "$tmp/tree.n.out")
+    timeout 60 "$VMCALL" run --linux --root "$tmp/tree.v,rw" "$BB" -- "$@" >> "$tmp/tree.v.out" 2>&1
+    echo "$1: $?" >> "$tmp/tree.v.out"
+done << 'END'
+touch t
+mkdir -p d/e
+ln -s t s
+ln t h
+truncate -s 10 t
+mkfifo -m 600 p
+chmod 640 h
+cp -p t c
+touch -d "2020-01-02 03:04:05" t
+stat -c "%n %a %s %F %h" t s h p d d/e c
+stat -c %Y t
+readlink s
+rm h
+rmdir d/e
+chmod 4755 /nosuch
+ls
+END
+n=$((n + 1))
+if cmp -s "$tmp/tree.n.out" "$tmp/tree.v.out"; then
+    echo "ok $n - changing the tree: chmod, touch -d, truncate, ln, ln -s, mkfifo, cp -p, rm, rmdir, as natively"
+else
+    failed=$((failed + 1))
+    echo "not ok $n - changing the tree differs from the native run"
+    diff "$tmp/tree.n.out" "$tmp/tree.v.out" | head -8 | sed 's/^/#    /'
+fi
+# Links the program makes are followed beneath the root only: through them, nothing on the host changes.
+esc=$tmp/escape-target
+echo keep > "$esc"
+mode0=$(stat -c %a "$esc")
+mkdir -p "$tmp/tree.e"
+for cmd in "ln -s $esc abs" "ln -s ../../../../../../../../.. up" "truncate -s 0 abs" "chmod 777 abs" \
+    "touch -d 2001-01-01 abs" "truncate -s 0 up$esc" "ln up$esc hard" "mkfifo up$tmp/made-outside"; do
+    timeout 60 "$VMCALL" run --linux --root "$tmp/tree.e,rw" "$BB" -- $cmd > /dev/null 2>&1
+done
+n=$((n + 1))
+if [ "$(cat "$esc")" = keep ] && [ "$(stat -c %a "$esc")" = "$mode0" ] &&
+    [ "$(stat -c %Y "$esc")" -gt 978307200 ] && [ ! -e "$tmp/made-outside" ]; then
+    echo "ok $n - links the program makes lead nowhere outside the root (truncate, chmod, touch, ln, mkfifo)"
+else
+    failed=$((failed + 1))
+    echo "not ok $n - a link the program made reached the host: $(ls -l "$esc" "$tmp/made-outside" 2>&1)"
+fi
+check "nproc: one CPU per vCPU (sched_getaffinity)" 0 "3\n" "" -- run --linux --vcpus 3 "$BB" -- nproc
 # A prompt without a newline reaches the terminal before the program waits for its answer.
 mkfifo "$tmp/answer"
 "$VMCALL" run --linux --timeout 30 "$BB" -- sh -c 'printf "name? "; read x; echo "hi $x"' \

@@ -32,6 +32,7 @@ int vmc_linux_create(struct vmc_vm *vm)
     lx->fd[1] = (struct vmc_lx_fd){ .kind = LX_FD_STDOUT };
     lx->fd[2] = (struct vmc_lx_fd){ .kind = LX_FD_STDERR };
     lx->rw = vm->cfg.linux_root_rw;
+    lx->umask = 022;
     if (vm->cfg.linux_root) {
         /* Opened now, before any sandbox: later every path is resolved beneath this descriptor. */
         lx->root = open(vm->cfg.linux_root, O_PATH | O_DIRECTORY | O_CLOEXEC);

@@ -30,6 +30,11 @@ static inline bool vmc_lx_writable(struct vmc_hcall *hc, uint64_t addr, uint64_t
 
 /* The descriptor table entry for a guest fd, or NULL (-EBADF). */
 struct vmc_lx_fd *vmc_lx_fd_get(struct vmc_linux *lx, uint64_t fd);
+/* Open the guest's path (relative to dirfd) beneath the root, the full path in `full` when asked; the
+ * directory holding a path's last component (a writable root only), and that component (linux/fs.c). */
+int64_t vmc_lx_open_in_root(struct vmc_hcall *hc, int64_t dirfd, uint64_t upath, uint64_t flags,
+                            uint64_t mode, char *full, size_t fullsize);
+int64_t vmc_lx_parent_of(struct vmc_hcall *hc, int64_t dirfd, uint64_t upath, char *name, size_t size);
 /* A free descriptor at or above `from` with this entry, or -EMFILE. */
 int64_t vmc_lx_fd_install(struct vmc_linux *lx, uint64_t from, const struct vmc_lx_fd *e);
 void vmc_lx_fd_close(struct vmc_lx_fd *f);

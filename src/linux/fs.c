@@ -115,14 +115,13 @@ static int64_t full_path(struct vmc_hcall *hc, int64_t dirfd, uint64_t upath, ch
 static int64_t openat2_in_root(const struct vmc_linux *lx, const char *path, uint64_t flags, uint64_t mode)
 {
     struct open_how how = { .flags = flags,
-                            .mode = flags & (O_CREAT | __O_TMPFILE) ? mode & 07777 : 0,
+                            .mode = flags & (O_CREAT | __O_TMPFILE) ? mode & 07777 & ~lx->umask : 0,
                             .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS };
     long fd = syscall(SYS_openat2, lx->root, path, &how, sizeof(how));
     return fd < 0 ? -errno : fd;
 }
 
-/* Open the guest's path (relative to dirfd) beneath the root; the full path goes to *full when asked. */
-static int64_t open_in_root(struct vmc_hcall *hc, int64_t dirfd, uint64_t upath, uint64_t flags,
+int64_t vmc_lx_open_in_root(struct vmc_hcall *hc, int64_t dirfd, uint64_t upath, uint64_t flags,
                             uint64_t mode, char *full, size_t fullsize)
 {
     struct vmc_linux *lx = vmc_lx(hc);
@@ -144,7 +143,7 @@ static int64_t openat_common(struct vmc_hcall *hc, int64_t dirfd, uint64_t upath
 {
     struct vmc_linux *lx = vmc_lx(hc);
     char full[8192];
-    int64_t host = open_in_root(hc, dirfd, upath, flags, mode, full, sizeof(full));
+    int64_t host = vmc_lx_open_in_root(hc, dirfd, upath, flags, mode, full, sizeof(full));
     if (host < 0)
         return host;
     struct stat st;
@@ -409,8 +408,8 @@ static int64_t stat_path(struct vmc_hcall *hc, int64_t dirfd, uint64_t path, uin
             return put_stat(hc, f->kind == LX_FD_HOST ? f->host : console_host(f), out);
         }
     }
-    int64_t h =
-        open_in_root(hc, dirfd, path, O_PATH | ((flags & AT_SYMLINK_NOFOLLOW) ? O_NOFOLLOW : 0), 0, NULL, 0);
+    int64_t h = vmc_lx_open_in_root(hc, dirfd, path,
+                                    O_PATH | ((flags & AT_SYMLINK_NOFOLLOW) ? O_NOFOLLOW : 0), 0, NULL, 0);
     if (h < 0)
         return h;
     int64_t rc = put_stat(hc, (int)h, out);
@@ -450,8 +449,8 @@ int64_t vmc_lx_statx(struct vmc_hcall *hc)
             return -EBADF;
         host = f->kind == LX_FD_HOST ? f->host : console_host(f);
     } else {
-        int64_t h = open_in_root(hc, dirfd, path, O_PATH | ((flags & AT_SYMLINK_NOFOLLOW) ? O_NOFOLLOW : 0),
-                                 0, NULL, 0);
+        int64_t h = vmc_lx_open_in_root(
+            hc, dirfd, path, O_PATH | ((flags & AT_SYMLINK_NOFOLLOW) ? O_NOFOLLOW : 0), 0, NULL, 0);
         if (h < 0)
             return h;
         host = (int)h;
@@ -486,7 +485,7 @@ static int64_t readlink_common(struct vmc_hcall *hc, int64_t dirfd, uint64_t pat
                                uint64_t size)
 {
     char target[4096];
-    int64_t h = open_in_root(hc, dirfd, path, O_PATH | O_NOFOLLOW, 0, NULL, 0);
+    int64_t h = vmc_lx_open_in_root(hc, dirfd, path, O_PATH | O_NOFOLLOW, 0, NULL, 0);
     if (h < 0)
         return h;
     ssize_t n = readlinkat((int)h, "", target, sizeof(target));
@@ -515,8 +514,8 @@ static int64_t access_common(struct vmc_hcall *hc, int64_t dirfd, uint64_t path,
 {
     if (mode & ~(uint64_t)(R_OK | W_OK | X_OK))
         return -EINVAL;
-    int64_t h =
-        open_in_root(hc, dirfd, path, O_PATH | ((flags & AT_SYMLINK_NOFOLLOW) ? O_NOFOLLOW : 0), 0, NULL, 0);
+    int64_t h = vmc_lx_open_in_root(hc, dirfd, path,
+                                    O_PATH | ((flags & AT_SYMLINK_NOFOLLOW) ? O_NOFOLLOW : 0), 0, NULL, 0);
     if (h < 0)
         return h;
     int rc = faccessat((int)h, "", (int)mode, AT_EMPTY_PATH | AT_EACCESS) < 0 ? -errno : 0;
@@ -552,7 +551,7 @@ int64_t vmc_lx_chdir(struct vmc_hcall *hc)
 {
     struct vmc_linux *lx = vmc_lx(hc);
     char full[8192], norm[4096] = "";
-    int64_t h = open_in_root(hc, AT_FDCWD, hc->a.args[0], O_PATH | O_DIRECTORY, 0, full, sizeof(full));
+    int64_t h = vmc_lx_open_in_root(hc, AT_FDCWD, hc->a.args[0], O_PATH | O_DIRECTORY, 0, full, sizeof(full));
     if (h < 0)
         return h;
     close((int)h);
@@ -718,10 +717,7 @@ int64_t vmc_lx_ioctl(struct vmc_hcall *hc)
     return vmc_hc_copy_to(hc, hc->a.args[2], &u, req == TCGETS ? sizeof(u.t) : sizeof(u.w)) ? -EFAULT : 0;
 }
 
-/* ---- changing the tree (a writable root only) ---------------------------------------------------- */
-
-/* The directory holding the path's last component, opened beneath the root, and that component. */
-static int64_t parent_of(struct vmc_hcall *hc, int64_t dirfd, uint64_t upath, char *name, size_t size)
+int64_t vmc_lx_parent_of(struct vmc_hcall *hc, int64_t dirfd, uint64_t upath, char *name, size_t size)
 {
     char full[8192];
     int64_t rc = full_path(hc, dirfd, upath, full, sizeof(full));
@@ -738,85 +734,4 @@ static int64_t parent_of(struct vmc_hcall *hc, int64_t dirfd, uint64_t upath, ch
         return -EINVAL;
     slash[1] = 0;
     return openat2_in_root(vmc_lx(hc), full, O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
-}
-
-static int64_t mkdir_common(struct vmc_hcall *hc, int64_t dirfd, uint64_t path, uint64_t mode)
-{
-    char name[256];
-    int64_t d = parent_of(hc, dirfd, path, name, sizeof(name));
-    if (d < 0)
-        return d;
-    int rc = mkdirat((int)d, name, (mode_t)(mode & 07777)) < 0 ? -errno : 0;
-    close((int)d);
-    return rc;
-}
-
-int64_t vmc_lx_mkdirat(struct vmc_hcall *hc)
-{
-    return mkdir_common(hc, (int64_t)hc->a.args[0], hc->a.args[1], hc->a.args[2]);
-}
-
-int64_t vmc_lx_mkdir(struct vmc_hcall *hc)
-{
-    return mkdir_common(hc, AT_FDCWD, hc->a.args[0], hc->a.args[1]);
-}
-
-static int64_t unlink_common(struct vmc_hcall *hc, int64_t dirfd, uint64_t path, uint64_t flags)
-{
-    char name[256];
-    if (flags & ~(uint64_t)AT_REMOVEDIR)
-        return -EINVAL;
-    int64_t d = parent_of(hc, dirfd, path, name, sizeof(name));
-    if (d < 0)
-        return d;
-    int rc = unlinkat((int)d, name, (int)flags) < 0 ? -errno : 0;
-    close((int)d);
-    return rc;
-}
-
-int64_t vmc_lx_unlinkat(struct vmc_hcall *hc)
-{
-    return unlink_common(hc, (int64_t)hc->a.args[0], hc->a.args[1], hc->a.args[2]);
-}
-
-int64_t vmc_lx_unlink(struct vmc_hcall *hc)
-{
-    return unlink_common(hc, AT_FDCWD, hc->a.args[0], 0);
-}
-
-int64_t vmc_lx_rmdir(struct vmc_hcall *hc)
-{
-    return unlink_common(hc, AT_FDCWD, hc->a.args[0], AT_REMOVEDIR);
-}
-
-static int64_t rename_common(struct vmc_hcall *hc, int64_t olddir, uint64_t oldpath, int64_t newdir,
-                             uint64_t newpath)
-{
-    char from[256], to[256];
-    int64_t a = parent_of(hc, olddir, oldpath, from, sizeof(from));
-    if (a < 0)
-        return a;
-    int64_t b = parent_of(hc, newdir, newpath, to, sizeof(to));
-    int rc = b < 0 ? (int)b : renameat((int)a, from, (int)b, to) < 0 ? -errno : 0;
-    close((int)a);
-    if (b >= 0)
-        close((int)b);
-    return rc;
-}
-
-int64_t vmc_lx_renameat(struct vmc_hcall *hc)
-{
-    return rename_common(hc, (int64_t)hc->a.args[0], hc->a.args[1], (int64_t)hc->a.args[2], hc->a.args[3]);
-}
-
-int64_t vmc_lx_renameat2(struct vmc_hcall *hc)
-{
-    if (hc->a.args[4])
-        return -EINVAL; /* RENAME_NOREPLACE, _EXCHANGE, _WHITEOUT: not offered */
-    return vmc_lx_renameat(hc);
-}
-
-int64_t vmc_lx_rename(struct vmc_hcall *hc)
-{
-    return rename_common(hc, AT_FDCWD, hc->a.args[0], AT_FDCWD, hc->a.args[1]);
 }

@@ -59,6 +59,7 @@ struct vmc_linux {
     /* RAM from the image up: image, break, mappings, guard gap, stack, page tables (pt_base up). */
     uint64_t image_lo, brk_start, brk, mmap_top, stack_low, pt_base;
     bool no_new_privs;                        /* prctl */
+    uint32_t umask;                           /* taken from the modes of files and directories created */
     bool nx;                                  /* the CPU has NX: pages can be mapped without execute */
     struct vmc_lx_range free[VMC_LX_MAP_MAX]; /* free ranges of [brk_start, mmap_top), sorted */
     uint32_t nfree;

@@ -7,6 +7,7 @@
 #include <sys/prctl.h>
 #include <sys/random.h>
 #include <sys/resource.h>
+#include <sys/sysinfo.h>
 #include <sys/utsname.h>
 #include <time.h>
 
@@ -174,6 +175,39 @@ int64_t vmc_lx_uname(struct vmc_hcall *hc)
     strcpy(u.machine, "x86_64");
     strcpy(u.domainname, "(none)");
     return vmc_hc_copy_to(hc, hc->a.args[0], &u, sizeof(u)) ? -EFAULT : 0;
+}
+
+/* sched_getaffinity: the CPUs the program's threads can run on, one per vCPU (what nproc counts); the
+ * size of the mask written, as Linux returns it. */
+int64_t vmc_lx_sched_getaffinity(struct vmc_hcall *hc)
+{
+    uint64_t len = hc->a.args[1], mask[VMC_VCPU_MAX / 64 + 1] = { 0 };
+    uint32_t n = hc->vcpu->vm->nvcpus;
+    size_t size = (n + 63) / 64 * 8;
+    if (hc->a.args[0] > 1 + (uint64_t)n) /* 0: the caller; else a thread id */
+        return -ESRCH;
+    if (len < size || (len & 7))
+        return -EINVAL;
+    for (uint32_t i = 0; i < n; i++)
+        mask[i / 64] |= 1ull << (i % 64);
+    return vmc_hc_copy_to(hc, hc->a.args[2], mask, size) ? -EFAULT : (int64_t)size;
+}
+
+/* sysinfo: the VM's uptime and RAM (--mem), what the mmap area has free, the running threads. */
+int64_t vmc_lx_sysinfo(struct vmc_hcall *hc)
+{
+    struct vmc_vm *vm = hc->vcpu->vm;
+    struct vmc_linux *lx = vmc_lx(hc);
+    struct sysinfo si;
+    memset(&si, 0, sizeof(si));
+    si.uptime = (long)((vmc_now_ns() - vm->sched.started) / 1000000000);
+    si.totalram = vm->mem.size;
+    for (uint32_t i = 0; i < lx->nfree; i++)
+        si.freeram += lx->free[i].end - lx->free[i].start;
+    for (uint32_t i = 0; i < vm->nvcpus; i++)
+        si.procs += vmc_sched_vcpu_is_up(&vm->vcpus[i]);
+    si.mem_unit = 1;
+    return vmc_hc_copy_to(hc, hc->a.args[0], &si, sizeof(si)) ? -EFAULT : 0;
 }
 
 /*
