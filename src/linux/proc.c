@@ -97,6 +97,53 @@ int64_t vmc_lx_clock_gettime(struct vmc_hcall *hc)
     return vmc_hc_copy_to(hc, hc->a.args[1], &ts, sizeof(ts)) ? -EFAULT : 0;
 }
 
+int64_t vmc_lx_clock_getres(struct vmc_hcall *hc)
+{
+    struct timespec ts;
+    if (hc->a.args[0] > CLOCK_BOOTTIME || clock_getres((clockid_t)hc->a.args[0], &ts) < 0)
+        return -EINVAL;
+    return hc->a.args[1] && vmc_hc_copy_to(hc, hc->a.args[1], &ts, sizeof(ts)) ? -EFAULT : 0;
+}
+
+/* getrusage: the VMM's own use (the program's vCPU time is the VMM's threads' time); no children. */
+int64_t vmc_lx_getrusage(struct vmc_hcall *hc)
+{
+    struct rusage ru;
+    memset(&ru, 0, sizeof(ru));
+    int64_t who = (int64_t)hc->a.args[0];
+    if (who != RUSAGE_SELF && who != RUSAGE_CHILDREN && who != RUSAGE_THREAD)
+        return -EINVAL;
+    if (who != RUSAGE_CHILDREN && getrusage(who == RUSAGE_SELF ? RUSAGE_SELF : RUSAGE_THREAD, &ru) < 0)
+        return -errno;
+    return vmc_hc_copy_to(hc, hc->a.args[1], &ru, sizeof(ru)) ? -EFAULT : 0;
+}
+
+/* times: user and system time in clock ticks (AT_CLKTCK, 100 a second); the VM's uptime in ticks. */
+int64_t vmc_lx_times(struct vmc_hcall *hc)
+{
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) < 0)
+        return -errno;
+    const int64_t t[4] = { ru.ru_utime.tv_sec * 100 + ru.ru_utime.tv_usec / 10000,
+                           ru.ru_stime.tv_sec * 100 + ru.ru_stime.tv_usec / 10000, 0, 0 };
+    if (hc->a.args[0] && vmc_hc_copy_to(hc, hc->a.args[0], t, sizeof(t)))
+        return -EFAULT;
+    return (int64_t)((vmc_now_ns() - hc->vcpu->vm->sched.started) / 10000000);
+}
+
+/* getpgid and getsid: the program is process 1, its own group and session. */
+int64_t vmc_lx_getpgid(struct vmc_hcall *hc)
+{
+    return hc->a.args[0] == 0 || hc->a.args[0] == 1 ? 1 : -ESRCH;
+}
+
+/* wait4 and waitid: a program without fork has no children. */
+int64_t vmc_lx_nochild(struct vmc_hcall *hc)
+{
+    (void)hc;
+    return -ECHILD;
+}
+
 int64_t vmc_lx_gettimeofday(struct vmc_hcall *hc)
 {
     struct timespec ts;

@@ -10,7 +10,10 @@
 #include <sys/auxv.h>
 #include <sys/prctl.h>
 #include <sys/random.h>
+#include <sys/resource.h>
 #include <sys/select.h>
+#include <sys/times.h>
+#include <sys/wait.h>
 #include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
@@ -110,6 +113,15 @@ int main(int argc, char **argv, char **envp)
     sr = select(FD_SETSIZE, &rd, NULL, NULL, &tv);
     printf("select: timed out=%d set=%d left=%ld.%06ld\n", sr, FD_ISSET(pp[0], &rd), (long)tv.tv_sec,
            (long)tv.tv_usec);
+    struct timespec res;
+    struct rusage ru;
+    struct tms tm;
+    int cr = clock_getres(CLOCK_MONOTONIC, &res), ur = getrusage(RUSAGE_SELF, &ru), wst;
+    clock_t tk = times(&tm);
+    errno = 0;
+    int wr = waitpid(-1, &wst, 0);
+    printf("clock_getres=%d %ld.%09ld getrusage=%d times=%s waitpid=%d %s\n", cr, (long)res.tv_sec,
+           res.tv_nsec, ur, tk != (clock_t)-1 ? "ok" : "failed", wr, strerror(errno));
     /* bad pointers are EFAULT, never a crash of anything */
     errno = 0;
     void *volatile bad = (void *)16; /* hidden from the compiler's checks: the kernel must say EFAULT */
