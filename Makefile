@@ -67,7 +67,7 @@ TEST_GUESTS := $(KERNEL_TESTS:%=$(GBUILD)/tests/%.elf) $(USER_TESTS:%=$(GBUILD)/
                $(GBUILD)/tests/flat.bin $(GBUILD)/tests/xen_flood.bin $(GBUILD)/tests/pvh.elf
 
 # The Linux personality's test programs (tests/linux/, built as users build them: musl-gcc -static).
-LINUX_TESTS := basic crash files mem threads signals faults
+LINUX_TESTS := basic crash files mem threads signals faults sigthreads
 LINUX_BINS := $(LINUX_TESTS:%=build/linux/%) build/linux/basic-glibc-pie build/linux/threads-glibc \
               build/linux/faults-glibc
 UNIT_TESTS := test_exit test_iobus test_uart test_loader test_memory test_abi test_hypercall test_xen

@@ -217,6 +217,9 @@ for lib in "" -glibc; do
         139 @"$tmp/faults.native" "^vmcall: guest #PF at rip=0x[0-9a-f]+ cr2=0x[0-9a-f]+000 \\(write, protection, user\\)$" \
         -- run --linux --timeout 20 "$L/faults$lib"
 done
+"$L/sigthreads" > "$tmp/sigthreads.native" 2> /dev/null
+check "each thread has its own signal mask: a signal the main thread blocks runs in the one that does not" 0 \
+    @"$tmp/sigthreads.native" "" -- run --linux --vcpus 2 --timeout 20 "$L/sigthreads"
 check "a signal the program ignores does nothing" 5 "ignored\n" "" -- run --linux "$L/crash" -- ignored
 check "--trace: each call as strace shows it" 1 "" '^brk\(0\) = 0x[0-9a-f]+$' \
     -- run --linux --trace --root "$R" "$BB" -- cat nosuch.txt

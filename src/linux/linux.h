@@ -40,6 +40,7 @@ struct vmc_lx_thread {
     uint64_t uaddr, deadline;  /* deadline: monotonic ns, 0 none */
     uint64_t alt_sp, alt_size; /* sigaltstack, alt_size 0: none */
     bool sigreturned;          /* this call was rt_sigreturn: the registers are set, no sysret */
+    uint64_t sigmask;          /* the thread's blocked signals (a new thread starts with its creator's) */
     char name[16];             /* prctl's PR_SET_NAME (Linux's comm), the program's name at first */
     bool polling;              /* poll/select waits: this run is a continuation of the same call */
     uint64_t poll_deadline;    /* its monotonic deadline, 0: none */
@@ -64,7 +65,6 @@ struct vmc_linux {
     struct vmc_lx_range free[VMC_LX_MAP_MAX]; /* free ranges of [brk_start, mmap_top), sorted */
     uint32_t nfree;
     struct vmc_lx_sigaction sig[65];
-    uint64_t sigmask;         /* one mask for the process (Linux keeps one per thread) */
     _Atomic uint64_t pending; /* signals raised with a handler installed, delivered at a system call's
                                  return; changed under `lock`, read without it to skip the lock */
     uint64_t unknown_calls;

@@ -326,11 +326,12 @@ int64_t vmc_lx_rt_sigprocmask(struct vmc_hcall *hc)
         return -EFAULT;
     if (set && how > SIG_SETMASK)
         return -EINVAL;
-    if (old && vmc_hc_copy_to(hc, old, &lx->sigmask, sizeof(lx->sigmask)))
+    if (old && vmc_hc_copy_to(hc, old, &lx->thread[hc->vcpu->id].sigmask, sizeof(m)))
         return -EFAULT;
     if (set) {
         m &= ~((1ull << (SIGKILL - 1)) | (1ull << (SIGSTOP - 1)));
-        lx->sigmask = how == SIG_BLOCK ? lx->sigmask | m : how == SIG_UNBLOCK ? lx->sigmask & ~m : m;
+        uint64_t *mask = &lx->thread[hc->vcpu->id].sigmask;
+        *mask = how == SIG_BLOCK ? *mask | m : how == SIG_UNBLOCK ? *mask & ~m : m;
     }
     return 0;
 }

@@ -139,7 +139,7 @@ static bool push_frame(struct vmc_vcpu *vcpu, unsigned sig, const struct lx_cont
     m->rdx = r->rdx, m->rax = r->rax, m->rcx = r->rcx, m->rsp = c->rsp, m->rip = c->rip;
     m->eflags = c->rflags, m->cs = 0x33, m->ss = 0x2b; /* Linux's user selectors, as a handler expects */
     m->trapno = c->trapno, m->err = c->err, m->cr2 = c->cr2;
-    m->oldmask = f.uc.sigmask = lx->sigmask;
+    m->oldmask = f.uc.sigmask = t->sigmask;
     f.info.signo = (int32_t)sig;
     f.info.code = c->code;
     if (c->code == LX_SI_TKILL)
@@ -150,8 +150,8 @@ static bool push_frame(struct vmc_vcpu *vcpu, unsigned sig, const struct lx_cont
     uint64_t sp = ((top - sizeof(f)) & ~15ull) - 8;
     if (vmc_mmu_write(&vcpu->vm->mem, &mmu, sp, VMC_ACC_USER, &f, sizeof(f)))
         return false;
-    lx->sigmask |= sa->mask | ((sa->flags & LX_SA_NODEFER) ? 0 : 1ull << (sig - 1));
-    lx->sigmask &= ~NEVER_BLOCKED;
+    t->sigmask |= sa->mask | ((sa->flags & LX_SA_NODEFER) ? 0 : 1ull << (sig - 1));
+    t->sigmask &= ~NEVER_BLOCKED;
     uint64_t handler = sa->handler;
     if (sa->flags & LX_SA_RESETHAND)
         sa->handler = 0;
@@ -172,7 +172,7 @@ static bool push_frame(struct vmc_vcpu *vcpu, unsigned sig, const struct lx_cont
 static bool deliver_locked(struct vmc_vcpu *vcpu)
 {
     struct vmc_linux *lx = vcpu->vm->lx;
-    uint64_t ready = atomic_load(&lx->pending) & ~lx->sigmask;
+    uint64_t ready = atomic_load(&lx->pending) & ~lx->thread[vcpu->id].sigmask;
     if (!ready)
         return false;
     unsigned sig = (unsigned)__builtin_ctzll(ready) + 1;
@@ -248,7 +248,7 @@ bool vmc_lx_fault(struct vmc_vcpu *vcpu, const struct vmc_fault_frame *f, uint8_
     *signal = (uint8_t)sig;
     const struct vmc_lx_sigaction *sa = &lx->sig[sig];
     /* Only the program's own faults: one in the VMM's entry stub (CPL0 on VT-x) is the VMM's */
-    bool run = (f->cs & 3) == 3 && sa->handler > 1 && !(lx->sigmask & (1ull << (sig - 1))) &&
+    bool run = (f->cs & 3) == 3 && sa->handler > 1 && !(lx->thread[vcpu->id].sigmask & (1ull << (sig - 1))) &&
                push_frame(vcpu, sig, &c);
     pthread_mutex_unlock(&lx->lock);
     return run;
@@ -327,6 +327,6 @@ int64_t vmc_lx_rt_sigreturn(struct vmc_hcall *hc)
     r->rip = m->rip;
     r->rflags = (m->eflags & USER_RFLAGS) | (r->rflags & ~(uint64_t)USER_RFLAGS);
     lx->thread[hc->vcpu->id].sigreturned = true;
-    lx->sigmask = f.uc.sigmask & ~NEVER_BLOCKED;
+    lx->thread[hc->vcpu->id].sigmask = f.uc.sigmask & ~NEVER_BLOCKED;
     return (int64_t)m->rax;
 }

@@ -122,6 +122,7 @@ int64_t vmc_lx_clone(struct vmc_hcall *hc)
         lx->thread[id].rseq = 0;
         lx->thread[id].alt_sp = lx->thread[id].alt_size = 0; /* a new thread has no sigaltstack */
         lx->thread[id].sigreturned = lx->thread[id].polling = false;
+        lx->thread[id].sigmask = lx->thread[hc->vcpu->id].sigmask;
         memcpy(lx->thread[id].name, lx->thread[hc->vcpu->id].name, sizeof(lx->thread[id].name));
         int rc = vmc_sched_vcpu_up(child, prepare_child, &c);
         if (rc == 0)

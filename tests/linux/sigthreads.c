@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: MIT */
+/* Linux-personality test: each thread has its own signal mask. A signal sent to the process while the
+ * main thread blocks it runs its handler in the thread that does not; the output must match the native
+ * run. */
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+static pthread_t second;
+static atomic_int handled, ready;
+static _Atomic int in_second = -1;
+
+static void on_usr1(int sig)
+{
+    (void)sig;
+    atomic_store(&in_second, pthread_equal(pthread_self(), second));
+    atomic_store(&handled, 1);
+}
+
+static void *run(void *arg)
+{
+    (void)arg;
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGUSR1);
+    sigset_t inherited;
+    pthread_sigmask(SIG_SETMASK, NULL, &inherited);
+    printf("second thread starts with SIGUSR1 blocked (inherited): %d\n", sigismember(&inherited, SIGUSR1));
+    fflush(stdout);
+    pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+    atomic_store(&ready, 1);
+    while (!atomic_load(&handled))
+        sched_yield(); /* a system call: where the handler can run */
+    return NULL;
+}
+
+int main(void)
+{
+    signal(SIGUSR1, on_usr1);
+    sigset_t set, now;
+    sigemptyset(&set);
+    sigaddset(&set, SIGUSR1);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    pthread_create(&second, NULL, run, NULL);
+    while (!atomic_load(&ready))
+        sched_yield();
+    kill(getpid(), SIGUSR1);
+    pthread_join(second, NULL);
+    pthread_sigmask(SIG_SETMASK, NULL, &now);
+    printf("handled=%d in the second thread=%d; main still blocks it: %d\n", atomic_load(&handled),
+           atomic_load(&in_second), sigismember(&now, SIGUSR1));
+    return 0;
+}
