@@ -33,6 +33,17 @@ same() {
         echo "#    status native $(cat "$tmp/n.st"), vmcall $(cat "$tmp/v.st")"
     fi
 }
+# as_natively NATIVE VMCALL WHAT: one check that the run under vmcall left what the native run did.
+as_natively() {
+    n=$((n + 1))
+    if cmp -s "$1" "$2"; then
+        echo "ok $n - $3, as natively"
+    else
+        failed=$((failed + 1))
+        echo "not ok $n - $3: differs from the native run"
+        diff "$1" "$2" | head -8 | sed 's/^/#    /'
+    fi
+}
 W=$R/words.txt
 same echo /dev/null echo hello, world
 same cat "$W" cat
@@ -71,14 +82,7 @@ same "sh pipeline-free script" /dev/null sh -c 'x=0; for i in 1 2 3; do x=$((x +
 (cd "$R" && "$BB" dd if=words.txt bs=7 count=2 < /dev/null > "$tmp/n.both" 2>&1)
 (cd "$R" && timeout 60 "$OLDPWD/$VMCALL" run --linux --root "$R" "$BB" -- dd if=words.txt bs=7 count=2 \
     < /dev/null > "$tmp/v.both" 2>&1)
-n=$((n + 1))
-if cmp -s "$tmp/n.both" "$tmp/v.both"; then
-    echo "ok $n - busybox dd with stdout and stderr on one pipe: in the program's order, as natively"
-else
-    failed=$((failed + 1))
-    echo "not ok $n - busybox dd with stdout and stderr on one pipe differs from the native run"
-    diff "$tmp/n.both" "$tmp/v.both" | head -5 | sed 's/^/#    /'
-fi
+as_natively "$tmp/n.both" "$tmp/v.both" "busybox dd with stdout and stderr on one pipe: in the program's order"
 # Changing the tree in a writable root, command by command as natively in a copy: modes, times, sizes,
 # links, FIFOs, cp -p, then what the tree looks like.
 mkdir -p "$tmp/tree.n" "$tmp/tree.v"
@@ -107,14 +111,8 @@ rmdir d/e
 chmod 4755 /nosuch
 ls
 END
-n=$((n + 1))
-if cmp -s "$tmp/tree.n.out" "$tmp/tree.v.out"; then
-    echo "ok $n - changing the tree: chmod, touch -d, truncate, ln, ln -s, mkfifo, cp -p, rm, rmdir, as natively"
-else
-    failed=$((failed + 1))
-    echo "not ok $n - changing the tree differs from the native run"
-    diff "$tmp/tree.n.out" "$tmp/tree.v.out" | head -8 | sed 's/^/#    /'
-fi
+as_natively "$tmp/tree.n.out" "$tmp/tree.v.out" \
+    "changing the tree: chmod, touch -d, truncate, ln, ln -s, mkfifo, cp -p, rm, rmdir"
 # Links the program makes are followed beneath the root only: through them, nothing on the host changes.
 esc=$tmp/escape-target
 echo keep > "$esc"
