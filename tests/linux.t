@@ -131,6 +131,15 @@ else
     echo "not ok $n - a link the program made reached the host: $(ls -l "$esc" "$tmp/made-outside" 2>&1)"
 fi
 check "nproc: one CPU per vCPU (sched_getaffinity)" 0 "3\n" "" -- run --linux --vcpus 3 "$BB" -- nproc
+# ... also when standard output is behind: 256 KiB through a pipe its reader drains late, then stderr.
+timeout 60 "$VMCALL" run --linux "$L/crash" -- order 2>&1 | (sleep 0.3; cat) > "$tmp/order.out"
+n=$((n + 1))
+if [ "$(tail -n 1 "$tmp/order.out")" = "stderr last" ] && [ "$(wc -c < "$tmp/order.out")" = $((6 + 262144 + 12)) ]; then
+    echo "ok $n - standard error waits for all standard output before it (a pipe drained late)"
+else
+    failed=$((failed + 1))
+    echo "not ok $n - standard error overtook standard output: $(grep -n stderr "$tmp/order.out" | head -c 80)"
+fi
 # A prompt without a newline reaches the terminal before the program waits for its answer.
 mkfifo "$tmp/answer"
 "$VMCALL" run --linux --timeout 30 "$BB" -- sh -c 'printf "name? "; read x; echo "hi $x"' \

@@ -118,6 +118,16 @@ int main(int argc, char **argv)
         sigprocmask(SIG_BLOCK, &set, NULL);
         return *(volatile int *)(uintptr_t)argc - 2;
     }
+    if (!strcmp(how, "order")) { /* 256 KiB to stdout, then a line to stderr: on one pipe, in that order */
+        static char line[64];
+        memset(line, 'x', sizeof(line) - 1);
+        line[sizeof(line) - 1] = '\n';
+        for (int i = 0; i < 4096; i++)
+            fwrite(line, 1, sizeof(line), stdout);
+        fflush(stdout);
+        fputs("stderr last\n", stderr);
+        return 0;
+    }
     if (!strcmp(how, "pipe")) { /* waits for ever on its own empty pipe: only the VMM can end it */
         int p[2];
         char c;

@@ -113,6 +113,11 @@ static void test_user_pt(void)
     uint64_t e = vmc_mem_rights_epoch(&mem);
     ok(vmc_mem_rights_settled(&mem, e), "rights settled");
     is_int(vmc_mem_seal(&mem, 0x300000, 0x1000, VMC_MEM_READ), 0, "a seal");
+    uint8_t byte = 1;
+    ok(vmc_mem_ptr(&mem, 0x300000, 1) != NULL, "a read-only page can be read by the VMM");
+    ok(vmc_mem_ptr_w(&mem, 0x300000, 1) == NULL, "but not written: no host pointer for a write");
+    is_int(vmc_mem_write(&mem, 0x2ffff0, &byte, 0x20), -EFAULT,
+           "a write across it is -EFAULT (never a SIGSEGV of the VMM's own)");
     ok(!vmc_mem_rights_settled(&mem, e), "changes the epoch: a KVM_RUN's EFAULT across it is tried again");
     e = vmc_mem_rights_epoch(&mem);
     is_int(vmc_mem_flush(&mem, 0x300000, 0x1000), 0, "a flush");
