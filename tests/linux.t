@@ -130,6 +130,10 @@ else
     failed=$((failed + 1))
     echo "not ok $n - a link the program made reached the host: $(ls -l "$esc" "$tmp/made-outside" 2>&1)"
 fi
+check "--mem 16M is enough for busybox: the stack, its guard gap and the page tables fit beside it" 0 "small\n" "" \
+    -- run --linux --mem 16M "$BB" -- echo small
+check "... --mem 12M is not, and vmcall says so" 125 "" \
+    "^vmcall: $BB: does not fit with a stack in the VM's RAM \\(raise --mem\\)$" -- run --linux --mem 12M "$BB" -- echo small
 check "nproc: one CPU per vCPU (sched_getaffinity)" 0 "3\n" "" -- run --linux --vcpus 3 "$BB" -- nproc
 # ... also when standard output is behind: 256 KiB through a pipe its reader drains late, then stderr.
 timeout 60 "$VMCALL" run --linux "$L/crash" -- order 2>&1 | (sleep 0.3; cat) > "$tmp/order.out"

@@ -159,8 +159,9 @@ static int layout(struct vmc_vm *vm, const struct vmc_image *img)
 {
     struct vmc_linux *lx = vm->lx;
     uint64_t pt_bytes = vmc_x86_user_pt_bytes(vm->mem.size);
-    if (vm->mem.size < pt_bytes + VMC_LX_STACK + (8ull << 20) ||
-        img->end > vm->mem.size - pt_bytes - VMC_LX_STACK - (1ull << 20) || img->start < VMC_RAM_ALIGN)
+    /* Above the image: at least 256 KiB for brk and mappings, then the guard gap, the stack, the tables. */
+    uint64_t top = pt_bytes + VMC_LX_STACK + VMC_LX_STACK_GAP + (256ull << 10);
+    if (vm->mem.size < top || img->end > vm->mem.size - top || img->start < VMC_RAM_ALIGN)
         return -ENOMEM;
     lx->pt_base = vm->mem.size - pt_bytes;
     lx->stack_low = lx->pt_base - VMC_LX_STACK;
