@@ -264,7 +264,7 @@ static int check_segments(const struct vmc_mem *mem, const Elf64_Ehdr *eh, const
                  (uint64_t)eh->e_entry);
         return -ENOEXEC;
     }
-    *img = (struct vmc_image){ eh->e_entry, lo, hi, 0, eh->e_phnum, sizeof(Elf64_Phdr), { { 0 } }, 0, false };
+    *img = (struct vmc_image){ eh->e_entry, lo, hi, 0, eh->e_phnum, sizeof(Elf64_Phdr), { { 0 } }, 0, true };
     for (unsigned i = 0; i < eh->e_phnum; i++)
         record_segment(img, &ph[i]);
     for (unsigned i = 0; i < eh->e_phnum; i++) /* the headers as loaded: in the segment holding them */

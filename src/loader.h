@@ -24,7 +24,8 @@ struct vmc_image {
     uint64_t phdr;         /* guest address of the program headers (Linux's AT_PHDR), 0 if not loaded */
     uint32_t phnum, phent; /* AT_PHNUM, AT_PHENT */
     /* The loaded segments, [start, end) with ELF's PF_R/PF_W/PF_X, for a personality that maps them
-     * with those rights; exec_stack: PT_GNU_STACK asks for an executable stack. */
+     * with those rights; exec_stack: PT_GNU_STACK asks for an executable stack, or there is none (what
+     * Linux assumes of a program that does not say). */
     struct vmc_image_seg {
         uint64_t start, end;
         uint32_t flags;

@@ -174,6 +174,19 @@ int main(void)
         zero &= mem.host[a] == 0;
     ok(zero, "BSS (memsz > filesz) zero-filled over old contents");
     ok(mem.host[0x103000] == 0xaa, "nothing past memsz touched");
+    ok(img.nseg == 2 && img.seg[0].start == 0x100000 && img.seg[0].end == 0x103000 &&
+           img.seg[0].flags == (PF_R | PF_X) && img.seg[1].start == 0x200000 && img.seg[1].end == 0x200008 &&
+           img.seg[1].flags == (PF_R | PF_W),
+       "each loaded segment's range and rights are kept (a personality maps them so)");
+    ok(!img.exec_stack, "PT_GNU_STACK without PF_X: the stack does not execute");
+    {
+        uint8_t noexec[FILE_SIZE];
+        memcpy(noexec, base_img, sizeof(noexec));
+        eh_of(noexec)->e_phnum = 2;
+        struct vmc_image i2;
+        is_int(load(noexec, sizeof(noexec), &i2, err, sizeof(err)), 0, "without PT_GNU_STACK");
+        ok(i2.exec_stack, "the stack executes, as Linux assumes of a program that does not say");
+    }
 
     BAD("an empty file", "too short", 0);
     BAD("a truncated ELF header", "truncated ELF header", 40);
