@@ -253,7 +253,8 @@ int64_t vmc_lx_mremap(struct vmc_hcall *hc)
         return -ENOMEM;
     vmc_mem_seal(mem, at, nlen, VMC_MEM_RW);
     uint8_t *src = vmc_mem_ptr(mem, old, olen), *dst = vmc_mem_ptr_w(mem, at, nlen);
-    if (!src || !dst) {
+    if (!src || !dst) { /* the old pages are sealed (PROT_NONE): the VMM may not read them either */
+        vmc_mem_seal(mem, at, nlen, VMC_MEM_NONE);
         give(lx, at, at + nlen);
         return -EFAULT;
     }
