@@ -15,6 +15,9 @@ check "timeout of 4 spinning vCPUs" 124 '' '^vmcall: vCPU [0-9]: guest timed out
 check "Linux threads: futexes and clone across 5 vCPUs" 0 \
     "counter=80000 (want 80000) turns=200 results=60 distinct tids=1\nmore threads than vCPUs: refused (EAGAIN)\n" \
     "" -- run --no-sandbox --linux --vcpus 5 build/linux/threads
+build/linux/sigthreads > "$tmp/sigthreads.native" 2> /dev/null
+check "Linux signals across threads: per-thread masks, faults caught on 3 vCPUs at once" 0 \
+    @"$tmp/sigthreads.native" "" -- run --no-sandbox --linux --vcpus 4 build/linux/sigthreads
 check "exchange racing a list rewrite" 0 @tests/guest/memop.3.out "" \
     -- run --no-sandbox --vcpus 2 --mem 16M --mem-max 32M "$T/memop.elf" -- race
 bytes=$("$VMCALL" run --no-sandbox --user "$T/user/hostile.elf" -- flood 100000 2> "$tmp/err" | wc -c)

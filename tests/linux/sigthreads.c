@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /* Linux-personality test: each thread has its own signal mask. A signal sent to the process while the
- * main thread blocks it runs its handler in the thread that does not; the output must match the native
- * run. */
+ * main thread blocks it runs its handler in the thread that does not; then three threads catch faults
+ * of their own at once (each vCPU's exception stack). The output must match the native run. */
 #include <pthread.h>
+#include <setjmp.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -12,6 +14,25 @@
 static pthread_t second;
 static atomic_int handled, ready;
 static _Atomic int in_second = -1;
+
+static __thread sigjmp_buf fault_back;
+static __thread int faults;
+
+static void on_segv(int sig)
+{
+    (void)sig;
+    faults++;
+    siglongjmp(fault_back, 1);
+}
+
+/* 50 faults (NULL + a few bytes), each caught by the thread that made it. */
+static void *fault_often(void *arg)
+{
+    for (int i = 0; i < 50; i++)
+        if (!sigsetjmp(fault_back, 1))
+            *(volatile int *)(16 + (uintptr_t)arg) = 1;
+    return (void *)(uintptr_t)faults;
+}
 
 static void on_usr1(int sig)
 {
@@ -52,5 +73,16 @@ int main(void)
     pthread_sigmask(SIG_SETMASK, NULL, &now);
     printf("handled=%d in the second thread=%d; main still blocks it: %d\n", atomic_load(&handled),
            atomic_load(&in_second), sigismember(&now, SIGUSR1));
+    signal(SIGSEGV, on_segv);
+    pthread_t t[3];
+    uintptr_t total = 0;
+    for (uintptr_t i = 0; i < 3; i++)
+        pthread_create(&t[i], NULL, fault_often, (void *)(i * 8));
+    for (int i = 0; i < 3; i++) {
+        void *r;
+        pthread_join(t[i], &r);
+        total += (uintptr_t)r;
+    }
+    printf("faults caught by their own threads: %lu\n", (unsigned long)total);
     return 0;
 }
