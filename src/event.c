@@ -104,6 +104,20 @@ void vmc_event_raise_irq(struct vmc_vcpu *vcpu, uint8_t vector)
     vmc_sched_kick(vcpu);
 }
 
+bool vmc_event_take_vector(struct vmc_vcpu *vcpu, uint8_t vector)
+{
+    struct vmc_vcpu_events *e = &vcpu->ev;
+    if (!atomic_load_explicit(&e->any, memory_order_acquire))
+        return false;
+    pthread_mutex_lock(&e->lock);
+    bool was = (e->irr[vector / 64] >> (vector % 64)) & 1;
+    e->irr[vector / 64] &= ~(1ull << (vector % 64));
+    atomic_store_explicit(&e->any, e->exception || e->nmi || vmc_event_highest_irr(e->irr) >= 0,
+                          memory_order_release);
+    pthread_mutex_unlock(&e->lock);
+    return was;
+}
+
 bool vmc_event_pending(struct vmc_vcpu *vcpu)
 {
     return atomic_load_explicit(&vcpu->ev.any, memory_order_acquire);

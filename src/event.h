@@ -35,6 +35,9 @@ int vmc_event_check(const struct vmc_event *ev);
 int vmc_event_queue(struct vmc_vcpu *vcpu, const struct vmc_event *ev);
 /* Raise external interrupt vector on the vCPU and make its thread notice (any thread). */
 void vmc_event_raise_irq(struct vmc_vcpu *vcpu, uint8_t vector);
+/* Take back vector if it was raised and not delivered: true if it was. For a personality that raises a
+ * vector of its own to wake a vCPU (its wait ends, KVM_RUN is kicked) and handles it before entry. */
+bool vmc_event_take_vector(struct vmc_vcpu *vcpu, uint8_t vector);
 /* Is anything pending? (The wake condition of a blocked vCPU.) */
 bool vmc_event_pending(struct vmc_vcpu *vcpu);
 /* Is an exception or NMI pending (delivered whatever RFLAGS.IF says)? */

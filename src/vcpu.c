@@ -6,6 +6,7 @@
 
 #include "arch/x86_64/insn.h"
 #include "exit.h"
+#include "linux/linux.h"
 #include "report.h"
 #include "vm.h"
 
@@ -173,6 +174,13 @@ static int run_loop(struct vmc_vcpu *vcpu)
             return LOOP_DOWN;
         case VMC_CHECK_RUN:
             break;
+        }
+        if (vcpu->vm->lx) { /* a signal for the program: its handler, or the end of the program */
+            struct vmc_action act = { .kind = VMC_ACT_CONTINUE };
+            vmc_lx_async(vcpu, &act);
+            int end = act_on(vcpu, &act);
+            if (end != LOOP_AGAIN)
+                return end;
         }
         int rc = deliver_events(vcpu);
         if (rc < 0)

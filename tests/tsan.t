@@ -18,6 +18,9 @@ check "Linux threads: futexes and clone across 5 vCPUs" 0 \
 build/linux/sigthreads > "$tmp/sigthreads.native" 2> /dev/null
 check "Linux signals across threads: per-thread masks, faults caught on 3 vCPUs at once" 0 \
     @"$tmp/sigthreads.native" "" -- run --no-sandbox --linux --vcpus 4 build/linux/sigthreads
+build/linux/timers > "$tmp/timers.native" 2> /dev/null
+check "Linux timers and signals that interrupt threads" 142 @"$tmp/timers.native" \
+    '^vmcall: vCPU [0-9]: program killed by signal 14' -- run --no-sandbox --linux --vcpus 2 build/linux/timers
 check "exchange racing a list rewrite" 0 @tests/guest/memop.3.out "" \
     -- run --no-sandbox --vcpus 2 --mem 16M --mem-max 32M "$T/memop.elf" -- race
 bytes=$("$VMCALL" run --no-sandbox --user "$T/user/hostile.elf" -- flood 100000 2> "$tmp/err" | wc -c)

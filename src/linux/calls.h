@@ -48,7 +48,8 @@ int vmc_lx_protect(struct vmc_vm *vm, uint64_t start, uint64_t len, uint64_t pro
  * gap below the stack, nor the page tables above it)? */
 bool vmc_lx_mapped(const struct vmc_linux *lx, uint64_t lo, uint64_t hi);
 /* A signal to the program itself: its default action ends the program (128 + signal), ignored ones
- * do nothing, handled ones are delivered at the call's return. 0, or -EINVAL for a bad number. */
+ * do nothing, handled ones are delivered at the call's return, or by another thread that does not
+ * block them (vmc_lx_send). 0, or -EINVAL for a bad number. */
 int64_t vmc_lx_raise(struct vmc_hcall *hc, uint64_t sig);
 
 #endif /* VMCALL_SRC_LINUX_CALLS_H */

@@ -43,6 +43,9 @@ struct vmc_lx_thread {
     uint64_t sigmask;          /* the thread's blocked signals (a new thread starts with its creator's) */
     char name[16];             /* prctl's PR_SET_NAME (Linux's comm), the program's name at first */
     bool polling;              /* poll/select waits: this run is a continuation of the same call */
+    bool interrupted;          /* a handler ran during that wait: the call ends with EINTR */
+    uint64_t sleep_until;      /* nanosleep's wake-up (monotonic ns), 0: not sleeping */
+    uint64_t sleep_rem;        /* where it writes the time left when a handler cuts it short, 0: nowhere */
     uint64_t poll_deadline;    /* its monotonic deadline, 0: none */
     bool waiting;
     _Atomic bool woken; /* read by the scheduler's wake check without the lock */
@@ -60,6 +63,7 @@ struct vmc_linux {
     /* RAM from the image up: image, break, mappings, guard gap, stack, page tables (pt_base up). */
     uint64_t image_lo, brk_start, brk, mmap_top, stack_low, pt_base;
     bool no_new_privs;                        /* prctl */
+    uint64_t alarm_at, alarm_every;           /* ITIMER_REAL: next SIGALRM (monotonic ns, 0: none), period */
     uint32_t umask;                           /* taken from the modes of files and directories created */
     bool nx;                                  /* the CPU has NX: pages can be mapped without execute */
     struct vmc_lx_range free[VMC_LX_MAP_MAX]; /* free ranges of [brk_start, mmap_top), sorted */
@@ -84,6 +88,16 @@ struct vmc_fault_frame;
 bool vmc_lx_fault(struct vmc_vcpu *vcpu, const struct vmc_fault_frame *f, uint8_t *signal);
 /* CS and SS back to the program's (after a stub that ran at CPL0). */
 void vmc_lx_user_segments(struct vmc_vcpu *vcpu);
+/* A vector raised on a vCPU to make its thread take a signal before its next entry (vmc_lx_async). It
+ * is never injected: the program runs with RFLAGS.IF clear, so KVM never has an interrupt window. */
+#define VMC_LX_SIGNAL_VECTOR 0xfe
+/* Signal sig to the program from `self`'s thread (which takes it first unless it blocks it): ignored,
+ * ended (act stops the VM with 128 + sig), or pending for a handler, another thread that can take it
+ * made to (the caller holds the personality's lock). */
+void vmc_lx_send(struct vmc_vcpu *self, unsigned sig, struct vmc_action *act);
+/* Before each entry: a signal raised for this thread (VMC_LX_SIGNAL_VECTOR) runs its handler from
+ * wherever the thread is, or ends the program (act); an alarm that came due is sent. */
+void vmc_lx_async(struct vmc_vcpu *vcpu, struct vmc_action *act);
 /* The table's return path: `sysret` done by the VMM (linux/boot.c). */
 void vmc_linux_sysret(struct vmc_vcpu *vcpu, const struct vmc_hcall *hc, int64_t result);
 /* The arguments a call takes (for --trace), kept in the table entry's flags above VMC_HC_USER. */

@@ -187,20 +187,28 @@ int64_t vmc_lx_timeout(struct vmc_hcall *hc, uint64_t uts, clockid_t clk, bool a
     return 0;
 }
 
-static int64_t sleep_until(struct vmc_hcall *hc, clockid_t clk, bool abs, uint64_t req)
+/* The vCPU waits in the VMM; a signal handler that runs meanwhile cuts it short (EINTR, the time left
+ * written to rem: linux/signal.c). */
+static int64_t sleep_until(struct vmc_hcall *hc, clockid_t clk, bool abs, uint64_t req, uint64_t rem)
 {
     uint64_t ns, until;
     int64_t rc = vmc_lx_timeout(hc, req, clk, abs, &ns);
     if (rc < 0)
         return rc;
-    if (ns) /* a deadline past what the clock can say is no deadline */
-        vmc_act_block(hc->act, __builtin_add_overflow(vmc_now_ns(), ns, &until) ? 0 : until);
+    struct vmc_lx_thread *t = &vmc_lx(hc)->thread[hc->vcpu->id];
+    t->sleep_until = 0;
+    if (ns) { /* a deadline past what the clock can say is no deadline */
+        until = __builtin_add_overflow(vmc_now_ns(), ns, &until) ? 0 : until;
+        t->sleep_until = until ? until : UINT64_MAX;
+        t->sleep_rem = abs ? 0 : rem;
+        vmc_act_block(hc->act, until);
+    }
     return 0;
 }
 
 int64_t vmc_lx_nanosleep(struct vmc_hcall *hc)
 {
-    return sleep_until(hc, CLOCK_MONOTONIC, false, hc->a.args[0]);
+    return sleep_until(hc, CLOCK_MONOTONIC, false, hc->a.args[0], hc->a.args[1]);
 }
 
 int64_t vmc_lx_clock_nanosleep(struct vmc_hcall *hc)
@@ -208,7 +216,7 @@ int64_t vmc_lx_clock_nanosleep(struct vmc_hcall *hc)
     uint64_t clk = hc->a.args[0];
     if (clk != CLOCK_REALTIME && clk != CLOCK_MONOTONIC && clk != CLOCK_BOOTTIME)
         return -EINVAL;
-    return sleep_until(hc, (clockid_t)clk, hc->a.args[1] & TIMER_ABSTIME, hc->a.args[2]);
+    return sleep_until(hc, (clockid_t)clk, hc->a.args[1] & TIMER_ABSTIME, hc->a.args[2], hc->a.args[3]);
 }
 
 int64_t vmc_lx_uname(struct vmc_hcall *hc)
@@ -336,31 +344,13 @@ int64_t vmc_lx_rt_sigprocmask(struct vmc_hcall *hc)
     return 0;
 }
 
-/* Signals whose default action is to do nothing (signal(7)). */
-static bool ignored_by_default(uint64_t sig)
-{
-    return sig == SIGCHLD || sig == SIGURG || sig == SIGWINCH || sig == SIGCONT;
-}
-
-/* A signal sent to the program itself: 0 tests, default-ignored or ignored ones do nothing, a handled
- * one becomes pending (its handler runs at the call's return, linux/signal.c); any other ends the
- * program as the default action would (status 128 + signal, as a shell reports it). */
+/* A signal sent to the program itself (linux/signal.c decides what it does); -EINVAL for a bad number. */
 int64_t vmc_lx_raise(struct vmc_hcall *hc, uint64_t sig)
 {
-    struct vmc_linux *lx = vmc_lx(hc);
     if (sig > 64)
         return -EINVAL;
-    if (sig == 0)
-        return 0;
-    uint64_t handler = lx->sig[vmc_index_nospec((uint32_t)sig, 65)].handler;
-    if (handler == (uint64_t)(uintptr_t)SIG_IGN || (handler == 0 && ignored_by_default(sig)))
-        return 0;
-    if (handler != 0 && sig != SIGKILL && sig != SIGSTOP) {
-        atomic_fetch_or(&lx->pending, 1ull << (sig - 1)); /* its handler runs when the call returns */
-        return 0;
-    }
-    vmc_act_stop(hc->act, VMC_STOP_EXIT, 128 + (uint32_t)sig);
-    hc->act->stop.signal = (uint8_t)sig;
+    if (sig)
+        vmc_lx_send(hc->vcpu, (unsigned)sig, hc->act);
     return 0;
 }
 

@@ -6,10 +6,13 @@
 #include <string.h>
 
 #include <sys/ioctl.h>
+#include <sys/time.h>
 
 #include "../arch/x86_64/layout.h"
 #include "../arch/x86_64/mmu.h"
 #include "../arch/x86_64/x86.h"
+#include "../event.h"
+#include "../timer.h"
 #include "calls.h"
 
 /* struct sigcontext (uapi asm/sigcontext.h), the mcontext of a ucontext: 256 bytes. */
@@ -195,6 +198,162 @@ bool vmc_lx_deliver(struct vmc_vcpu *vcpu, const struct vmc_hcall *hc)
     bool delivered = deliver_locked(vcpu);
     pthread_mutex_unlock(&vcpu->vm->lx->lock);
     return delivered;
+}
+
+/* Signals whose default action is to do nothing (signal(7)). */
+static bool ignored_by_default(unsigned sig)
+{
+    return sig == SIGCHLD || sig == SIGURG || sig == SIGWINCH || sig == SIGCONT;
+}
+
+/* Make a thread that does not block sig take it: the sender's own thread does at its call's return, any
+ * other is raised (a wait ends, KVM_RUN is kicked). */
+static void notify_locked(struct vmc_vm *vm, struct vmc_vcpu *self, unsigned sig)
+{
+    struct vmc_linux *lx = vm->lx;
+    uint64_t bit = 1ull << (sig - 1);
+    if (self && !(lx->thread[self->id].sigmask & bit))
+        return;
+    for (uint32_t i = 0; i < vm->nvcpus; i++)
+        if (!(lx->thread[i].sigmask & bit) && vmc_sched_vcpu_is_up(&vm->vcpus[i])) {
+            vmc_event_raise_irq(&vm->vcpus[i], VMC_LX_SIGNAL_VECTOR);
+            return;
+        }
+}
+
+void vmc_lx_send(struct vmc_vcpu *self, unsigned sig, struct vmc_action *act)
+{
+    struct vmc_linux *lx = self->vm->lx;
+    uint64_t handler = lx->sig[vmc_index_nospec(sig, 65)].handler;
+    if (handler == (uint64_t)(uintptr_t)SIG_IGN || (handler == 0 && ignored_by_default(sig)))
+        return;
+    if (handler != 0 && sig != SIGKILL && sig != SIGSTOP) {
+        atomic_fetch_or(&lx->pending, 1ull << (sig - 1)); /* its handler runs in a thread that takes it */
+        notify_locked(self->vm, self, sig);
+        return;
+    }
+    vmc_act_stop(act, VMC_STOP_EXIT, 128 + sig);
+    act->stop.signal = (uint8_t)sig;
+}
+
+/* An interrupted wait ends as Linux ends it: nanosleep with EINTR and the time left, poll and select
+ * with EINTR when they run again after the handler (futex and read waits simply run again). */
+static void interrupt_wait(struct vmc_vcpu *vcpu, struct vmc_lx_thread *t)
+{
+    uint64_t now = vmc_now_ns();
+    if (t->sleep_until > now) {
+        struct kvm_regs *r = vmc_vcpu_regs(vcpu);
+        struct vmc_mmu mmu;
+        vmc_mmu_from_sregs(vmc_vcpu_sregs(vcpu), &mmu);
+        const struct timespec left = { (time_t)((t->sleep_until - now) / 1000000000),
+                                       (long)((t->sleep_until - now) % 1000000000) };
+        if (t->sleep_rem)
+            vmc_mmu_write(&vcpu->vm->mem, &mmu, t->sleep_rem, VMC_ACC_USER, &left, sizeof(left));
+        r->rax = (uint64_t)-EINTR;
+    }
+    t->sleep_until = 0;
+    t->interrupted = t->polling;
+}
+
+/* ITIMER_REAL came due: SIGALRM, and the next period armed (on vCPU 0's timer). */
+static void alarm_due_locked(struct vmc_vcpu *vcpu, struct vmc_action *act)
+{
+    struct vmc_linux *lx = vcpu->vm->lx;
+    uint64_t now = vmc_now_ns();
+    if (!lx->alarm_at || lx->alarm_at > now)
+        return;
+    lx->alarm_at = lx->alarm_every ? now + lx->alarm_every : 0;
+    vmc_timer_set(&vcpu->vm->vcpus[0], lx->alarm_at, VMC_LX_SIGNAL_VECTOR);
+    vmc_lx_send(vcpu, SIGALRM, act);
+}
+
+void vmc_lx_async(struct vmc_vcpu *vcpu, struct vmc_action *act)
+{
+    if (!vmc_event_take_vector(vcpu, VMC_LX_SIGNAL_VECTOR))
+        return; /* every entry comes this way: almost always nothing, and no lock taken */
+    struct vmc_linux *lx = vcpu->vm->lx;
+    struct vmc_lx_thread *t = &lx->thread[vcpu->id];
+    struct kvm_regs *r = vmc_vcpu_regs(vcpu);
+    pthread_mutex_lock(&lx->lock);
+    alarm_due_locked(vcpu, act);
+    uint64_t ready = atomic_load(&lx->pending) & ~t->sigmask;
+    /* Only where the program is: at CPL3, or in the entry stub (the call runs again after the handler);
+     * in an exception stub (CPL0 on VT-x) the fault's own exit comes first, and the signal waits. */
+    bool here = (vmc_vcpu_sregs(vcpu)->cs.selector & 3) == 3 || r->rip - VMC_LX_ENTRY < 4;
+    if (ready && here && !vmc_act_final(act)) {
+        unsigned sig = (unsigned)__builtin_ctzll(ready) + 1;
+        atomic_fetch_and(&lx->pending, ~(1ull << (sig - 1)));
+        interrupt_wait(vcpu, t);
+        const struct lx_context c = {
+            .rip = r->rip, .rsp = r->rsp, .rflags = r->rflags, .code = LX_SI_KERNEL, .fpu = true
+        };
+        if (!push_frame(vcpu, sig, &c)) { /* no room for the frame: Linux forces SIGSEGV */
+            vmc_act_stop(act, VMC_STOP_EXIT, 128 + SIGSEGV);
+            act->stop.signal = SIGSEGV;
+        }
+    } else if (atomic_load(&lx->pending) && !ready) {
+        notify_locked(vcpu->vm, NULL, (unsigned)__builtin_ctzll(atomic_load(&lx->pending)) + 1);
+    }
+    pthread_mutex_unlock(&lx->lock);
+}
+
+/* alarm: SIGALRM in `seconds` (0: none), replacing any; the seconds the old one had left, rounded up. */
+int64_t vmc_lx_alarm(struct vmc_hcall *hc)
+{
+    struct vmc_linux *lx = vmc_lx(hc);
+    uint64_t now = vmc_now_ns(), secs = (uint32_t)hc->a.args[0];
+    int64_t left = lx->alarm_at > now ? (int64_t)((lx->alarm_at - now + 999999999) / 1000000000) : 0;
+    lx->alarm_at = secs ? now + secs * 1000000000 : 0;
+    lx->alarm_every = 0;
+    int rc = vmc_timer_set(&hc->vcpu->vm->vcpus[0], lx->alarm_at, VMC_LX_SIGNAL_VECTOR);
+    return rc < 0 ? rc : left;
+}
+
+struct lx_itimerval {
+    int64_t every_sec, every_usec, sec, usec;
+};
+
+static void itimer_now(const struct vmc_linux *lx, struct lx_itimerval *v)
+{
+    uint64_t now = vmc_now_ns(), left = lx->alarm_at > now ? lx->alarm_at - now : lx->alarm_at ? 1000 : 0;
+    *v = (struct lx_itimerval){ (int64_t)(lx->alarm_every / 1000000000),
+                                (int64_t)(lx->alarm_every % 1000000000 / 1000), (int64_t)(left / 1000000000),
+                                (int64_t)(left % 1000000000 / 1000) };
+}
+
+/* getitimer and setitimer: ITIMER_REAL only (the virtual and profiling timers count CPU time the VMM does
+ * not track per program: EINVAL). */
+int64_t vmc_lx_getitimer(struct vmc_hcall *hc)
+{
+    struct lx_itimerval v;
+    if (hc->a.args[0] != ITIMER_REAL)
+        return -EINVAL;
+    itimer_now(vmc_lx(hc), &v);
+    return vmc_hc_copy_to(hc, hc->a.args[1], &v, sizeof(v)) ? -EFAULT : 0;
+}
+
+int64_t vmc_lx_setitimer(struct vmc_hcall *hc)
+{
+    struct vmc_linux *lx = vmc_lx(hc);
+    struct lx_itimerval v, old;
+    if (hc->a.args[0] != ITIMER_REAL)
+        return -EINVAL;
+    if (hc->a.args[1] && vmc_hc_copy_from(hc, &v, hc->a.args[1], sizeof(v)))
+        return -EFAULT;
+    if (hc->a.args[1] &&
+        (v.sec < 0 || v.usec < 0 || v.usec >= 1000000 || v.every_sec < 0 || v.every_usec < 0 ||
+         v.every_usec >= 1000000 || v.sec > INT32_MAX || v.every_sec > INT32_MAX))
+        return -EINVAL;
+    itimer_now(lx, &old);
+    if (hc->a.args[2] && vmc_hc_copy_to(hc, hc->a.args[2], &old, sizeof(old)))
+        return -EFAULT;
+    if (!hc->a.args[1])
+        return 0;
+    uint64_t value = (uint64_t)v.sec * 1000000000 + (uint64_t)v.usec * 1000;
+    lx->alarm_every = (uint64_t)v.every_sec * 1000000000 + (uint64_t)v.every_usec * 1000;
+    lx->alarm_at = value ? vmc_now_ns() + value : 0;
+    int rc = vmc_timer_set(&hc->vcpu->vm->vcpus[0], lx->alarm_at, VMC_LX_SIGNAL_VECTOR);
+    return rc < 0 ? rc : 0;
 }
 
 /* The signal an exception at CPL3 raises, and its si_code and si_addr, as Linux's traps.c sends them. */
