@@ -257,10 +257,8 @@ void vmc_linux_sysret(struct vmc_vcpu *vcpu, const struct vmc_hcall *hc, int64_t
         trace(vcpu, hc, result);
     struct kvm_regs *r = vmc_vcpu_regs(vcpu);
     bool *sigreturned = &vcpu->vm->lx->thread[vcpu->id].sigreturned;
-    if (!*sigreturned) { /* rt_sigreturn set RIP and RFLAGS itself */
-        r->rip = r->rcx;
-        r->rflags = (r->r11 & ~((1ull << 16) | (1ull << 17))) | X86_RFLAGS_FIXED;
-    }
+    if (!*sigreturned) /* rt_sigreturn set RIP and RFLAGS itself */
+        vmc_lx_sysret_regs(r);
     *sigreturned = false;
     vmc_lx_user_segments(vcpu);
     vmc_lx_deliver(vcpu, hc); /* a handler to run first, returning here through rt_sigreturn */

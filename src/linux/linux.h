@@ -43,7 +43,6 @@ struct vmc_lx_thread {
     uint64_t sigmask;          /* the thread's blocked signals (a new thread starts with its creator's) */
     char name[16];             /* prctl's PR_SET_NAME (Linux's comm), the program's name at first */
     bool polling;              /* poll/select waits: this run is a continuation of the same call */
-    bool interrupted;          /* a handler ran during that wait: the call ends with EINTR */
     uint64_t sleep_until;      /* nanosleep's wake-up (monotonic ns), 0: not sleeping */
     uint64_t sleep_rem;        /* where it writes the time left when a handler cuts it short, 0: nowhere */
     uint64_t poll_deadline;    /* its monotonic deadline, 0: none */
@@ -98,6 +97,12 @@ void vmc_lx_send(struct vmc_vcpu *self, unsigned sig, struct vmc_action *act);
 /* Before each entry: a signal raised for this thread (VMC_LX_SIGNAL_VECTOR) runs its handler from
  * wherever the thread is, or ends the program (act); an alarm that came due is sent. */
 void vmc_lx_async(struct vmc_vcpu *vcpu, struct vmc_action *act);
+/* RIP and RFLAGS as `sysretq` loads them (SDM vol. 2B SYSRET): RIP = RCX, RFLAGS = R11 without RF and VM. */
+static inline void vmc_lx_sysret_regs(struct kvm_regs *r)
+{
+    r->rip = r->rcx;
+    r->rflags = (r->r11 & ~((1ull << 16) | (1ull << 17))) | 2u;
+}
 /* The table's return path: `sysret` done by the VMM (linux/boot.c). */
 void vmc_linux_sysret(struct vmc_vcpu *vcpu, const struct vmc_hcall *hc, int64_t result);
 /* The arguments a call takes (for --trace), kept in the table entry's flags above VMC_HC_USER. */

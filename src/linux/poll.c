@@ -62,17 +62,6 @@ static int poll_now(struct vmc_hcall *hc, struct pollfd *p, unsigned n, bool *st
     return ready;
 }
 
-/* A signal handler ran while this call waited (linux/signal.c): with nothing ready it ends with EINTR,
- * as Linux ends it (poll and select are not restarted after a handler). */
-static bool cut_short(struct vmc_hcall *hc, int ready)
-{
-    struct vmc_lx_thread *t = &vmc_lx(hc)->thread[hc->vcpu->id];
-    bool cut = t->interrupted && ready == 0;
-    if (t->interrupted)
-        t->interrupted = t->polling = false;
-    return cut;
-}
-
 /*
  * The wait of poll and select: nothing ready and time left makes the call a continuation that runs
  * again when input comes (standard input only) or at the next tick, until the deadline (timeout_ns
@@ -114,8 +103,6 @@ static int64_t poll_common(struct vmc_hcall *hc, uint64_t ufds, uint64_t nfds, i
     int ready = poll_now(hc, p, (unsigned)nfds, &stdin_only);
     if (ready < 0)
         return -errno;
-    if (cut_short(hc, ready))
-        return -EINTR;
     if (wait_more(hc, ready, timeout_ns, stdin_only))
         return 0;
     if (nfds && vmc_hc_copy_to(hc, ufds, p, nfds * sizeof(p[0])))
@@ -175,8 +162,6 @@ static int64_t select_common(struct vmc_hcall *hc, uint64_t nfds, const uint64_t
     for (unsigned i = 0; i < n; i++)
         if (p[i].revents & POLLNVAL)
             return -EBADF;
-    if (cut_short(hc, ready))
-        return -EINTR;
     if (wait_more(hc, ready, timeout_ns, stdin_only))
         return 0;
     memset(sets, 0, sizeof(sets));

@@ -236,13 +236,16 @@ void vmc_lx_send(struct vmc_vcpu *self, unsigned sig, struct vmc_action *act)
     act->stop.signal = (uint8_t)sig;
 }
 
-/* An interrupted wait ends as Linux ends it: nanosleep with EINTR and the time left, poll and select
- * with EINTR when they run again after the handler (futex and read waits simply run again). */
+/*
+ * An interrupted wait ends as Linux ends it: nanosleep with EINTR and the time left; poll and select
+ * (a continuation: RIP is back at the entry stub) return EINTR now, as sysret would return, before the
+ * handler's frame saves the state. Futex and read waits run again after the handler (as SA_RESTART).
+ */
 static void interrupt_wait(struct vmc_vcpu *vcpu, struct vmc_lx_thread *t)
 {
     uint64_t now = vmc_now_ns();
+    struct kvm_regs *r = vmc_vcpu_regs(vcpu);
     if (t->sleep_until > now) {
-        struct kvm_regs *r = vmc_vcpu_regs(vcpu);
         struct vmc_mmu mmu;
         vmc_mmu_from_sregs(vmc_vcpu_sregs(vcpu), &mmu);
         const struct timespec left = { (time_t)((t->sleep_until - now) / 1000000000),
@@ -252,7 +255,11 @@ static void interrupt_wait(struct vmc_vcpu *vcpu, struct vmc_lx_thread *t)
         r->rax = (uint64_t)-EINTR;
     }
     t->sleep_until = 0;
-    t->interrupted = t->polling;
+    if (t->polling && r->rip - VMC_LX_ENTRY < 4) {
+        vmc_lx_sysret_regs(r);
+        r->rax = (uint64_t)-EINTR;
+    }
+    t->polling = false;
 }
 
 /* ITIMER_REAL came due: SIGALRM, and the next period armed (on vCPU 0's timer). */
