@@ -66,13 +66,14 @@ int main(void)
     setitimer(ITIMER_REAL, &off, NULL);
     struct itimerval now;
     getitimer(ITIMER_REAL, &now);
-    printf("setitimer every 20 ms: ticks=%d, then off: %ld.%06ld\n", atomic_load(&ticks), (long)now.it_value.tv_sec,
-           (long)now.it_value.tv_usec);
+    printf("setitimer every 20 ms: ticks=%d, then off: %ld.%06ld\n", atomic_load(&ticks),
+           (long)now.it_value.tv_sec, (long)now.it_value.tv_usec);
 
     alarm(1);
     struct timespec req = { 5, 0 }, rem = { 0, 0 };
     int r = nanosleep(&req, &rem);
-    printf("nanosleep cut short: %d %s, left about %ld s\n", r, strerror(errno), (long)(rem.tv_sec + (rem.tv_nsec > 500000000)));
+    printf("nanosleep cut short: %d %s, left about %ld s\n", r, strerror(errno),
+           (long)(rem.tv_sec + (rem.tv_nsec > 500000000)));
 
     int p[2];
     if (pipe(p) != 0)
