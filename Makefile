@@ -157,13 +157,16 @@ $(FUZZ_BIN): $(LIB_SRCS) tests/fuzz/fuzz_hypercall.c tests/unit/fakevm.h $(wildc
 	@mkdir -p $(dir $@)
 	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -Ibuild/gen -fsanitize=fuzzer -o $@ $(LIB_SRCS) tests/fuzz/fuzz_hypercall.c $(LIBS)
 
+# tests/fuzz/seeds: inputs that once found a bug, run first every time (libFuzzer reads every corpus
+# directory given; it writes new inputs to the first).
 fuzz-short: $(FUZZ_BIN)
 	$(Q)mkdir -p build/fuzz/corpus && $(FUZZ_BIN) -runs=$(or $(FUZZ_RUNS),200000) -max_len=8192 \
-	    -print_final_stats=0 build/fuzz/corpus 2>build/fuzz/short.log && echo "fuzz: $(or $(FUZZ_RUNS),200000) inputs, no crash" \
+	    -print_final_stats=0 build/fuzz/corpus tests/fuzz/seeds 2>build/fuzz/short.log && echo "fuzz: $(or $(FUZZ_RUNS),200000) inputs, no crash" \
 	    || { tail -40 build/fuzz/short.log; exit 1; }
 
 fuzz: $(FUZZ_BIN)
-	mkdir -p build/fuzz/corpus && $(FUZZ_BIN) -max_total_time=$(or $(FUZZ_SECONDS),600) -max_len=8192 build/fuzz/corpus
+	mkdir -p build/fuzz/corpus && $(FUZZ_BIN) -max_total_time=$(or $(FUZZ_SECONDS),600) -max_len=8192 build/fuzz/corpus \
+	    tests/fuzz/seeds
 
 $(BUILD)/bench/hcloop.bin: bench/hcloop.S
 	@mkdir -p $(dir $@)

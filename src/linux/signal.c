@@ -304,16 +304,19 @@ void vmc_lx_async(struct vmc_vcpu *vcpu, struct vmc_action *act)
     pthread_mutex_unlock(&lx->lock);
 }
 
-/* alarm: SIGALRM in `seconds` (0: none), replacing any; the seconds the old one had left, rounded up. */
+/* alarm: SIGALRM in `seconds` (0: none; at most INT_MAX, as Linux caps it for 32-bit callers, so the
+ * answer is never negative in any register width), replacing any; the seconds the old one had left,
+ * rounded up. */
 int64_t vmc_lx_alarm(struct vmc_hcall *hc)
 {
     struct vmc_linux *lx = vmc_lx(hc);
-    uint64_t now = vmc_now_ns(), secs = (uint32_t)hc->a.args[0];
-    int64_t left = lx->alarm_at > now ? (int64_t)((lx->alarm_at - now + 999999999) / 1000000000) : 0;
+    uint64_t now = vmc_now_ns(),
+             secs = (uint32_t)hc->a.args[0] > INT32_MAX ? INT32_MAX : (uint32_t)hc->a.args[0];
+    uint64_t left = lx->alarm_at > now ? (lx->alarm_at - now + 999999999) / 1000000000 : 0;
     lx->alarm_at = secs ? now + secs * 1000000000 : 0;
     lx->alarm_every = 0;
     int rc = vmc_timer_set(&hc->vcpu->vm->vcpus[0], lx->alarm_at, VMC_LX_SIGNAL_VECTOR);
-    return rc < 0 ? rc : left;
+    return rc < 0 ? rc : (int64_t)(left > INT32_MAX ? INT32_MAX : left);
 }
 
 struct lx_itimerval {
