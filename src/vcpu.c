@@ -187,7 +187,8 @@ static int run_loop(struct vmc_vcpu *vcpu)
             return rc;
         if (vcpu->vm->entry_hook)
             vcpu->vm->entry_hook(vcpu, vcpu->vm->entry_hook_arg);
-        uint64_t epoch = vmc_mem_rights_epoch(&vcpu->vm->mem);
+        /* Only a VM whose pages have rights can fault on them (the Linux personality) */
+        uint64_t epoch = vcpu->vm->mem.sealed ? vmc_mem_rights_epoch(&vcpu->vm->mem) : 0;
         if (ioctl(vcpu->fd, KVM_RUN, 0) < 0) {
             int e = errno;
             if (e == EFAULT && vcpu->vm->mem.sealed && !vmc_mem_rights_settled(&vcpu->vm->mem, epoch))
