@@ -59,30 +59,30 @@ void vmc_hc_wait_input(struct vmc_hcall *hc)
     vmc_act_wait(hc->act, input_came);
 }
 
-uint64_t vmc_hc_console_put(struct vmc_hcall *hc, const struct iovec *iov, int n)
+/* The buffers to (out) or from the console, in order, up to the first the console did not take or fill
+ * whole: the bytes moved. */
+static uint64_t console_iov(struct vmc_hcall *hc, const struct iovec *iov, int n, bool out)
 {
     struct vmc_console *con = vmc_vm_dev(hc->vcpu->vm, VMC_DEV_CONSOLE);
     uint64_t done = 0;
     for (int i = 0; i < n; i++) {
-        size_t took = vmc_console_write(con, iov[i].iov_base, iov[i].iov_len);
-        done += took;
-        if (took < iov[i].iov_len)
+        size_t moved = out ? vmc_console_write(con, iov[i].iov_base, iov[i].iov_len)
+                           : vmc_console_read(con, iov[i].iov_base, iov[i].iov_len);
+        done += moved;
+        if (moved < iov[i].iov_len)
             break;
     }
     return done;
 }
 
+uint64_t vmc_hc_console_put(struct vmc_hcall *hc, const struct iovec *iov, int n)
+{
+    return console_iov(hc, iov, n, true);
+}
+
 uint64_t vmc_hc_console_get(struct vmc_hcall *hc, const struct iovec *iov, int n)
 {
-    struct vmc_console *con = vmc_vm_dev(hc->vcpu->vm, VMC_DEV_CONSOLE);
-    uint64_t done = 0;
-    for (int i = 0; i < n; i++) {
-        size_t got = vmc_console_read(con, iov[i].iov_base, iov[i].iov_len);
-        done += got;
-        if (got < iov[i].iov_len)
-            break;
-    }
-    return done;
+    return console_iov(hc, iov, n, false);
 }
 
 /*

@@ -166,6 +166,17 @@ static bool push_frame(struct vmc_vcpu *vcpu, unsigned sig, const struct lx_cont
     return true;
 }
 
+/* The lowest pending signal the thread does not block, taken off the pending set; 0: none. */
+static unsigned take_signal_locked(struct vmc_linux *lx, const struct vmc_lx_thread *t)
+{
+    uint64_t ready = atomic_load(&lx->pending) & ~t->sigmask;
+    if (!ready)
+        return 0;
+    unsigned sig = (unsigned)__builtin_ctzll(ready) + 1;
+    atomic_fetch_and(&lx->pending, ~(1ull << (sig - 1)));
+    return sig;
+}
+
 /*
  * At a system call's return: the interrupted context is that return, RAX its result, RIP = RCX and
  * RFLAGS = R11 (set by the sysret path just before). No FPU state is saved: the signals delivered here
@@ -174,12 +185,9 @@ static bool push_frame(struct vmc_vcpu *vcpu, unsigned sig, const struct lx_cont
  */
 static bool deliver_locked(struct vmc_vcpu *vcpu)
 {
-    struct vmc_linux *lx = vcpu->vm->lx;
-    uint64_t ready = atomic_load(&lx->pending) & ~lx->thread[vcpu->id].sigmask;
-    if (!ready)
+    unsigned sig = take_signal_locked(vcpu->vm->lx, &vcpu->vm->lx->thread[vcpu->id]);
+    if (!sig)
         return false;
-    unsigned sig = (unsigned)__builtin_ctzll(ready) + 1;
-    atomic_fetch_and(&lx->pending, ~(1ull << (sig - 1)));
     struct kvm_regs *r = vmc_vcpu_regs(vcpu);
     const struct lx_context c = { .rip = r->rip, .rsp = r->rsp, .rflags = r->rflags, .code = LX_SI_TKILL };
     if (!push_frame(vcpu, sig, &c))
@@ -283,13 +291,12 @@ void vmc_lx_async(struct vmc_vcpu *vcpu, struct vmc_action *act)
     struct kvm_regs *r = vmc_vcpu_regs(vcpu);
     pthread_mutex_lock(&lx->lock);
     alarm_due_locked(vcpu, act);
-    uint64_t ready = atomic_load(&lx->pending) & ~t->sigmask;
+    uint64_t pending = atomic_load(&lx->pending);
     /* Only where the program is: at CPL3, or in the entry stub (the call runs again after the handler);
      * in an exception stub (CPL0 on VT-x) the fault's own exit comes first, and the signal waits. */
     bool here = (vmc_vcpu_sregs(vcpu)->cs.selector & 3) == 3 || r->rip - VMC_LX_ENTRY < 4;
-    if (ready && here && !vmc_act_final(act)) {
-        unsigned sig = (unsigned)__builtin_ctzll(ready) + 1;
-        atomic_fetch_and(&lx->pending, ~(1ull << (sig - 1)));
+    unsigned sig = here && !vmc_act_final(act) ? take_signal_locked(lx, t) : 0;
+    if (sig) {
         interrupt_wait(vcpu, t);
         const struct lx_context c = {
             .rip = r->rip, .rsp = r->rsp, .rflags = r->rflags, .code = LX_SI_KERNEL, .fpu = true
@@ -298,8 +305,8 @@ void vmc_lx_async(struct vmc_vcpu *vcpu, struct vmc_action *act)
             vmc_act_stop(act, VMC_STOP_EXIT, 128 + SIGSEGV);
             act->stop.signal = SIGSEGV;
         }
-    } else if (atomic_load(&lx->pending) && !ready) {
-        notify_locked(vcpu->vm, NULL, (unsigned)__builtin_ctzll(atomic_load(&lx->pending)) + 1);
+    } else if (pending && !(pending & ~t->sigmask)) { /* this thread blocks all of it: another takes it */
+        notify_locked(vcpu->vm, NULL, (unsigned)__builtin_ctzll(pending) + 1);
     }
     pthread_mutex_unlock(&lx->lock);
 }
