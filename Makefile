@@ -67,7 +67,7 @@ TEST_GUESTS := $(KERNEL_TESTS:%=$(GBUILD)/tests/%.elf) $(USER_TESTS:%=$(GBUILD)/
                $(GBUILD)/tests/flat.bin $(GBUILD)/tests/xen_flood.bin $(GBUILD)/tests/pvh.elf
 
 # The Linux personality's test programs (tests/linux/, built as users build them: musl-gcc -static).
-LINUX_TESTS := basic crash files mem threads signals faults sigthreads timers
+LINUX_TESTS := basic crash files mem threads respawn signals faults sigthreads timers
 LINUX_BINS := $(LINUX_TESTS:%=build/linux/%) build/linux/basic-glibc-pie build/linux/threads-glibc \
               build/linux/faults-glibc
 UNIT_TESTS := test_exit test_iobus test_uart test_loader test_memory test_abi test_hypercall test_xen
@@ -138,7 +138,7 @@ check-asan:
 # of its own that the allow-list refuses.
 TSAN_GUESTS := smp ipi timer smp_fault user_smp hostile memop
 check-tsan:
-	$(Q)$(MAKE) --no-print-directory BUILD=build/tsan SAN=thread CC=clang host-bins guests build/linux/threads build/linux/sigthreads build/linux/timers
+	$(Q)$(MAKE) --no-print-directory BUILD=build/tsan SAN=thread CC=clang host-bins guests build/linux/threads build/linux/respawn build/linux/sigthreads build/linux/timers
 	$(Q)TSAN_OPTIONS="halt_on_error=1 exitcode=66 $(TSAN_OPTIONS)" VMCALL=build/tsan/bin/vmcall GUESTS=$(GBUILD) \
 	    timeout 300 prove -e '' $(filter-out %/test_sandbox,$(LIB_TESTS:$(BUILD)/%=build/tsan/%)) tests/tsan.t
 

@@ -315,6 +315,9 @@ bool vmc_sched_went_down(struct vmc_vcpu *vcpu)
     vcpu->sched.state = VMC_VCPU_DOWN;
     vcpu->sched.halted = false;
     bool last = --s->nup == 0;
+    for (uint32_t i = 0; i < vcpu->vm->nvcpus; i++)
+        if (vcpu->vm->vcpus[i].sched.blocked)
+            pthread_cond_signal(&vcpu->vm->vcpus[i].sched.cond);
     pthread_mutex_unlock(&s->lock);
     return last;
 }
@@ -363,10 +366,15 @@ void vmc_sched_vcpu_down(struct vmc_vcpu *target)
     pthread_mutex_unlock(&target->vm->sched.lock);
 }
 
+bool vmc_sched_vcpu_is_up_locked(const struct vmc_vcpu *target)
+{
+    return target->sched.state == VMC_VCPU_UP;
+}
+
 bool vmc_sched_vcpu_is_up(struct vmc_vcpu *target)
 {
     pthread_mutex_lock(&target->vm->sched.lock);
-    bool up = target->sched.state == VMC_VCPU_UP;
+    bool up = vmc_sched_vcpu_is_up_locked(target);
     pthread_mutex_unlock(&target->vm->sched.lock);
     return up;
 }

@@ -93,7 +93,8 @@ void vmc_sched_enter(struct vmc_vcpu *vcpu);
  * seen while waiting is reported in *stop (VMC_STOP_CANCELLED, VMC_STOP_ERROR or VMC_STOP_TIMEOUT;
  * VMC_STOP_NONE when another vCPU ended the run): the caller records it and stops the VM. */
 bool vmc_sched_wait_up(struct vmc_vcpu *vcpu, enum vmc_stop *stop);
-/* The vCPU went down; true if it was the last one up (the VM then ends). */
+/* The vCPU went down (blocked vCPUs check their wake condition again: one may wait for a free vCPU);
+ * true if it was the last one up (the VM then ends). */
 bool vmc_sched_went_down(struct vmc_vcpu *vcpu);
 /* Stop the VM with this vCPU as the one the result describes (the first stop wins). */
 void vmc_sched_stop(struct vmc_vcpu *vcpu);
@@ -118,6 +119,8 @@ int vmc_sched_vcpu_up(struct vmc_vcpu *target, void (*prepare)(struct vmc_vcpu *
 /* Ask another vCPU to go down (it stays up until it has left the guest). */
 void vmc_sched_vcpu_down(struct vmc_vcpu *target);
 bool vmc_sched_vcpu_is_up(struct vmc_vcpu *target);
+/* The same for a wake check (vmc_sched_block's `woken`), which runs with the scheduler's lock held. */
+bool vmc_sched_vcpu_is_up_locked(const struct vmc_vcpu *target);
 /* The vCPU started at the entry point (vCPU 0 after loading). */
 void vmc_sched_boot_up(struct vmc_vcpu *vcpu);
 /* Activity for the control block (VMC_ACTIVITY_*), from the state and whether it triple-faulted. */

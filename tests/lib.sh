@@ -11,7 +11,8 @@ failed=0
 
 # check NAME STATUS STDOUT STDERR_ERE [STDIN] -- ARGS...
 #   STDOUT is compared exactly (printf %b escapes, or @FILE for a file's contents); STDERR_ERE must match the first stderr line ("" =
-#   stderr must be empty). STDIN is fed to the guest (default: empty).
+#   stderr must be empty). STDIN is fed to the guest (default: empty). PIN, when set, prefixes the command
+#   (taskset: every vCPU thread on one host CPU).
 check() {
     name=$1 want_status=$2 want_out=$3 want_err=$4
     shift 4
@@ -19,7 +20,7 @@ check() {
     if [ "$1" != "--" ]; then input=$1; shift; fi
     shift
     printf '%b' "$input" > "$tmp/in"
-    timeout 60 "$VMCALL" "$@" < "$tmp/in" > "$tmp/out" 2> "$tmp/err"
+    timeout 60 ${PIN-} "$VMCALL" "$@" < "$tmp/in" > "$tmp/out" 2> "$tmp/err"
     status=$?
     case $want_out in
         @*) cp "${want_out#@}" "$tmp/want" ;;

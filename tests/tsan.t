@@ -15,6 +15,8 @@ check "timeout of 4 spinning vCPUs" 124 '' '^vmcall: vCPU [0-9]: guest timed out
 check "Linux threads: futexes and clone across 5 vCPUs" 0 \
     "counter=80000 (want 80000) turns=200 results=60 distinct tids=1\nmore threads than vCPUs: refused (EAGAIN)\n" \
     "" -- run --no-sandbox --linux --vcpus 5 build/linux/threads
+check "Linux threads: a thread created again as its vCPU goes down (clone waits for it)" 0 \
+    "1000 threads, one after another: sum 500500\n" "" -- run --no-sandbox --linux --vcpus 2 build/linux/respawn
 build/linux/sigthreads > "$tmp/sigthreads.native" 2> /dev/null
 check "Linux signals across threads: per-thread masks, faults caught on 3 vCPUs at once" 0 \
     @"$tmp/sigthreads.native" "" -- run --no-sandbox --linux --vcpus 4 build/linux/sigthreads

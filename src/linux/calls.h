@@ -5,6 +5,7 @@
 
 #include <asm/unistd.h>
 #include <errno.h>
+#include <stdatomic.h>
 #include <sys/uio.h>
 #include <time.h>
 
@@ -47,6 +48,11 @@ int vmc_lx_protect(struct vmc_vm *vm, uint64_t start, uint64_t len, uint64_t pro
 /* Is all of [lo, hi) mapped: the image, the break, mappings, the stack (not a free range, nor the guard
  * gap below the stack, nor the page tables above it)? */
 bool vmc_lx_mapped(const struct vmc_linux *lx, uint64_t lo, uint64_t hi);
+/* Is thread `id` (vCPU id) one of the program's: its vCPU up and its exit not run? */
+static inline bool vmc_lx_thread_live(struct vmc_vm *vm, uint32_t id)
+{
+    return vmc_sched_vcpu_is_up(&vm->vcpus[id]) && !atomic_load(&vm->lx->thread[id].exiting);
+}
 /* A signal to the program itself: its default action ends the program (128 + signal), ignored ones
  * do nothing, handled ones are delivered at the call's return, or by another thread that does not
  * block them (vmc_lx_send). 0, or -EINVAL for a bad number. */

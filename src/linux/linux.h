@@ -48,6 +48,9 @@ struct vmc_lx_thread {
     uint64_t poll_deadline;    /* its monotonic deadline, 0: none */
     bool waiting;
     _Atomic bool woken; /* read by the scheduler's wake check without the lock */
+    /* exit ran: the thread is gone for the program (no signal, no count) while its vCPU goes down.
+     * Read by clone's wake check without the lock. */
+    _Atomic bool exiting;
 };
 
 /* A Linux VM's state beyond vmcall's (owned by linux/). Every system call runs under `lock` (the table's

@@ -260,7 +260,7 @@ int64_t vmc_lx_sysinfo(struct vmc_hcall *hc)
     for (uint32_t i = 0; i < lx->nfree; i++)
         si.freeram += lx->free[i].end - lx->free[i].start;
     for (uint32_t i = 0; i < vm->nvcpus; i++)
-        si.procs += vmc_sched_vcpu_is_up(&vm->vcpus[i]);
+        si.procs += vmc_lx_thread_live(vm, i);
     si.mem_unit = 1;
     return vmc_hc_copy_to(hc, hc->a.args[0], &si, sizeof(si)) ? -EFAULT : 0;
 }
@@ -366,8 +366,7 @@ int64_t vmc_lx_tgkill(struct vmc_hcall *hc)
 {
     uint64_t tid = hc->a.args[1];
     if (hc->a.args[0] != 1 || tid < 1 || tid > hc->vcpu->vm->nvcpus ||
-        !vmc_sched_vcpu_is_up(
-            &hc->vcpu->vm->vcpus[vmc_index_nospec((uint32_t)tid - 1, hc->vcpu->vm->nvcpus)]))
+        !vmc_lx_thread_live(hc->vcpu->vm, vmc_index_nospec((uint32_t)tid - 1, hc->vcpu->vm->nvcpus)))
         return -ESRCH;
     return vmc_lx_raise(hc, hc->a.args[2]);
 }

@@ -223,7 +223,7 @@ static void notify_locked(struct vmc_vm *vm, struct vmc_vcpu *self, unsigned sig
     if (self && !(lx->thread[self->id].sigmask & bit))
         return;
     for (uint32_t i = 0; i < vm->nvcpus; i++)
-        if (!(lx->thread[i].sigmask & bit) && vmc_sched_vcpu_is_up(&vm->vcpus[i])) {
+        if (!(lx->thread[i].sigmask & bit) && vmc_lx_thread_live(vm, i)) {
             vmc_event_raise_irq(&vm->vcpus[i], VMC_LX_SIGNAL_VECTOR);
             return;
         }

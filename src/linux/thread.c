@@ -85,11 +85,25 @@ static void prepare_child(struct vmc_vcpu *child, void *arg)
     vmc_event_reset(child);
 }
 
+/* clone's wake check (the scheduler's lock held): a thread that had run exit is off its vCPU now, or a
+ * signal came. */
+static bool thread_gone(struct vmc_vcpu *vcpu)
+{
+    struct vmc_vm *vm = vcpu->vm;
+    for (uint32_t i = 1; i < vm->nvcpus; i++)
+        if (atomic_load(&vm->lx->thread[i].exiting) && !vmc_sched_vcpu_is_up_locked(&vm->vcpus[i]))
+            return true;
+    return vmc_event_pending(vcpu);
+}
+
 /*
  * clone for threads only (what pthread_create asks: CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND |
  * CLONE_THREAD, with SYSVSEM, SETTLS, PARENT_SETTID, CHILD_SETTID, CHILD_CLEARTID): the child runs on a
- * vCPU that is down; the VM's vCPUs (--vcpus) are the thread limit (EAGAIN past it). A new process
- * (fork, vfork, a clone without CLONE_THREAD) is ENOSYS: one address space per VM.
+ * vCPU that is down; the VM's vCPUs (--vcpus) are the thread limit (EAGAIN past it). A thread that
+ * has run exit (its joiner may be back already) still holds its vCPU for a moment: when that is the only
+ * one, clone waits for it as a continuation, so create-join-create never fails for want of a vCPU the
+ * program has given back. A new process (fork, vfork, a clone without CLONE_THREAD) is ENOSYS: one
+ * address space per VM.
  */
 int64_t vmc_lx_clone(struct vmc_hcall *hc)
 {
@@ -104,11 +118,14 @@ int64_t vmc_lx_clone(struct vmc_hcall *hc)
     if (flags & ~may)
         return -EINVAL;
     struct clone_ctx c = { hc->vcpu, flags, hc->a.args[1], hc->a.args[4] };
+    bool leaving = false;
     for (uint32_t id = 1; id < vm->nvcpus; id++) {
         struct vmc_vcpu *child = &vm->vcpus[id];
         uint32_t tid = id + 1;
-        if (vmc_sched_vcpu_is_up(child))
+        if (vmc_sched_vcpu_is_up(child)) {
+            leaving |= atomic_load(&lx->thread[id].exiting);
             continue;
+        }
         /* The ids are in place before the child runs: it may read them at once. Both words are checked
          * before either is written. */
         if (((flags & CLONE_PARENT_SETTID) && !vmc_lx_writable(hc, ptid, sizeof(tid))) ||
@@ -122,6 +139,7 @@ int64_t vmc_lx_clone(struct vmc_hcall *hc)
         lx->thread[id].rseq = 0;
         lx->thread[id].alt_sp = lx->thread[id].alt_size = 0; /* a new thread has no sigaltstack */
         lx->thread[id].sigreturned = lx->thread[id].polling = false;
+        atomic_store(&lx->thread[id].exiting, false);
         lx->thread[id].sigmask = lx->thread[hc->vcpu->id].sigmask;
         memcpy(lx->thread[id].name, lx->thread[hc->vcpu->id].name, sizeof(lx->thread[id].name));
         int rc = vmc_sched_vcpu_up(child, prepare_child, &c);
@@ -130,7 +148,10 @@ int64_t vmc_lx_clone(struct vmc_hcall *hc)
         if (rc != -EBUSY)
             return -EAGAIN;
     }
-    return -EAGAIN;
+    if (!leaving || !vmc_hc_continue(hc))
+        return -EAGAIN;
+    vmc_act_wait(hc->act, thread_gone);
+    return 0;
 }
 
 /* ---- futexes ---------------------------------------------------------------------------------------- */
@@ -265,13 +286,15 @@ int64_t vmc_lx_exit(struct vmc_hcall *hc)
     if (t->clear_tid && vmc_hc_copy_to(hc, t->clear_tid, &zero, sizeof(zero)) == 0)
         futex_wake(hc, t->clear_tid, 1, -1, 0);
     t->clear_tid = 0;
-    uint32_t up = 0;
+    uint32_t live = 0;
     for (uint32_t i = 0; i < hc->vcpu->vm->nvcpus; i++)
-        up += vmc_sched_vcpu_is_up(&hc->vcpu->vm->vcpus[i]);
-    if (up <= 1)
+        live += vmc_lx_thread_live(hc->vcpu->vm, i);
+    if (live <= 1) {
         vmc_act_stop(hc->act, VMC_STOP_EXIT, (uint32_t)(hc->a.args[0] & 0xff));
-    else
+    } else {
+        atomic_store(&t->exiting, true);
         vmc_act_down(hc->act);
+    }
     return 0;
 }
 

@@ -65,7 +65,8 @@ int main(void)
     sigemptyset(&set);
     sigaddset(&set, SIGUSR1);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
-    pthread_create(&second, NULL, run, NULL);
+    if (pthread_create(&second, NULL, run, NULL) != 0)
+        return 1;
     while (!atomic_load(&ready))
         sched_yield();
     kill(getpid(), SIGUSR1);
@@ -77,7 +78,10 @@ int main(void)
     pthread_t t[3];
     uintptr_t total = 0;
     for (uintptr_t i = 0; i < 3; i++)
-        pthread_create(&t[i], NULL, fault_often, (void *)(i * 8));
+        if (pthread_create(&t[i], NULL, fault_often, (void *)(i * 8)) != 0) {
+            printf("pthread_create %lu failed\n", (unsigned long)i);
+            return 1;
+        }
     for (int i = 0; i < 3; i++) {
         void *r;
         pthread_join(t[i], &r);
