@@ -253,7 +253,7 @@ done
 check "a signal mask per thread (a signal runs where it is not blocked); faults caught in 3 threads at once" 0 \
     @"$tmp/sigthreads.native" "" -- run --linux --vcpus 4 --timeout 20 "$L/sigthreads"
 "$L/timers" > "$tmp/timers.native" 2> /dev/null
-check "alarm and setitimer reach a computing thread, cut nanosleep and poll short (EINTR); a blocked signal interrupts the thread that can take it; an alarm without a handler ends the program (142)" \
+check "alarm and setitimer reach a computing thread, cut nanosleep, poll, a pipe read and sem_wait short (EINTR), a read runs again under SA_RESTART; a blocked signal interrupts the thread that can take it; an alarm without a handler ends the program (142)" \
     142 @"$tmp/timers.native" '^vmcall: vCPU [0-9]: program killed by signal 14 \(ALRM\) \(status 142\)$' \
     -- run --linux --vcpus 2 --timeout 30 "$L/timers"
 check "a signal the program ignores does nothing" 5 "ignored\n" "" -- run --linux "$L/crash" -- ignored

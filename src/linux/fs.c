@@ -182,6 +182,13 @@ int64_t vmc_lx_close(struct vmc_hcall *hc)
 
 /* ---- reading and writing ------------------------------------------------------------------------- */
 
+/* The call waits for the other end of a pipe or the console, as a continuation: a handler without
+ * SA_RESTART ends it with EINTR (linux/signal.c). */
+static void wait_for_peer(struct vmc_hcall *hc)
+{
+    vmc_lx(hc)->thread[hc->vcpu->id].io_wait = true;
+}
+
 /* Standard output goes through the console queue (ordered, bounded, never stalling a cancel): what fits
  * is written; nothing fitting makes the call wait for room and run again (it never returns 0). write(2)
  * is not buffered: an unfinished line (a prompt) goes out now, not at the next newline. */
@@ -189,8 +196,10 @@ static int64_t console_out(struct vmc_hcall *hc, const struct iovec *iov, int n)
 {
     uint64_t done = vmc_hc_console_put(hc, iov, n); /* n > 0: rw() returns 0 for 0 bytes first */
     vmc_console_push(vmc_vm_dev(hc->vcpu->vm, VMC_DEV_CONSOLE));
-    if (done == 0 && vmc_hc_continue(hc))
+    if (done == 0 && vmc_hc_continue(hc)) {
+        wait_for_peer(hc);
         vmc_hc_wait_console_room(hc);
+    }
     return (int64_t)done;
 }
 
@@ -198,8 +207,10 @@ static int64_t console_out(struct vmc_hcall *hc, const struct iovec *iov, int n)
 static int64_t console_in(struct vmc_hcall *hc, const struct iovec *iov, int n)
 {
     uint64_t done = vmc_hc_console_get(hc, iov, n);
-    if (done == 0 && !vmc_console_eof(vmc_vm_dev(hc->vcpu->vm, VMC_DEV_CONSOLE)) && vmc_hc_continue(hc))
+    if (done == 0 && !vmc_console_eof(vmc_vm_dev(hc->vcpu->vm, VMC_DEV_CONSOLE)) && vmc_hc_continue(hc)) {
+        wait_for_peer(hc);
         vmc_hc_wait_input(hc);
+    }
     return (int64_t)done;
 }
 
@@ -236,6 +247,7 @@ static int64_t stderr_out(struct vmc_hcall *hc, struct iovec *iov, int n)
     }
     struct pollfd p = { .fd = 2, .events = POLLOUT };
     if (poll(&p, 1, 0) == 0 && vmc_hc_continue(hc)) {
+        wait_for_peer(hc);
         vmc_act_block(hc->act, vmc_now_ns() + 1000000);
         return 0;
     }
@@ -255,6 +267,7 @@ static int64_t transfer(struct vmc_hcall *hc, struct vmc_lx_fd *f, struct iovec 
                         int64_t off)
 {
     ssize_t r;
+    vmc_lx(hc)->thread[hc->vcpu->id].io_wait = false; /* until it waits again */
     switch (f->kind) {
     case LX_FD_STDOUT:
         if (write)
@@ -279,6 +292,7 @@ static int64_t transfer(struct vmc_hcall *hc, struct vmc_lx_fd *f, struct iovec 
         /* A pipe or FIFO not ready, for a program that did not ask for O_NONBLOCK: the call runs again
          * a millisecond later (a poll of the host descriptor, cancellable like any wait). */
         if (r < 0 && errno == EAGAIN && !f->nonblock && vmc_hc_continue(hc)) {
+            wait_for_peer(hc);
             vmc_act_block(hc->act, vmc_now_ns() + 1000000);
             return 0;
         }

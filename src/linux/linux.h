@@ -43,6 +43,7 @@ struct vmc_lx_thread {
     uint64_t sigmask;          /* the thread's blocked signals (a new thread starts with its creator's) */
     char name[16];             /* prctl's PR_SET_NAME (Linux's comm), the program's name at first */
     bool polling;              /* poll/select waits: this run is a continuation of the same call */
+    bool io_wait;              /* a read or write waits for the other end (a pipe, the console) */
     uint64_t sleep_until;      /* nanosleep's wake-up (monotonic ns), 0: not sleeping */
     uint64_t sleep_rem;        /* where it writes the time left when a handler cuts it short, 0: nowhere */
     uint64_t poll_deadline;    /* its monotonic deadline, 0: none */

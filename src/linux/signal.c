@@ -49,6 +49,7 @@ _Static_assert(sizeof(struct lx_sigcontext) == 256 && sizeof(struct lx_frame) ==
 #define LX_SA_RESTORER 0x04000000u
 #define LX_SA_RESETHAND 0x80000000u
 #define LX_SA_NODEFER 0x40000000u
+#define LX_SA_RESTART 0x10000000u
 #define LX_SI_TKILL (-6)
 #define LX_SI_KERNEL 0x80
 #define LX_SS_ONSTACK 1
@@ -245,11 +246,27 @@ void vmc_lx_send(struct vmc_vcpu *self, unsigned sig, struct vmc_action *act)
 }
 
 /*
- * An interrupted wait ends as Linux ends it: nanosleep with EINTR and the time left; poll and select
- * (a continuation: RIP is back at the entry stub) return EINTR now, as sysret would return, before the
- * handler's frame saves the state. Futex and read waits run again after the handler (as SA_RESTART).
+ * Does the call the handler interrupted, which was waiting (RIP back at the entry stub: it would run
+ * again), end with EINTR? As Linux decides (signal(7)): poll and select always; a read or write still
+ * waiting for the other end (nothing moved yet) and a futex wait without a timeout unless the handler
+ * has SA_RESTART; a futex wait with a timeout never (Linux's restart block), nor any other wait here
+ * (clone waiting for a vCPU, standard error waiting for standard output: none a program could see).
  */
-static void interrupt_wait(struct vmc_vcpu *vcpu, struct vmc_lx_thread *t)
+static bool call_ends(const struct vmc_lx_thread *t, bool restart)
+{
+    if (t->polling)
+        return true;
+    if (t->io_wait)
+        return !restart;
+    return t->waiting && !t->deadline && !restart;
+}
+
+/*
+ * An interrupted wait ends as Linux ends it: nanosleep with EINTR and the time left; a call that
+ * call_ends says ends returns EINTR now, as sysret would return (a futex waiter leaves the queue),
+ * before the handler's frame saves the state; any other runs again after the handler.
+ */
+static void interrupt_wait(struct vmc_vcpu *vcpu, struct vmc_lx_thread *t, bool restart)
 {
     uint64_t now = vmc_now_ns();
     struct kvm_regs *r = vmc_vcpu_regs(vcpu);
@@ -263,11 +280,12 @@ static void interrupt_wait(struct vmc_vcpu *vcpu, struct vmc_lx_thread *t)
         r->rax = (uint64_t)-EINTR;
     }
     t->sleep_until = 0;
-    if (t->polling && r->rip - VMC_LX_ENTRY < 4) {
+    if (r->rip - VMC_LX_ENTRY < 4 && call_ends(t, restart)) {
         vmc_lx_sysret_regs(r);
         r->rax = (uint64_t)-EINTR;
+        t->waiting = false;
     }
-    t->polling = false;
+    t->polling = t->io_wait = false;
 }
 
 /* ITIMER_REAL came due: SIGALRM, and the next period armed (on vCPU 0's timer). */
@@ -297,7 +315,7 @@ void vmc_lx_async(struct vmc_vcpu *vcpu, struct vmc_action *act)
     bool here = (vmc_vcpu_sregs(vcpu)->cs.selector & 3) == 3 || r->rip - VMC_LX_ENTRY < 4;
     unsigned sig = here && !vmc_act_final(act) ? take_signal_locked(lx, t) : 0;
     if (sig) {
-        interrupt_wait(vcpu, t);
+        interrupt_wait(vcpu, t, lx->sig[sig].flags & LX_SA_RESTART);
         const struct lx_context c = {
             .rip = r->rip, .rsp = r->rsp, .rflags = r->rflags, .code = LX_SI_KERNEL, .fpu = true
         };

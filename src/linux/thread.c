@@ -138,7 +138,7 @@ int64_t vmc_lx_clone(struct vmc_hcall *hc)
         lx->thread[id].waiting = false;
         lx->thread[id].rseq = 0;
         lx->thread[id].alt_sp = lx->thread[id].alt_size = 0; /* a new thread has no sigaltstack */
-        lx->thread[id].sigreturned = lx->thread[id].polling = false;
+        lx->thread[id].sigreturned = lx->thread[id].polling = lx->thread[id].io_wait = false;
         atomic_store(&lx->thread[id].exiting, false);
         lx->thread[id].sigmask = lx->thread[hc->vcpu->id].sigmask;
         memcpy(lx->thread[id].name, lx->thread[hc->vcpu->id].name, sizeof(lx->thread[id].name));

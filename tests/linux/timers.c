@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /* Linux-personality test: signals that interrupt: alarm and setitimer (ITIMER_REAL) reach a thread that
  * computes without system calls, cut a sleep short (EINTR, the time left) and end a poll (EINTR); a
- * signal another thread cannot take interrupts a computing thread; then an alarm without a handler
- * ends the program. The output must match the native run. */
+ * signal another thread cannot take interrupts a computing thread; a read or a semaphore wait that a
+ * handler interrupts fails with EINTR, or runs again when the handler has SA_RESTART; then an alarm
+ * without a handler ends the program. The output must match the native run. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -29,12 +31,60 @@ static void on_usr1(int sig)
     atomic_store(&flag, 1);
 }
 
-static void handle(int sig, void (*fn)(int))
+static int feed = -1; /* a pipe's write end the SA_RESTART handler writes a byte into */
+
+static void on_alarm_feed(int sig)
+{
+    (void)sig;
+    atomic_fetch_add(&ticks, 1);
+    if (write(feed, "x", 1) != 1)
+        _exit(9);
+}
+
+static void handle_flags(int sig, void (*fn)(int), int flags)
 {
     struct sigaction sa;
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = fn;
+    sa.sa_flags = flags;
     sigaction(sig, &sa, NULL);
+}
+
+static void handle(int sig, void (*fn)(int))
+{
+    handle_flags(sig, fn, 0);
+}
+
+/* SIGALRM in 30 ms, once. */
+static void soon(void)
+{
+    struct itimerval once = { { 0, 0 }, { 0, 30000 } };
+    setitimer(ITIMER_REAL, &once, NULL);
+}
+
+/* A blocked read of the program's own pipe and a semaphore wait, each cut by SIGALRM's handler. */
+static void interrupted_waits(int p[2])
+{
+    char c;
+    soon();
+    errno = 0;
+    ssize_t n = read(p[0], &c, 1);
+    printf("read cut short: %zd %s\n", n, strerror(errno));
+
+    feed = p[1];
+    handle_flags(SIGALRM, on_alarm_feed, SA_RESTART);
+    soon();
+    errno = 0;
+    n = read(p[0], &c, 1);
+    printf("read with SA_RESTART ran again: %zd '%c' %s\n", n, n == 1 ? c : '-', strerror(errno));
+
+    handle(SIGALRM, on_alarm);
+    sem_t sem;
+    sem_init(&sem, 0, 0);
+    soon();
+    errno = 0;
+    int r = sem_wait(&sem);
+    printf("sem_wait cut short: %d %s\n", r, strerror(errno));
 }
 
 /* Computes without a system call until the handler has run `want` times. */
@@ -83,6 +133,7 @@ int main(void)
     errno = 0;
     r = poll(&pf, 1, -1);
     printf("poll cut short: %d %s\n", r, strerror(errno));
+    interrupted_waits(p);
 
     /* SIGUSR1 blocked here: only the computing thread can take it, in the middle of its loop */
     handle(SIGUSR1, on_usr1);
