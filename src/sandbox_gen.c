@@ -88,6 +88,7 @@ static const int linux_calls[] = {
     SCMP_SYS(unlinkat),   SCMP_SYS(renameat),   SCMP_SYS(getrandom), SCMP_SYS(clock_gettime),
     SCMP_SYS(statx),      SCMP_SYS(fchmod),     SCMP_SYS(utimensat), SCMP_SYS(symlinkat),
     SCMP_SYS(linkat),     SCMP_SYS(mknodat),    SCMP_SYS(ftruncate), SCMP_SYS(fsync),
+    SCMP_SYS(fstatfs),
 };
 /* TCGETS is in process_ioctls; the FPU state goes into and comes back from a fault handler's frame. */
 static const unsigned long linux_ioctls[] = { TIOCGWINSZ, KVM_GET_FPU, KVM_SET_FPU };

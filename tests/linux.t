@@ -193,6 +193,9 @@ check "the same program built by glibc as a static PIE" 3 @"$tmp/pie.native" "" 
     -- run --linux --env VAR=v "$L/basic-glibc-pie" -- x 3
 check "files in a writable root; escapes through .., absolute and relative links stay inside" 0 \
     @tests/linux/files.out "" -- run --linux --root "$R,rw" "$L/files"
+check "statfs of a read-only root: the host's numbers, no host identity, read-only" 0 \
+    "statfs /: 0\nfstatfs 1: 0\nfstatfs /: 0\nfsid=0,0 read-only=1 names=1 same type=1\nstatfs bad buffer: -1 Bad address\nstatfs /nosuch: -1 No such file or directory\n" \
+    "" -- run --linux --root "$R" "$L/files" -- statfs
 for lib in "" -glibc; do
     check "threads${lib:+ (glibc)}: 4 on vCPUs, a mutex, a condition variable, join; a 5th past --vcpus is EAGAIN" 0 \
         "counter=80000 (want 80000) turns=200 results=60 distinct tids=1\nmore threads than vCPUs: refused (EAGAIN)\n" \

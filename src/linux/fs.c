@@ -10,6 +10,8 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <termios.h>
@@ -444,6 +446,55 @@ int64_t vmc_lx_stat(struct vmc_hcall *hc)
 int64_t vmc_lx_lstat(struct vmc_hcall *hc)
 {
     return stat_path(hc, AT_FDCWD, hc->a.args[0], hc->a.args[1], AT_SYMLINK_NOFOLLOW);
+}
+
+/* Linux's struct statfs on x86-64 (include/uapi/asm-generic/statfs.h, 64-bit longs). */
+struct lx_statfs {
+    int64_t type, bsize;
+    uint64_t blocks, bfree, bavail, files, ffree;
+    int32_t fsid[2];
+    int64_t namelen, frsize, flags, spare[4];
+};
+_Static_assert(sizeof(struct lx_statfs) == 120, "Linux's struct statfs");
+
+/* The host's numbers for the file system under the descriptor, but no host identity (fsid 0) and
+ * read-only (ST_RDONLY) when the root is, whatever the host's mount says. */
+static int64_t put_statfs(struct vmc_hcall *hc, int host, uint64_t out)
+{
+    struct statfs h;
+    if (fstatfs(host, &h) < 0)
+        return -errno;
+    struct lx_statfs g = {
+        .type = h.f_type,
+        .bsize = h.f_bsize,
+        .blocks = h.f_blocks,
+        .bfree = h.f_bfree,
+        .bavail = h.f_bavail,
+        .files = h.f_files,
+        .ffree = h.f_ffree,
+        .namelen = h.f_namelen,
+        .frsize = h.f_frsize,
+        .flags = h.f_flags | (vmc_lx(hc)->rw ? 0 : ST_RDONLY),
+    };
+    return vmc_hc_copy_to(hc, out, &g, sizeof(g)) ? -EFAULT : 0;
+}
+
+int64_t vmc_lx_fstatfs(struct vmc_hcall *hc)
+{
+    struct vmc_lx_fd *f = vmc_lx_fd_get(vmc_lx(hc), hc->a.args[0]);
+    if (!f)
+        return -EBADF;
+    return put_statfs(hc, f->kind == LX_FD_HOST ? f->host : console_host(f), hc->a.args[1]);
+}
+
+int64_t vmc_lx_statfs(struct vmc_hcall *hc)
+{
+    int64_t h = vmc_lx_open_in_root(hc, AT_FDCWD, hc->a.args[0], O_PATH, 0, NULL, 0);
+    if (h < 0)
+        return h;
+    int64_t rc = put_statfs(hc, (int)h, hc->a.args[1]);
+    close((int)h);
+    return rc;
 }
 
 /* statx: the host's answer for the path (or the descriptor with AT_EMPTY_PATH), the same structure. */

@@ -1,12 +1,15 @@
 /* SPDX-License-Identifier: MIT */
-/* Linux-personality test: files in a writable root, and paths that try to leave it. Prints each result;
- * run with --root DIR,rw where DIR holds escape -> /etc/hostname (absolute) and up -> ../.. links. */
+/* Linux-personality test: files in a writable root, paths that try to leave it, statfs. Prints each result;
+ * run with --root DIR,rw where DIR holds escape -> /etc/hostname (absolute) and up -> ../.. links ("statfs":
+ * that part alone, for a read-only root). */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -32,9 +35,28 @@ static void show_open(const char *path)
     close(fd);
 }
 
-int main(void)
+/* The file system's numbers are the host's, its identity is not; read-only as the root is. */
+static void show_statfs(void)
+{
+    struct statfs fs, fs2;
+    show("statfs /", statfs("/", &fs));
+    show("fstatfs 1", fstatfs(1, &fs2));
+    int fd = open("/", O_RDONLY | O_DIRECTORY);
+    show("fstatfs /", fstatfs(fd, &fs2));
+    close(fd);
+    printf("fsid=%d,%d read-only=%d names=%d same type=%d\n", fs.f_fsid.__val[0], fs.f_fsid.__val[1],
+           !!(fs.f_flags & ST_RDONLY), fs.f_namelen > 0, fs.f_type == fs2.f_type);
+    show("statfs bad buffer", syscall(SYS_statfs, "/", 8));
+    show("statfs /nosuch", statfs("/nosuch", &fs));
+}
+
+int main(int argc, char **argv)
 {
     char buf[256];
+    if (argc > 1 && strcmp(argv[1], "statfs") == 0) { /* a read-only root */
+        show_statfs();
+        return 0;
+    }
     show("mkdir /d", mkdir("/d", 0755));
     int fd = open("/d/f.txt", O_CREAT | O_RDWR | O_TRUNC, 0644);
     show("open /d/f.txt", fd >= 0 ? 0 : -1);
@@ -73,5 +95,6 @@ int main(void)
     show("mkdir /up/x", mkdir("/up/x", 0755));
     show("rmdir /up/x", rmdir("/up/x"));
     show("open bad path", open((const char *)8, O_RDONLY));
+    show_statfs();
     return 0;
 }
