@@ -138,7 +138,7 @@ check-asan:
 # of its own that the allow-list refuses.
 TSAN_GUESTS := smp ipi timer smp_fault user_smp hostile memop
 check-tsan:
-	$(Q)$(MAKE) --no-print-directory BUILD=build/tsan SAN=thread CC=clang host-bins guests build/linux/threads build/linux/respawn build/linux/sigthreads build/linux/timers
+	$(Q)$(MAKE) --no-print-directory BUILD=build/tsan SAN=thread CC=clang host-bins guests build/linux/crash build/linux/threads build/linux/respawn build/linux/sigthreads build/linux/timers
 	$(Q)TSAN_OPTIONS="halt_on_error=1 exitcode=66 $(TSAN_OPTIONS)" VMCALL=build/tsan/bin/vmcall GUESTS=$(GBUILD) \
 	    timeout 300 prove -e '' $(filter-out %/test_sandbox,$(LIB_TESTS:$(BUILD)/%=build/tsan/%)) tests/tsan.t
 

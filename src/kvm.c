@@ -298,6 +298,18 @@ int vmc_kvm_set_msrs(struct vmc_kvm *kvm, int vcpu_fd, const uint32_t *index, co
     return rc < 0 ? -errno : rc == (int)n ? 0 : -EINVAL;
 }
 
+int vmc_kvm_set_xcr0(struct vmc_kvm *kvm, int vcpu_fd, uint64_t xcr0)
+{
+    if (vmc_kvm_fake(kvm))
+        return 0;
+    struct kvm_xcrs x;
+    memset(&x, 0, sizeof(x));
+    x.nr_xcrs = 1;
+    x.xcrs[0].xcr = 0;
+    x.xcrs[0].value = xcr0;
+    return ioctl(vcpu_fd, KVM_SET_XCRS, &x) == 0 ? 0 : -errno;
+}
+
 int vmc_kvm_set_msr_filter(struct vmc_kvm *kvm, int vm_fd, struct kvm_msr_filter *filter)
 {
     if (vmc_kvm_fake(kvm))

@@ -41,6 +41,8 @@ bool vmc_kvm_enable_msr_exits(struct vmc_kvm *kvm, int vm_fd);
 /* KVM_SET_MSRS of up to 8 MSRs on one vCPU (at load time: the Linux personality's syscall MSRs). */
 int vmc_kvm_set_msrs(struct vmc_kvm *kvm, int vcpu_fd, const uint32_t *index, const uint64_t *value,
                      uint32_t n);
+/* XCR0 of a vCPU (KVM_SET_XCRS): which state components XSAVE manages and the program may use. */
+int vmc_kvm_set_xcr0(struct vmc_kvm *kvm, int vcpu_fd, uint64_t xcr0);
 int vmc_kvm_set_msr_filter(struct vmc_kvm *kvm, int vm_fd, struct kvm_msr_filter *filter);
 int vmc_kvm_set_cpuid(struct vmc_kvm *kvm, int vcpu_fd, const struct kvm_cpuid2 *cpuid);
 

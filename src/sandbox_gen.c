@@ -90,8 +90,8 @@ static const int linux_calls[] = {
     SCMP_SYS(linkat),     SCMP_SYS(mknodat),    SCMP_SYS(ftruncate), SCMP_SYS(fsync),
     SCMP_SYS(fstatfs),
 };
-/* TCGETS is in process_ioctls; the FPU state goes into and comes back from a fault handler's frame. */
-static const unsigned long linux_ioctls[] = { TIOCGWINSZ, KVM_GET_FPU, KVM_SET_FPU };
+/* TCGETS is in process_ioctls; the XSAVE state goes into and comes back from a handler's frame. */
+static const unsigned long linux_ioctls[] = { TIOCGWINSZ, KVM_GET_XSAVE, KVM_SET_XSAVE };
 
 #ifdef VMC_ASAN
 /* What the sanitizer runtime does on each thread (its alternate signal stack, the thread's stack bounds;

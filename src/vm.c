@@ -430,6 +430,8 @@ static int start(struct vmc_vm *vm)
     int rc = vmc_msr_apply(vm);
     if (rc == 0)
         rc = vmc_cpuid_apply(vm);
+    if (rc == 0 && vm->lx)
+        rc = vmc_linux_start(vm);
     if (rc == 0 && vm->cfg.sandbox)
         rc = vmc_sandbox_install(vm, vm->lx ? VMC_SANDBOX_PROCESS_LINUX : VMC_SANDBOX_PROCESS);
     vm->sandboxed = rc == 0 && vm->cfg.sandbox;

@@ -218,6 +218,8 @@ for c in "segv 139 guest #GP" "null 139 guest #PF at rip=0x[0-9a-f]+ cr2=0x2 \\(
     check "killed by a signal ($how): status $st, as a shell reports it" "$st" "$how\n" "^vmcall: $*" \
         -- run --linux "$L/crash" -- "$how"
 done
+check "a handler that spoils the XSAVE header in its frame: the return is refused with SIGSEGV, as Linux does" \
+    139 "bad-xstate\n" '^vmcall: program killed by signal 11 \(SEGV\) \(status 139\)$' -- run --linux "$L/crash" -- bad-xstate
 check "memory given back with munmap faults: SIGSEGV, status 139, the report names the address" 139 \
     "unmapped\nstill mapped: 0\n" "^vmcall: guest #PF at rip=0x[0-9a-f]+ cr2=0x[0-9a-f]+000 \\(read, not-present, user\\)$" \
     -- run --linux "$L/crash" -- unmapped

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "../arch/x86_64/layout.h"
+#include "../arch/x86_64/regs.h"
 #include "../arch/x86_64/x86.h"
 #include "../loader.h"
 #include "calls.h"
@@ -172,6 +173,12 @@ static int layout(struct vmc_vm *vm, const struct vmc_image *img)
     lx->nfree = 1;
     struct vmc_cpuid_leaf ext;
     lx->nx = vmc_vm_get_cpuid(vm, 0x80000001, 0, &ext) == 0 && (ext.edx & X86_CPUID80000001_EDX_NX);
+    /* What a handler's frame carries of the FPU: the components the VM's CPUID offers (leaf 0xD). */
+    struct vmc_cpuid_leaf xd;
+    lx->xfeatures = 3;
+    if (vmc_vm_get_cpuid(vm, 0xd, 0, &xd) == 0)
+        lx->xfeatures |= xd.eax | (uint64_t)xd.edx << 32;
+    lx->xsave_size = vmc_x86_xsave_size(&lx->xfeatures);
     vmc_x86_user_pt_install(&vm->mem, lx->pt_base);
     int rc = vmc_mem_seal(&vm->mem, lx->brk_start, lx->stack_low - lx->brk_start, VMC_MEM_NONE);
     if (rc == 0)
@@ -180,6 +187,38 @@ static int layout(struct vmc_vm *vm, const struct vmc_image *img)
         rc = vmc_lx_protect(vm, lx->stack_low, lx->pt_base - lx->stack_low,
                             VMC_X86_R | VMC_X86_W | (img->exec_stack ? VMC_X86_X : 0));
     return rc;
+}
+
+/*
+ * XSAVE for the program, as Linux enables it for its processes: CR4.OSXSAVE and XCR0 with x87, SSE, AVX
+ * and AVX-512 (all three parts or none) as far as the VM's CPUID offers them, on every vCPU, so that
+ * CPUID tells a C library it may use them. On kvm-pvm CPL3 code runs with the host's CR4 and XCR0 in
+ * force and CPUID is not trapped, so the program has them anyway; on VT-x/AMD-V it is this that gives
+ * them. Without XSAVE in CPUID, or when KVM refuses, the program runs with x87 and SSE (false). At the
+ * first run: KVM checks XCR0 against the CPUID the VM has then.
+ */
+static bool enable_xsave(struct vmc_vm *vm)
+{
+    struct vmc_cpuid_leaf one, xd;
+    if (vmc_vm_get_cpuid(vm, 1, 0, &one) != 0 || !(one.ecx & X86_CPUID1_ECX_XSAVE) ||
+        vmc_vm_get_cpuid(vm, 0xd, 0, &xd) != 0)
+        return false;
+    uint64_t xcr0 = 3 | (xd.eax & 0xe4); /* x87, SSE; AVX (bit 2); opmask, ZMM_Hi256, Hi16_ZMM (5-7) */
+    if (!(xcr0 & 4) || (xcr0 & 0xe0) != 0xe0)
+        xcr0 &= ~0xe0ull;
+    for (uint32_t i = 0; i < vm->nvcpus; i++)
+        if (vmc_kvm_set_xcr0(vm->kvm, vm->vcpus[i].fd, xcr0) != 0)
+            return false;
+    return true;
+}
+
+int vmc_linux_start(struct vmc_vm *vm)
+{
+    if (!enable_xsave(vm))
+        return 0;
+    vmc_vcpu_sregs(&vm->vcpus[0])->cr4 |= X86_CR4_OSXSAVE; /* threads start with their creator's CR4 */
+    vmc_vcpu_dirty(&vm->vcpus[0], KVM_SYNC_X86_SREGS);
+    return 0;
 }
 
 /*

@@ -65,10 +65,12 @@ struct vmc_linux {
     struct vmc_lx_fd fd[VMC_LX_FD_MAX];
     /* RAM from the image up: image, break, mappings, guard gap, stack, page tables (pt_base up). */
     uint64_t image_lo, brk_start, brk, mmap_top, stack_low, pt_base;
-    bool no_new_privs;                        /* prctl */
-    uint64_t alarm_at, alarm_every;           /* ITIMER_REAL: next SIGALRM (monotonic ns, 0: none), period */
-    uint32_t umask;                           /* taken from the modes of files and directories created */
-    bool nx;                                  /* the CPU has NX: pages can be mapped without execute */
+    bool no_new_privs;              /* prctl */
+    uint64_t alarm_at, alarm_every; /* ITIMER_REAL: next SIGALRM (monotonic ns, 0: none), period */
+    uint32_t umask;                 /* taken from the modes of files and directories created */
+    bool nx;                        /* the CPU has NX: pages can be mapped without execute */
+    uint32_t xsave_size;            /* a signal frame's XSAVE image: bytes, and its features */
+    uint64_t xfeatures;
     struct vmc_lx_range free[VMC_LX_MAP_MAX]; /* free ranges of [brk_start, mmap_top), sorted */
     uint32_t nfree;
     struct vmc_lx_sigaction sig[65];
@@ -82,6 +84,8 @@ struct vmc_linux {
 int vmc_linux_create(struct vmc_vm *vm);
 void vmc_linux_free(struct vmc_vm *vm);
 int vmc_linux_boot(struct vmc_vm *vm, const struct vmc_image *img, const char *path);
+/* At the first run, once the VM's CPUID is in KVM: XSAVE for the program when that CPUID offers it. */
+int vmc_linux_start(struct vmc_vm *vm);
 /* A pending signal that is not blocked, delivered to its handler on the way back (linux/signal.c):
  * false when there is none. */
 bool vmc_lx_deliver(struct vmc_vcpu *vcpu, const struct vmc_hcall *hc);

@@ -10,6 +10,7 @@
 
 #include "../arch/x86_64/layout.h"
 #include "../arch/x86_64/mmu.h"
+#include "../arch/x86_64/regs.h"
 #include "../arch/x86_64/x86.h"
 #include "../event.h"
 #include "../timer.h"
@@ -59,14 +60,22 @@ _Static_assert(sizeof(struct lx_sigcontext) == 256 && sizeof(struct lx_frame) ==
 #define USER_RFLAGS 0x0cd5u /* CF PF AF ZF SF DF OF: what sigreturn lets a program set */
 #define NEVER_BLOCKED ((1ull << (SIGKILL - 1)) | (1ull << (SIGSTOP - 1)))
 
-/* The FPU and SSE state in FXSAVE's layout (SDM vol. 1 10.5.1; Linux's struct _fpstate_64). */
-struct lx_fpstate {
-    uint16_t cwd, swd, twd, fop;
-    uint64_t rip, rdp;
-    uint32_t mxcsr, mxcsr_mask;
-    uint8_t st[8][16], xmm[16][16], reserved[96];
+/*
+ * A frame's FPU state is the vCPU's XSAVE image (x87, SSE, AVX and whatever else the CPU enables), as
+ * Linux writes it: the legacy area's last 48 bytes (software-available, SDM vol. 1 10.5.1) describe the
+ * extended state (struct _fpx_sw_bytes, uapi asm/sigcontext.h), and a second magic word follows the
+ * image. A frame without them (a program that built its own) restores x87 and SSE only, the rest reset.
+ */
+struct lx_sw_bytes {
+    uint32_t magic1, extended_size; /* extended_size: the image and the magic word after it */
+    uint64_t xfeatures;
+    uint32_t xstate_size, padding[7];
 };
-_Static_assert(sizeof(struct lx_fpstate) == 512, "FXSAVE area");
+_Static_assert(sizeof(struct lx_sw_bytes) == 48, "struct _fpx_sw_bytes");
+#define LX_SW_BYTES 464 /* their offset in the legacy area */
+#define LX_FP_XSTATE_MAGIC1 0x46505853u
+#define LX_FP_XSTATE_MAGIC2 0x46505845u
+#define LX_UC_FP_XSTATE 1u
 
 /* What a handler's frame keeps of the interrupted program, and what its siginfo says. */
 struct lx_context {
@@ -74,7 +83,6 @@ struct lx_context {
     uint64_t trapno, err, cr2; /* a fault's, else 0 */
     int32_t code;              /* si_code */
     uint64_t addr;             /* si_addr of a fault */
-    bool fpu;                  /* save the FPU state (faults: the interrupted code's registers are live) */
 };
 
 /* Back to the program's privilege: on VT-x/AMD-V the entry stub and the exception stubs run at CPL0. */
@@ -96,17 +104,25 @@ static bool on_altstack(const struct vmc_lx_thread *t, uint64_t sp)
     return t->alt_size && sp - t->alt_sp < t->alt_size;
 }
 
-static void fpu_to_frame(const struct kvm_fpu *k, struct lx_fpstate *f)
+/* The vCPU's XSAVE image, described and followed by the magic word, at `at` in the program's memory. */
+static bool fpu_to_frame(struct vmc_vcpu *vcpu, const struct vmc_mmu *mmu, uint64_t at)
 {
-    memset(f, 0, sizeof(*f));
-    f->cwd = k->fcw, f->swd = k->fsw, f->twd = k->ftwx, f->fop = k->last_opcode;
-    f->rip = k->last_ip, f->rdp = k->last_dp, f->mxcsr = k->mxcsr, f->mxcsr_mask = 0xffff;
-    memcpy(f->st, k->fpr, sizeof(f->st));
-    memcpy(f->xmm, k->xmm, sizeof(f->xmm));
+    struct kvm_xsave xs;
+    uint8_t *image = (uint8_t *)xs.region;
+    uint32_t size = vcpu->vm->lx->xsave_size, magic2 = LX_FP_XSTATE_MAGIC2;
+    if (ioctl(vcpu->fd, KVM_GET_XSAVE, &xs) != 0)
+        return false;
+    const struct lx_sw_bytes sw = { .magic1 = LX_FP_XSTATE_MAGIC1,
+                                    .extended_size = size + 4,
+                                    .xfeatures = vcpu->vm->lx->xfeatures,
+                                    .xstate_size = size };
+    memcpy(image + LX_SW_BYTES, &sw, sizeof(sw));
+    return vmc_mmu_write(&vcpu->vm->mem, mmu, at, VMC_ACC_USER, image, size) == 0 &&
+           vmc_mmu_write(&vcpu->vm->mem, mmu, at + size, VMC_ACC_USER, &magic2, sizeof(magic2)) == 0;
 }
 
 /*
- * Build the frame (Linux's rt_sigframe: pretcode, ucontext, siginfo; the FPU state above it when saved)
+ * Build the frame (Linux's rt_sigframe: pretcode, ucontext, siginfo; the FPU state above it)
  * on the program's stack, or on its alternate stack for an SA_ONSTACK handler, and enter the handler
  * at CPL3 with RDI = signal, RSI = &info, RDX = &uc. false: no room for the frame.
  */
@@ -123,17 +139,11 @@ static bool push_frame(struct vmc_vcpu *vcpu, unsigned sig, const struct lx_cont
     uint64_t top = alt ? t->alt_sp + t->alt_size : c->rsp - 128; /* below the red zone */
     struct lx_frame f;
     memset(&f, 0, sizeof(f));
-    if (c->fpu) {
-        struct kvm_fpu k;
-        struct lx_fpstate fx;
-        top = (top - sizeof(fx)) & ~63ull;
-        if (ioctl(vcpu->fd, KVM_GET_FPU, &k) != 0)
-            return false;
-        fpu_to_frame(&k, &fx);
-        if (vmc_mmu_write(&vcpu->vm->mem, &mmu, top, VMC_ACC_USER, &fx, sizeof(fx)))
-            return false;
-        f.uc.mc.fpstate = top;
-    }
+    top = (top - lx->xsave_size - 4) & ~63ull; /* the FPU state above the frame, XSAVE's alignment */
+    if (!fpu_to_frame(vcpu, &mmu, top))
+        return false;
+    f.uc.mc.fpstate = top;
+    f.uc.flags = LX_UC_FP_XSTATE;
     f.pretcode = (sa->flags & LX_SA_RESTORER) ? sa->restorer : 0;
     f.uc.ss_sp = t->alt_sp, f.uc.ss_size = t->alt_size;
     f.uc.ss_flags = on_altstack(t, c->rsp) ? LX_SS_ONSTACK : t->alt_size ? 0 : LX_SS_DISABLE;
@@ -180,9 +190,9 @@ static unsigned take_signal_locked(struct vmc_linux *lx, const struct vmc_lx_thr
 
 /*
  * At a system call's return: the interrupted context is that return, RAX its result, RIP = RCX and
- * RFLAGS = R11 (set by the sysret path just before). No FPU state is saved: the signals delivered here
- * are raised by the program's own call (raise, kill, tgkill, or unblocking one), where the vector
- * registers are the caller's to save anyway.
+ * RFLAGS = R11 (set by the sysret path just before). The FPU state is saved as for any other signal:
+ * the vector registers are the caller's to save across the call, but a handler may read or change the
+ * frame's copy (uc_mcontext.fpregs is never NULL on Linux).
  */
 static bool deliver_locked(struct vmc_vcpu *vcpu)
 {
@@ -317,7 +327,7 @@ void vmc_lx_async(struct vmc_vcpu *vcpu, struct vmc_action *act)
     if (sig) {
         interrupt_wait(vcpu, t, lx->sig[sig].flags & LX_SA_RESTART);
         const struct lx_context c = {
-            .rip = r->rip, .rsp = r->rsp, .rflags = r->rflags, .code = LX_SI_KERNEL, .fpu = true
+            .rip = r->rip, .rsp = r->rsp, .rflags = r->rflags, .code = LX_SI_KERNEL
         };
         if (!push_frame(vcpu, sig, &c)) { /* no room for the frame: Linux forces SIGSEGV */
             vmc_act_stop(act, VMC_STOP_EXIT, 128 + SIGSEGV);
@@ -434,7 +444,7 @@ static unsigned fault_signal(const struct vmc_linux *lx, const struct vmc_fault_
 bool vmc_lx_fault(struct vmc_vcpu *vcpu, const struct vmc_fault_frame *f, uint8_t *signal)
 {
     struct vmc_linux *lx = vcpu->vm->lx;
-    struct lx_context c = { .rip = f->rip, .rsp = f->rsp, .rflags = f->rflags, .fpu = true };
+    struct lx_context c = { .rip = f->rip, .rsp = f->rsp, .rflags = f->rflags };
     c.trapno = f->vector;
     c.err = f->error_code;
     pthread_mutex_lock(&lx->lock);
@@ -478,14 +488,32 @@ int64_t vmc_lx_sigaltstack(struct vmc_hcall *hc)
     return 0;
 }
 
-static void frame_to_fpu(const struct lx_fpstate *f, struct kvm_fpu *k)
+/*
+ * The FPU state of a frame back into the vCPU: the legacy area, then the rest of the image when the
+ * frame describes one of this CPU's size with both magic words (each part read once). -EFAULT: the frame
+ * is not readable; -EINVAL: an image XRSTOR would refuse (Linux answers both with SIGSEGV).
+ */
+static int frame_to_fpu(struct vmc_hcall *hc, uint64_t at)
 {
-    memset(k, 0, sizeof(*k));
-    k->fcw = f->cwd, k->fsw = f->swd, k->ftwx = (uint8_t)f->twd, k->last_opcode = f->fop;
-    k->last_ip = f->rip, k->last_dp = f->rdp;
-    k->mxcsr = f->mxcsr & 0xffff; /* reserved bits would fault the host's FXRSTOR: Linux masks them too */
-    memcpy(k->fpr, f->st, sizeof(f->st));
-    memcpy(k->xmm, f->xmm, sizeof(f->xmm));
+    struct kvm_xsave xs;
+    uint8_t *image = (uint8_t *)xs.region;
+    uint32_t size = vmc_lx(hc)->xsave_size, magic2 = 0;
+    struct lx_sw_bytes sw;
+    memset(&xs, 0, sizeof(xs));
+    if (vmc_hc_copy_from(hc, image, at, VMC_X86_XSAVE_LEGACY))
+        return -EFAULT;
+    memcpy(&sw, image + LX_SW_BYTES, sizeof(sw));
+    bool extended =
+        sw.magic1 == LX_FP_XSTATE_MAGIC1 && sw.xstate_size == size && sw.extended_size == size + 4 &&
+        vmc_hc_copy_from(hc, &magic2, at + size, sizeof(magic2)) == 0 && magic2 == LX_FP_XSTATE_MAGIC2;
+    if (extended && vmc_hc_copy_from(hc, image + VMC_X86_XSAVE_LEGACY, at + VMC_X86_XSAVE_LEGACY,
+                                     size - VMC_X86_XSAVE_LEGACY))
+        return -EFAULT;
+    if (!extended)
+        image[VMC_X86_XSAVE_LEGACY] = 3; /* XSTATE_BV: x87 and SSE as given, every other part reset */
+    if (!vmc_x86_xsave_check(image, vmc_lx(hc)->xfeatures))
+        return -EINVAL;
+    return ioctl(hc->vcpu->fd, KVM_SET_XSAVE, &xs) == 0 ? 0 : -errno;
 }
 
 /*
@@ -499,20 +527,17 @@ int64_t vmc_lx_rt_sigreturn(struct vmc_hcall *hc)
     struct vmc_linux *lx = vmc_lx(hc);
     struct kvm_regs *r = vmc_vcpu_regs(hc->vcpu);
     struct lx_frame f;
-    struct lx_fpstate fx;
-    struct kvm_fpu k;
-    if (vmc_hc_copy_from(hc, &f, r->rsp - 8, sizeof(f)) ||
-        (f.uc.mc.fpstate && vmc_hc_copy_from(hc, &fx, f.uc.mc.fpstate, sizeof(fx)))) {
+    int rc = vmc_hc_copy_from(hc, &f, r->rsp - 8, sizeof(f)) ? -EFAULT : 0;
+    if (rc == 0 && f.uc.mc.fpstate)
+        rc = frame_to_fpu(hc, f.uc.mc.fpstate);
+    if (rc == -EFAULT || rc == -EINVAL) { /* a frame Linux would not return through: SIGSEGV */
         vmc_act_stop(hc->act, VMC_STOP_EXIT, 128 + SIGSEGV);
         hc->act->stop.signal = SIGSEGV;
         return 0;
     }
-    if (f.uc.mc.fpstate) {
-        frame_to_fpu(&fx, &k);
-        if (ioctl(hc->vcpu->fd, KVM_SET_FPU, &k) != 0) {
-            vmc_act_error(hc->act, vmc_vm_fail(hc->vcpu->vm, -errno, "KVM_SET_FPU: %s", strerror(errno)));
-            return 0;
-        }
+    if (rc < 0) {
+        vmc_act_error(hc->act, vmc_vm_fail(hc->vcpu->vm, rc, "KVM_SET_XSAVE: %s", strerror(-rc)));
+        return 0;
     }
     const struct lx_sigcontext *m = &f.uc.mc;
     r->r8 = m->r8, r->r9 = m->r9, r->r10 = m->r10, r->r11 = m->r11, r->r12 = m->r12, r->r13 = m->r13;

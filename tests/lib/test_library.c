@@ -143,6 +143,32 @@ static void test_cpuid_policy(void)
     vmc_vm_destroy(vm);
 }
 
+/* A Linux program's CR4 has OSXSAVE exactly when the VM's CPUID offers XSAVE (leaf 1 ECX bit 26): then
+ * XCR0 lets it use AVX on any host, and its signal frames carry the whole XSAVE image. */
+static void test_linux_xsave(void)
+{
+    for (int with = 0; with < 2; with++) {
+        struct vmc_config cfg;
+        vmc_config_init(&cfg);
+        const char *const argv[] = { "null" };
+        cfg.personality = VMC_PERSONALITY_LINUX;
+        cfg.argc = 1;
+        cfg.argv = argv;
+        struct vmc_vm *vm = new_vm(&cfg, NULL);
+        struct vmc_cpuid_leaf l;
+        vmc_vm_get_cpuid(vm, 1, 0, &l);
+        l.ecx = with ? l.ecx | (1u << 26) : l.ecx & ~(1u << 26);
+        vmc_vm_set_cpuid(vm, &l);
+        is_int(vmc_vm_load_elf(vm, "build/linux/crash"), 0, "a Linux program (XSAVE %s)",
+               with ? "on" : "off");
+        struct vmc_result res;
+        vmc_vm_run(vm, &res);
+        ok(res.stop == VMC_STOP_CRASH && res.vector == 14, "... ends in its fault (#PF, stop %d)", res.stop);
+        is_int(!!(res.regs.cr4 & (1u << 18)), with, "... with CR4.OSXSAVE %s", with ? "set" : "clear");
+        vmc_vm_destroy(vm);
+    }
+}
+
 /* A CPL0 VM running the spin guest, stopped by a timeout of ms milliseconds. */
 static struct vmc_vm *timed_spin_vm(uint64_t ms)
 {
@@ -544,6 +570,7 @@ int main(void)
     test_io_policy();
     test_msr_policy();
     test_cpuid_policy();
+    test_linux_xsave();
     test_vmcs();
     test_cancel(false);
     test_cancel(true);

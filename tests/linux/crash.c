@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <ucontext.h>
 #include <unistd.h>
 
 static volatile unsigned char *shared;
@@ -26,6 +27,15 @@ static void *reader(void *arg)
 static void never(int sig)
 {
     (void)sig;
+}
+
+/* Sets a reserved bit of the XSAVE header in its own frame (XCOMP_BV, byte 520 of the image): Linux
+ * refuses such a frame at sigreturn with SIGSEGV. */
+static void spoil_xstate(int sig, siginfo_t *si, void *ucv)
+{
+    (void)sig, (void)si;
+    ucontext_t *uc = ucv;
+    ((volatile unsigned char *)uc->uc_mcontext.fpregs)[520] = 1;
 }
 
 int main(int argc, char **argv)
@@ -133,6 +143,15 @@ int main(int argc, char **argv)
         char c;
         if (pipe(p) == 0)
             return (int)read(p[0], &c, 1);
+    }
+    if (!strcmp(how, "bad-xstate")) {
+        struct sigaction sa;
+        memset(&sa, 0, sizeof(sa));
+        sa.sa_sigaction = spoil_xstate;
+        sa.sa_flags = SA_SIGINFO;
+        sigaction(SIGUSR1, &sa, NULL);
+        raise(SIGUSR1);
+        return 6; /* not reached: the return from the handler is refused */
     }
     if (!strcmp(how, "ignored")) {
         signal(SIGTERM, SIG_IGN);

@@ -50,6 +50,32 @@ static void skip_ud2(int sig, siginfo_t *si, void *ucv)
     ((ucontext_t *)ucv)->uc_mcontext.gregs[REG_RIP] += 2;
 }
 
+/* Zeroes YMM0, all 256 bits, and steps over the ud2: the return must give the program its own back. */
+static void zero_ymm0(int sig, siginfo_t *si, void *ucv)
+{
+    __asm__ volatile("vpxor %%ymm0, %%ymm0, %%ymm0" ::: "xmm0");
+    skip_ud2(sig, si, ucv);
+}
+
+/* YMM0 all ones across a fault whose handler zeroes it (the upper halves live only in the XSAVE
+ * image). Without AVX (a CPU or a system that does not enable it) there is nothing to lose. */
+static const char *ymm_across_handler(void)
+{
+    if (!__builtin_cpu_supports("avx"))
+        return "kept";
+    uint32_t out[8];
+    __asm__ volatile("vpcmpeqd %%ymm0, %%ymm0, %%ymm0\n\t"
+                     "ud2\n\t"
+                     "vmovdqu %%ymm0, %0"
+                     : "=m"(out)
+                     :
+                     : "xmm0", "memory");
+    for (int i = 0; i < 8; i++)
+        if (out[i] != 0xffffffffu)
+            return i < 4 ? "lower half changed" : "upper half changed";
+    return "kept";
+}
+
 static void on(int sig, void (*fn)(int, siginfo_t *, void *), int flags)
 {
     struct sigaction sa;
@@ -107,6 +133,8 @@ int main(void)
     uintptr_t at = 0;
     __asm__ volatile("lea 0f(%%rip), %0\n\t0: ud2" : "=r"(at));
     printf("ud2: sig=%d code=%d at the instruction: %d\n", seen_sig, seen_code, seen_addr == at);
+    on(SIGILL, zero_ymm0, 0);
+    printf("ymm0 across a handler that zeroes it: %s\n", ymm_across_handler());
 
     on(SIGFPE, jump_out, 0);
     volatile int zero = 0;

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Register state conversions, hypercall register conventions and hypercall-page stubs. */
+#include <cpuid.h>
 #include <string.h>
 
 #include "regs.h"
@@ -139,4 +140,37 @@ void vmc_x86_hypercall_page(uint8_t page[4096], uint8_t port, uint32_t poison)
         p[6] = port;
         p[7] = 0xc3; /* ret */
     }
+}
+
+uint32_t vmc_x86_xsave_size(uint64_t *features)
+{
+    uint32_t size = VMC_X86_XSAVE_LEGACY + VMC_X86_XSAVE_HEADER;
+    for (unsigned i = 2; i < 64; i++) { /* 0 and 1 (x87, SSE) are in the legacy area */
+        unsigned a = 0, b = 0, c, d;
+        if (!(*features & (1ull << i)))
+            continue;
+        if (!__get_cpuid_count(0xd, i, &a, &b, &c, &d) || a == 0 || (uint64_t)a + b > 4096) {
+            *features &= ~(1ull << i);
+            continue;
+        }
+        if (a + b > size)
+            size = a + b;
+    }
+    return size;
+}
+
+bool vmc_x86_xsave_check(uint8_t *image, uint64_t features)
+{
+    uint32_t mxcsr;
+    memcpy(&mxcsr, image + 24, sizeof(mxcsr)); /* MXCSR at byte 24 of the legacy area */
+    mxcsr &= 0xffff;
+    memcpy(image + 24, &mxcsr, sizeof(mxcsr));
+    uint64_t header[VMC_X86_XSAVE_HEADER / 8];
+    memcpy(header, image + VMC_X86_XSAVE_LEGACY, sizeof(header));
+    if (header[0] & ~features)
+        return false;
+    for (unsigned i = 1; i < VMC_X86_XSAVE_HEADER / 8; i++)
+        if (header[i])
+            return false;
+    return true;
 }

@@ -55,4 +55,16 @@ void vmc_x86_hc_result(struct kvm_regs *r, bool compat, int64_t ret);
  */
 void vmc_x86_hypercall_page(uint8_t page[4096], uint8_t port, uint32_t poison);
 
+/* ---- the XSAVE image (SDM vol. 1 13.4, standard format: what KVM_GET_XSAVE gives) ---- */
+#define VMC_X86_XSAVE_LEGACY 512 /* the FXSAVE area; the 64-byte header follows */
+#define VMC_X86_XSAVE_HEADER 64
+/* Bytes the image takes for the state components in *features (CPUID.(EAX=0DH,ECX=i): EBX their
+ * offset, EAX their size): at least the legacy area and header; components ending past KVM's 4 KiB
+ * region are taken out of *features. */
+uint32_t vmc_x86_xsave_size(uint64_t *features);
+/* Check an image someone else wrote as XRSTOR would: false for a header with XCOMP_BV or reserved bytes
+ * set, or XSTATE_BV beyond `features` (KVM_SET_XSAVE refuses the same; checking first keeps that promise
+ * the VMM's own). MXCSR's reserved bits are cleared, as Linux clears them on sigreturn. */
+bool vmc_x86_xsave_check(uint8_t *image, uint64_t features);
+
 #endif /* VMCALL_SRC_ARCH_X86_64_REGS_H */

@@ -22,6 +22,7 @@
 #define X86_CR4_OSFXSR (1ull << 9)
 #define X86_CR4_OSXMMEXCPT (1ull << 10)
 #define X86_CR4_LA57 (1ull << 12)
+#define X86_CR4_OSXSAVE (1ull << 18)
 
 /* IA32_EFER (SDM vol. 3A 2.2.1, table 2-1). */
 #define X86_EFER_SCE (1ull << 0)
@@ -77,6 +78,7 @@
 /* CPUID feature bits (SDM vol. 2A, CPUID leaves 1 and 0x80000001; AMD APM vol. 3 for SVM). */
 #define X86_CPUID1_ECX_VMX (1u << 5)
 #define X86_CPUID1_ECX_X2APIC (1u << 21)
+#define X86_CPUID1_ECX_XSAVE (1u << 26)
 #define X86_CPUID1_ECX_HYPERVISOR (1u << 31)
 #define X86_CPUID1_EDX_APIC (1u << 9)
 #define X86_CPUID80000001_ECX_SVM (1u << 2)
