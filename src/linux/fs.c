@@ -55,6 +55,12 @@ static int console_host(const struct vmc_lx_fd *f)
     return f->kind == LX_FD_STDIN ? 0 : f->kind == LX_FD_STDOUT ? 1 : 2;
 }
 
+/* The host descriptor behind any entry, for what only reads its state (stat, statfs, flags). */
+static int host_of(const struct vmc_lx_fd *f)
+{
+    return f->kind == LX_FD_HOST ? f->host : console_host(f);
+}
+
 /* ---- paths ------------------------------------------------------------------------------------------ */
 
 /* A NUL-terminated path from the guest, read once, at most size - 1 bytes; -EFAULT or -ENAMETOOLONG. */
@@ -407,7 +413,7 @@ int64_t vmc_lx_fstat(struct vmc_hcall *hc)
     struct vmc_lx_fd *f = vmc_lx_fd_get(vmc_lx(hc), hc->a.args[0]);
     if (!f)
         return -EBADF;
-    return put_stat(hc, f->kind == LX_FD_HOST ? f->host : console_host(f), hc->a.args[1]);
+    return put_stat(hc, host_of(f), hc->a.args[1]);
 }
 
 /* stat of a path: opened O_PATH beneath the root (no follow for lstat and AT_SYMLINK_NOFOLLOW). */
@@ -421,7 +427,7 @@ static int64_t stat_path(struct vmc_hcall *hc, int64_t dirfd, uint64_t path, uin
             struct vmc_lx_fd *f = vmc_lx_fd_get(vmc_lx(hc), (uint64_t)dirfd);
             if (!f)
                 return -EBADF;
-            return put_stat(hc, f->kind == LX_FD_HOST ? f->host : console_host(f), out);
+            return put_stat(hc, host_of(f), out);
         }
     }
     int64_t h = vmc_lx_open_in_root(hc, dirfd, path,
@@ -484,7 +490,7 @@ int64_t vmc_lx_fstatfs(struct vmc_hcall *hc)
     struct vmc_lx_fd *f = vmc_lx_fd_get(vmc_lx(hc), hc->a.args[0]);
     if (!f)
         return -EBADF;
-    return put_statfs(hc, f->kind == LX_FD_HOST ? f->host : console_host(f), hc->a.args[1]);
+    return put_statfs(hc, host_of(f), hc->a.args[1]);
 }
 
 int64_t vmc_lx_statfs(struct vmc_hcall *hc)
@@ -512,7 +518,7 @@ int64_t vmc_lx_statx(struct vmc_hcall *hc)
         struct vmc_lx_fd *f = vmc_lx_fd_get(vmc_lx(hc), (uint64_t)dirfd);
         if (!f)
             return -EBADF;
-        host = f->kind == LX_FD_HOST ? f->host : console_host(f);
+        host = host_of(f);
     } else {
         int64_t h = vmc_lx_open_in_root(
             hc, dirfd, path, O_PATH | ((flags & AT_SYMLINK_NOFOLLOW) ? O_NOFOLLOW : 0), 0, NULL, 0);
@@ -712,7 +718,7 @@ int64_t vmc_lx_fcntl(struct vmc_hcall *hc)
     case F_DUPFD_CLOEXEC:
         return arg >= VMC_LX_FD_MAX ? -EINVAL : dup_to(lx, f, arg, -1, cmd == F_DUPFD_CLOEXEC);
     case F_GETFL: {
-        int r = fcntl(f->kind == LX_FD_HOST ? f->host : console_host(f), F_GETFL);
+        int r = fcntl(host_of(f), F_GETFL);
         return r < 0 ? -errno : (r & ~O_NONBLOCK) | (f->nonblock ? O_NONBLOCK : 0);
     }
     case F_SETFL: /* O_APPEND goes to the host; O_NONBLOCK is the program's own (host fds never block) */
