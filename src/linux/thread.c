@@ -85,15 +85,18 @@ static void prepare_child(struct vmc_vcpu *child, void *arg)
     vmc_event_reset(child);
 }
 
-/* clone's wake check (the scheduler's lock held): a thread that had run exit is off its vCPU now, or a
- * signal came. */
+/* clone's wake check (the scheduler's lock held): a vCPU is free, or no thread is leaving one any more
+ * (another clone took it: this one answers EAGAIN now rather than wait for nothing), or a signal came. */
 static bool thread_gone(struct vmc_vcpu *vcpu)
 {
     struct vmc_vm *vm = vcpu->vm;
-    for (uint32_t i = 1; i < vm->nvcpus; i++)
-        if (atomic_load(&vm->lx->thread[i].exiting) && !vmc_sched_vcpu_is_up_locked(&vm->vcpus[i]))
+    bool leaving = false;
+    for (uint32_t i = 1; i < vm->nvcpus; i++) {
+        if (!vmc_sched_vcpu_is_up_locked(&vm->vcpus[i]))
             return true;
-    return vmc_event_pending(vcpu);
+        leaving |= atomic_load(&vm->lx->thread[i].exiting);
+    }
+    return !leaving || vmc_event_pending(vcpu);
 }
 
 /*
