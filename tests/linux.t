@@ -267,6 +267,8 @@ check "--trace: each call as strace shows it" 1 "" '^brk\(0\) = 0x[0-9a-f]+$' \
 check_err_has "... with its arguments and result" '^write\(2, 0x[0-9a-f]+, [0-9]+\) = [0-9]+$'
 check_err_has "... an error by name" '^open(at)?\(.*\) = -1 ENOENT \(No such file or directory\)$'
 check_err_has "... and the end" '^exit_group\(1\) = 0$'
+check_err_has "... paths as strings, the current directory by name" \
+    '^openat\(AT_FDCWD, "nosuch\.txt", 0, 0\) = -1 ENOENT \(No such file or directory\)$'
 check "no root: no file system" 1 "" "^cat: can't open 'words.txt': No such file or directory$" \
     -- run --linux "$BB" -- cat words.txt
 check "--root names a missing directory" 125 "" "^vmcall: --root $tmp/nosuch: No such file or directory$" \

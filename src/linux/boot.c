@@ -267,20 +267,51 @@ int vmc_linux_boot(struct vmc_vm *vm, const struct vmc_image *img, const char *p
  * at CPL0 (CS from STAR): then CS and SS go back to the user selectors, as sysret loads them; the
  * vCPU's privilege at the exit tells which host this is, so nothing is configured per host.
  */
-/* --trace: one line per call, as strace prints it: name(arguments) = result, errors by name. */
+/* A path argument as strace shows it: quoted, escaped, its first 64 bytes; NULL, or the address when
+ * it cannot be read (read again here, after the call, through the same checked copy). */
+static int trace_path(char *out, size_t size, const struct vmc_hcall *hc, uint64_t addr)
+{
+    char path[4096];
+    if (!addr)
+        return snprintf(out, size, "NULL");
+    if (vmc_lx_path((struct vmc_hcall *)hc, addr, path, sizeof(path)) < 0)
+        return snprintf(out, size, "%#" PRIx64, addr);
+    char shown[4 * 64 + 1];
+    size_t k = 0, i = 0;
+    for (; path[i] && i < 64; i++) {
+        unsigned char c = (unsigned char)path[i];
+        k += (size_t)(c == '"' || c == '\\' ? snprintf(shown + k, sizeof(shown) - k, "\\%c", c)
+                      : c == '\n'           ? snprintf(shown + k, sizeof(shown) - k, "\\n")
+                      : c >= 32 && c < 127  ? snprintf(shown + k, sizeof(shown) - k, "%c", c)
+                                            : snprintf(shown + k, sizeof(shown) - k, "\\x%02x", c));
+    }
+    return snprintf(out, size, "\"%s\"%s", shown, path[i] ? "..." : "");
+}
+
+/* --trace: one line per call, as strace prints it: name(arguments) = result, paths as strings, the
+ * directory AT_FDCWD by name, errors by name. */
 static void trace(struct vmc_vcpu *vcpu, const struct vmc_hcall *hc, int64_t result)
 {
     const struct vmc_hc_table *t = vcpu->vm->hc.table;
     const struct vmc_hc_entry *e = hc->a.nr < t->n ? &t->e[hc->a.nr] : NULL;
-    unsigned nargs = e && e->name ? (e->flags >> 8) & 7 : 6;
+    unsigned nargs = e && e->name ? (e->flags >> 8) & 7 : 6, strs = e && e->name ? e->flags >> 11 : 0;
     const uint64_t args[6] = { hc->a.args[0], hc->a.args[1], hc->a.args[2],
                                hc->a.args[3], hc->a.args[4], vmc_vcpu_regs(vcpu)->r9 };
-    char line[512];
+    char line[1024];
     int n = e && e->name ? snprintf(line, sizeof(line), "%s(", e->name)
                          : snprintf(line, sizeof(line), "syscall_%u(", hc->a.nr);
-    for (unsigned i = 0; i < nargs && n < (int)sizeof(line); i++)
-        n += snprintf(line + n, sizeof(line) - (size_t)n, args[i] < 0x10000 ? "%s%" PRIu64 : "%s%#" PRIx64,
-                      i ? ", " : "", args[i]);
+    for (unsigned i = 0; i < nargs && n < (int)sizeof(line); i++) {
+        n += snprintf(line + n, sizeof(line) - (size_t)n, "%s", i ? ", " : "");
+        if (n >= (int)sizeof(line))
+            break;
+        if (strs & (1u << i))
+            n += trace_path(line + n, sizeof(line) - (size_t)n, hc, args[i]);
+        else if ((strs & (2u << i)) && (int32_t)args[i] == AT_FDCWD) /* a directory before its path */
+            n += snprintf(line + n, sizeof(line) - (size_t)n, "AT_FDCWD");
+        else
+            n += snprintf(line + n, sizeof(line) - (size_t)n, args[i] < 0x10000 ? "%" PRIu64 : "%#" PRIx64,
+                          args[i]);
+    }
     if (n < (int)sizeof(line) && result < 0 && result > -4096)
         snprintf(line + n, sizeof(line) - (size_t)n, ") = -1 %s (%s)", strerrorname_np((int)-result),
                  strerror((int)-result));

@@ -113,8 +113,10 @@ static inline void vmc_lx_sysret_regs(struct kvm_regs *r)
 }
 /* The table's return path: `sysret` done by the VMM (linux/boot.c). */
 void vmc_linux_sysret(struct vmc_vcpu *vcpu, const struct vmc_hcall *hc, int64_t result);
-/* The arguments a call takes (for --trace), kept in the table entry's flags above VMC_HC_USER. */
+/* The arguments a call takes (for --trace), kept in the table entry's flags above VMC_HC_USER, and
+ * which of them are paths (printed as strings). */
 #define VMC_LX_NARGS(n) ((unsigned)(n) << 8)
+#define VMC_LX_STR(i) (1u << (11 + (i)))
 
 /* Helpers for the handlers (linux/util.c). */
 int64_t vmc_lx_path(struct vmc_hcall *hc, uint64_t addr, char *out, size_t size);
