@@ -30,7 +30,7 @@ LIB_SRCS := src/util.c src/sandbox.c src/kvm.c src/memory.c src/bus.c src/io.c s
             src/arch/x86_64/mmu.c src/arch/x86_64/insn.c src/arch/x86_64/regs.c src/arch/x86_64/layout.c \
             src/hc/table.c src/hc/core.c src/hc/memop.c src/hc/vcpu_op.c \
             src/xen/table.c src/xen/boot.c src/xen/calls.c src/xen/memory.c src/xen/evtchn.c \
-            src/linux/table.c src/linux/boot.c src/linux/fs.c src/linux/mm.c src/linux/proc.c src/linux/thread.c src/linux/signal.c src/linux/poll.c src/linux/tree.c \
+            src/linux/table.c src/linux/boot.c src/linux/fs.c src/linux/mm.c src/linux/proc.c src/linux/thread.c src/linux/signal.c src/linux/poll.c src/linux/tree.c src/linux/procfs.c \
             src/dev/device.c src/dev/console.c src/dev/input.c src/dev/platform.c src/dev/debugcon.c src/dev/uart.c src/dev/block.c
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 LIBA := $(BUILD)/lib/libvmcall.a

@@ -82,13 +82,13 @@ static const int writer_calls[] = {
  * own stdio. Only a VM of that personality gets these (vmc_sandbox_install, VMC_SANDBOX_PROCESS_LINUX).
  */
 static const int linux_calls[] = {
-    SCMP_SYS(openat2),    SCMP_SYS(lseek),      SCMP_SYS(preadv),    SCMP_SYS(pwritev),
-    SCMP_SYS(getdents64), SCMP_SYS(readlinkat), SCMP_SYS(faccessat), SCMP_SYS(faccessat2),
-    SCMP_SYS(fcntl),      SCMP_SYS(dup),        SCMP_SYS(pipe2),     SCMP_SYS(mkdirat),
-    SCMP_SYS(unlinkat),   SCMP_SYS(renameat),   SCMP_SYS(getrandom), SCMP_SYS(clock_gettime),
-    SCMP_SYS(statx),      SCMP_SYS(fchmod),     SCMP_SYS(utimensat), SCMP_SYS(symlinkat),
-    SCMP_SYS(linkat),     SCMP_SYS(mknodat),    SCMP_SYS(ftruncate), SCMP_SYS(fsync),
-    SCMP_SYS(fstatfs),
+    SCMP_SYS(openat2),    SCMP_SYS(lseek),        SCMP_SYS(preadv),    SCMP_SYS(pwritev),
+    SCMP_SYS(getdents64), SCMP_SYS(readlinkat),   SCMP_SYS(faccessat), SCMP_SYS(faccessat2),
+    SCMP_SYS(fcntl),      SCMP_SYS(dup),          SCMP_SYS(pipe2),     SCMP_SYS(mkdirat),
+    SCMP_SYS(unlinkat),   SCMP_SYS(renameat),     SCMP_SYS(getrandom), SCMP_SYS(clock_gettime),
+    SCMP_SYS(statx),      SCMP_SYS(fchmod),       SCMP_SYS(utimensat), SCMP_SYS(symlinkat),
+    SCMP_SYS(linkat),     SCMP_SYS(mknodat),      SCMP_SYS(ftruncate), SCMP_SYS(fsync),
+    SCMP_SYS(fstatfs),    SCMP_SYS(memfd_create),
 };
 /* TCGETS is in process_ioctls; the XSAVE state goes into and comes back from a handler's frame. */
 static const unsigned long linux_ioctls[] = { TIOCGWINSZ, KVM_GET_XSAVE, KVM_SET_XSAVE };

@@ -269,6 +269,19 @@ check_err_has "... an error by name" '^open(at)?\(.*\) = -1 ENOENT \(No such fil
 check_err_has "... and the end" '^exit_group\(1\) = 0$'
 check_err_has "... paths as strings, the current directory by name" \
     '^openat\(AT_FDCWD, "nosuch\.txt", 0, 0\) = -1 ENOENT \(No such file or directory\)$'
+check "/proc/meminfo: the VM's RAM" 0 "MemTotal:          65536 kB\n" "" \
+    -- run --linux --mem 64M --root "$R" "$BB" -- head -n 1 /proc/meminfo
+check "/proc/cpuinfo: one entry a vCPU" 0 "3\n" "" -- run --linux --vcpus 3 --root "$R" "$BB" -- grep -c processor /proc/cpuinfo
+check "/sys/devices/system/cpu/online: the vCPUs" 0 "0-2\n" "" \
+    -- run --linux --vcpus 3 --root "$R" "$BB" -- cat /sys/devices/system/cpu/online
+check "/proc/mounts: the root, read-only as given" 0 "vmcall / vmcall ro 0 0\n" "" \
+    -- run --linux --root "$R" "$BB" -- cat /proc/mounts
+check "/proc/1/status is the program's (/proc/self)" 0 "Name:\tbusybox\nUmask:\t0022\n" "" \
+    -- run --linux --root "$R" "$BB" -- head -n 2 /proc/1/status
+check "/proc files are read-only (EACCES), even in a writable root" 1 "" "^sh: can't create /proc/meminfo: Permission denied$" \
+    -- run --linux --root "$R,rw" "$BB" -- sh -c 'echo x > /proc/meminfo'
+check "what /proc does not have is ENOENT" 1 "" "^cat: can't open '/proc/nosuch': No such file or directory$" \
+    -- run --linux --root "$R" "$BB" -- cat /proc/nosuch
 check "no root: no file system" 1 "" "^cat: can't open 'words.txt': No such file or directory$" \
     -- run --linux "$BB" -- cat words.txt
 check "--root names a missing directory" 125 "" "^vmcall: --root $tmp/nosuch: No such file or directory$" \

@@ -42,6 +42,10 @@ void vmc_lx_fd_close(struct vmc_lx_fd *f);
 /* A timespec timeout from the program as nanoseconds from now: relative, or absolute on clk (a time
  * already past is 0). -EFAULT or -EINVAL for a bad one. */
 int64_t vmc_lx_timeout(struct vmc_hcall *hc, uint64_t uts, clockid_t clk, bool absolute, uint64_t *ns);
+/* The files the VMM makes under /proc and /sys (linux/procfs.c), for a path from the root: *ours says
+ * whether the path is one of them (all of /proc/...: -ENOENT for what is not there); then a host
+ * descriptor to a sealed copy of the text, or -EACCES (writing), -ENOTDIR, -errno. */
+int64_t vmc_lx_procfs_open(struct vmc_vm *vm, const char *full, uint64_t flags, bool *ours);
 /* Give [start, start+len) (page-aligned, inside RAM) PROT_* rights in the guest's page tables and in the
  * host's mapping (linux/mm.c); 0 or a negative errno. */
 int vmc_lx_protect(struct vmc_vm *vm, uint64_t start, uint64_t len, uint64_t prot);

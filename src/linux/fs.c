@@ -137,6 +137,10 @@ int64_t vmc_lx_open_in_root(struct vmc_hcall *hc, int64_t dirfd, uint64_t upath,
     int64_t rc = full_path(hc, dirfd, upath, full ? full : buf, full ? fullsize : sizeof(buf));
     if (rc < 0)
         return rc;
+    bool ours;
+    rc = vmc_lx_procfs_open(hc->vcpu->vm, full ? full : buf, flags, &ours);
+    if (ours)
+        return rc;
     if (!lx->rw && ((flags & O_ACCMODE) != O_RDONLY || (flags & (O_CREAT | O_TRUNC | O_APPEND))))
         return -EROFS;
     /* openat2 is strict: O_PATH takes no other flags but O_DIRECTORY and O_NOFOLLOW. The VMM's thread
