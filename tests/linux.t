@@ -159,6 +159,33 @@ else
     failed=$((failed + 1))
     echo "not ok $n - standard error came with only $seen bytes of standard output out ('$line')"
 fi
+# ... and when nobody reads standard output at all: 32 KiB to a 4 KiB pipe leaves 28 KiB in the
+# console's queue, so standard error must not come (3 s) until the reader starts; then all of it, in order.
+n=$((n + 1))
+got=$(python3 - "$VMCALL" "$L/crash" <<'PY'
+import fcntl, os, select, subprocess, sys
+r, w = os.pipe()
+fcntl.fcntl(w, fcntl.F_SETPIPE_SZ, 4096)
+p = subprocess.Popen([sys.argv[1], "run", "--linux", sys.argv[2], "--", "order-small"], stdout=w,
+                     stderr=subprocess.PIPE)
+os.close(w)
+early = bool(select.select([p.stderr], [], [], 3)[0])
+out = b""
+while True:
+    b = os.read(r, 65536)
+    if not b:
+        break
+    out += b
+err = p.stderr.read()
+print("early" if early else "waited", len(out), err.decode().strip(), p.wait())
+PY
+)
+if [ "$got" = "waited 32780 stderr last 0" ]; then
+    echo "ok $n - standard error waits while standard output sits unread in the console's queue"
+else
+    failed=$((failed + 1))
+    echo "not ok $n - standard error did not wait for standard output nobody read: $got"
+fi
 # A prompt without a newline reaches the terminal before the program waits for its answer.
 mkfifo "$tmp/answer"
 "$VMCALL" run --linux --timeout 30 "$BB" -- sh -c 'printf "name? "; read x; echo "hi $x"' \

@@ -128,11 +128,12 @@ int main(int argc, char **argv)
         sigprocmask(SIG_BLOCK, &set, NULL);
         return *(volatile int *)(uintptr_t)argc - 2;
     }
-    if (!strcmp(how, "order")) { /* 256 KiB to stdout, then a line to stderr: on one pipe, in that order */
+    /* 256 KiB (32 KiB: order-small) to stdout, then a line to stderr: on one pipe, in that order */
+    if (!strcmp(how, "order") || !strcmp(how, "order-small")) {
         static char line[64];
         memset(line, 'x', sizeof(line) - 1);
         line[sizeof(line) - 1] = '\n';
-        for (int i = 0; i < 4096; i++)
+        for (int i = 0; i < (strcmp(how, "order") ? 512 : 4096); i++)
             fwrite(line, 1, sizeof(line), stdout);
         fflush(stdout);
         fputs("stderr last\n", stderr);
