@@ -274,7 +274,7 @@ static int trace_path(char *out, size_t size, const struct vmc_hcall *hc, uint64
     char path[4096];
     if (!addr)
         return snprintf(out, size, "NULL");
-    if (vmc_lx_path((struct vmc_hcall *)hc, addr, path, sizeof(path)) < 0)
+    if (vmc_lx_path(hc, addr, path, sizeof(path)) < 0)
         return snprintf(out, size, "%#" PRIx64, addr);
     char shown[4 * 64 + 1];
     size_t k = 0, i = 0;

@@ -57,6 +57,22 @@ static inline bool vmc_lx_thread_live(struct vmc_vm *vm, uint32_t id)
 {
     return vmc_sched_vcpu_is_up(&vm->vcpus[id]) && !atomic_load(&vm->lx->thread[id].exiting);
 }
+/* The program's threads (sysinfo, /proc, the last exit). */
+static inline uint32_t vmc_lx_live_threads(struct vmc_vm *vm)
+{
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < vm->nvcpus; i++)
+        n += vmc_lx_thread_live(vm, i);
+    return n;
+}
+/* RAM neither the break nor a mapping holds (sysinfo, /proc/meminfo). */
+static inline uint64_t vmc_lx_free_bytes(const struct vmc_linux *lx)
+{
+    uint64_t free = 0;
+    for (uint32_t i = 0; i < lx->nfree; i++)
+        free += lx->free[i].end - lx->free[i].start;
+    return free;
+}
 /* A signal to the program itself: its default action ends the program (128 + signal), ignored ones
  * do nothing, handled ones are delivered at the call's return, or by another thread that does not
  * block them (vmc_lx_send). 0, or -EINVAL for a bad number. */

@@ -64,7 +64,7 @@ static int host_of(const struct vmc_lx_fd *f)
 /* ---- paths ------------------------------------------------------------------------------------------ */
 
 /* A NUL-terminated path from the guest, read once, at most size - 1 bytes; -EFAULT or -ENAMETOOLONG. */
-int64_t vmc_lx_path(struct vmc_hcall *hc, uint64_t addr, char *out, size_t size)
+int64_t vmc_lx_path(const struct vmc_hcall *hc, uint64_t addr, char *out, size_t size)
 {
     size_t n = 0;
     while (n < size) {

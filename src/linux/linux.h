@@ -119,6 +119,6 @@ void vmc_linux_sysret(struct vmc_vcpu *vcpu, const struct vmc_hcall *hc, int64_t
 #define VMC_LX_STR(i) (1u << (11 + (i)))
 
 /* Helpers for the handlers (linux/util.c). */
-int64_t vmc_lx_path(struct vmc_hcall *hc, uint64_t addr, char *out, size_t size);
+int64_t vmc_lx_path(const struct vmc_hcall *hc, uint64_t addr, char *out, size_t size);
 
 #endif /* VMCALL_SRC_LINUX_LINUX_H */

@@ -257,10 +257,8 @@ int64_t vmc_lx_sysinfo(struct vmc_hcall *hc)
     memset(&si, 0, sizeof(si));
     si.uptime = (long)((vmc_now_ns() - vm->sched.started) / 1000000000);
     si.totalram = vm->mem.size;
-    for (uint32_t i = 0; i < lx->nfree; i++)
-        si.freeram += lx->free[i].end - lx->free[i].start;
-    for (uint32_t i = 0; i < vm->nvcpus; i++)
-        si.procs += vmc_lx_thread_live(vm, i);
+    si.freeram = vmc_lx_free_bytes(lx);
+    si.procs = (uint16_t)vmc_lx_live_threads(vm);
     si.mem_unit = 1;
     return vmc_hc_copy_to(hc, hc->a.args[0], &si, sizeof(si)) ? -EFAULT : 0;
 }

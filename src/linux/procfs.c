@@ -29,20 +29,10 @@ static void put(struct text *t, const char *fmt, ...)
         t->len = t->len + (size_t)n < sizeof(t->buf) ? t->len + (size_t)n : sizeof(t->buf) - 1;
 }
 
-static uint32_t live_threads(struct vmc_vm *vm)
-{
-    uint32_t n = 0;
-    for (uint32_t i = 0; i < vm->nvcpus; i++)
-        n += vmc_lx_thread_live(vm, i);
-    return n;
-}
-
 /* The VM's RAM as the program's kernel would count it: what is neither mapped nor break is free. */
 static void meminfo(struct vmc_vm *vm, struct text *t)
 {
-    uint64_t free = 0;
-    for (uint32_t i = 0; i < vm->lx->nfree; i++)
-        free += vm->lx->free[i].end - vm->lx->free[i].start;
+    uint64_t free = vmc_lx_free_bytes(vm->lx);
     put(t, "MemTotal:       %8lu kB\nMemFree:        %8lu kB\nMemAvailable:   %8lu kB\n",
         (unsigned long)(vm->mem.size >> 10), (unsigned long)(free >> 10), (unsigned long)(free >> 10));
     static const char *const zero[] = { "Buffers",   "Cached",   "SwapCached", "Active",      "Inactive",
@@ -57,12 +47,14 @@ static void cpuinfo(struct vmc_vm *vm, struct text *t)
     struct vmc_cpuid_leaf l0 = { 0 }, l1 = { 0 }, b;
     char vendor[13] = "", brand[49] = "";
     if (vmc_vm_get_cpuid(vm, 0, 0, &l0) == 0) {
-        memcpy(vendor, &l0.ebx, 4), memcpy(vendor + 4, &l0.edx, 4), memcpy(vendor + 8, &l0.ecx, 4);
+        const uint32_t v[3] = { l0.ebx, l0.edx, l0.ecx }; /* "GenuineIntel" in that order */
+        memcpy(vendor, v, sizeof(v));
     }
     vmc_vm_get_cpuid(vm, 1, 0, &l1);
-    for (uint32_t i = 0; i < 3 && vmc_vm_get_cpuid(vm, 0x80000002 + i, 0, &b) == 0; i++)
-        memcpy(brand + 16 * i, &b.eax, 4), memcpy(brand + 16 * i + 4, &b.ebx, 4),
-            memcpy(brand + 16 * i + 8, &b.ecx, 4), memcpy(brand + 16 * i + 12, &b.edx, 4);
+    for (uint32_t i = 0; i < 3 && vmc_vm_get_cpuid(vm, 0x80000002 + i, 0, &b) == 0; i++) {
+        const uint32_t s[4] = { b.eax, b.ebx, b.ecx, b.edx };
+        memcpy(brand + 16 * i, s, sizeof(s));
+    }
     uint32_t family = (l1.eax >> 8) & 15, model = (l1.eax >> 4) & 15;
     if (family == 15)
         family += (l1.eax >> 20) & 0xff;
@@ -89,7 +81,7 @@ static void uptime(struct vmc_vm *vm, struct text *t)
 
 static void loadavg(struct vmc_vm *vm, struct text *t)
 {
-    uint32_t n = live_threads(vm);
+    uint32_t n = vmc_lx_live_threads(vm);
     put(t, "0.00 0.00 0.00 %u/%u %u\n", n, n, n + 1);
 }
 
@@ -103,7 +95,7 @@ static void stat_file(struct vmc_vm *vm, struct text *t)
     clock_gettime(CLOCK_REALTIME, &now);
     long up = (long)((vmc_now_ns() - vm->sched.started) / 1000000000);
     put(t, "intr 0\nctxt 0\nbtime %ld\nprocesses 1\nprocs_running %u\nprocs_blocked 0\n",
-        (long)now.tv_sec - up, live_threads(vm));
+        (long)now.tv_sec - up, vmc_lx_live_threads(vm));
 }
 
 static void status(struct vmc_vm *vm, struct text *t)
@@ -111,7 +103,7 @@ static void status(struct vmc_vm *vm, struct text *t)
     put(t,
         "Name:\t%s\nUmask:\t%04o\nState:\tR (running)\nTgid:\t1\nNgid:\t0\nPid:\t1\nPPid:\t0\nTracerPid:\t0\n"
         "Uid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\nThreads:\t%u\n",
-        vm->lx->thread[0].name, vm->lx->umask, live_threads(vm));
+        vm->lx->thread[0].name, vm->lx->umask, vmc_lx_live_threads(vm));
 }
 
 /* vCPUs as the kernel lists CPUs: "0" or "0-N". */

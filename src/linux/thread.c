@@ -289,10 +289,7 @@ int64_t vmc_lx_exit(struct vmc_hcall *hc)
     if (t->clear_tid && vmc_hc_copy_to(hc, t->clear_tid, &zero, sizeof(zero)) == 0)
         futex_wake(hc, t->clear_tid, 1, -1, 0);
     t->clear_tid = 0;
-    uint32_t live = 0;
-    for (uint32_t i = 0; i < hc->vcpu->vm->nvcpus; i++)
-        live += vmc_lx_thread_live(hc->vcpu->vm, i);
-    if (live <= 1) {
+    if (vmc_lx_live_threads(hc->vcpu->vm) <= 1) {
         vmc_act_stop(hc->act, VMC_STOP_EXIT, (uint32_t)(hc->a.args[0] & 0xff));
     } else {
         atomic_store(&t->exiting, true);
